@@ -1,0 +1,50 @@
+using Microsoft.EntityFrameworkCore;
+using Monolith.Domain.Persistence;
+
+namespace Monolith.Domain.Jobs;
+
+/// <summary>What clients read about jobs. Every query is scoped to one tenant (null: the admin, who sees all).</summary>
+public sealed class JobQueries(MonolithDbContext db)
+{
+    public const int MaxPageSize = 200;
+
+    public Task<Job?> GetAsync(Guid? tenantId, Guid jobId, CancellationToken ct) =>
+        ForTenant(tenantId).AsNoTracking()
+            .Include(j => j.Attempts.OrderBy(a => a.Id))
+            .FirstOrDefaultAsync(j => j.Id == jobId, ct);
+
+    /// <summary>
+    /// One page, newest first. Ids are time-ordered (UUIDv7), so the cursor is the last id seen: jobs added
+    /// while a client pages have larger ids and never shift the pages it has yet to read.
+    /// </summary>
+    public async Task<List<Job>> ListAsync(Guid? tenantId, JobFilter filter, Guid? after, int limit, CancellationToken ct)
+    {
+        var query = ForTenant(tenantId).AsNoTracking();
+        if (filter.Type is not null) query = query.Where(j => j.Type == filter.Type);
+        if (filter.Queue is not null) query = query.Where(j => j.Queue == filter.Queue);
+        if (filter.State is { } state) query = WhereEffectiveState(query, state, DateTimeOffset.UtcNow);
+        if (after is { } cursor) query = query.Where(j => j.Id < cursor);
+        return await query.OrderByDescending(j => j.Id).Take(Math.Clamp(limit, 1, MaxPageSize)).ToListAsync(ct);
+    }
+
+    /// <summary>
+    /// The state a client sees. A scheduled or retrying job whose time has come is waiting for a worker like
+    /// any other, so it reads as queued (see docs/job-states.md); nothing has to rewrite the row for that.
+    /// </summary>
+    public static JobState EffectiveState(Job job, DateTimeOffset now) =>
+        job.State is JobState.Scheduled or JobState.Retrying && job.ScheduledAt <= now ? JobState.Queued : job.State;
+
+    private static IQueryable<Job> WhereEffectiveState(IQueryable<Job> query, JobState state, DateTimeOffset now) => state switch
+    {
+        JobState.Queued => query.Where(j => j.State == JobState.Queued
+            || ((j.State == JobState.Scheduled || j.State == JobState.Retrying) && j.ScheduledAt <= now)),
+        JobState.Scheduled or JobState.Retrying => query.Where(j => j.State == state && j.ScheduledAt > now),
+        _ => query.Where(j => j.State == state),
+    };
+
+    private IQueryable<Job> ForTenant(Guid? tenantId) =>
+        tenantId is { } id ? db.Jobs.Where(j => j.TenantId == id) : db.Jobs;
+}
+
+/// <summary>Optional filters of a job listing.</summary>
+public sealed record JobFilter(JobState? State = null, string? Type = null, string? Queue = null);

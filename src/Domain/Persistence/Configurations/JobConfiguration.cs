@@ -1,0 +1,39 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Monolith.Domain.Jobs;
+
+namespace Monolith.Domain.Persistence.Configurations;
+
+public sealed class JobConfiguration : IEntityTypeConfiguration<Job>
+{
+    public void Configure(EntityTypeBuilder<Job> job)
+    {
+        job.ToTable("jobs");
+        job.HasKey(j => j.Id);
+        job.Property(j => j.Id).ValueGeneratedNever();
+        job.Property(j => j.Type).HasMaxLength(100);
+        job.Property(j => j.Queue).HasMaxLength(100);
+        job.Property(j => j.State).HasMaxLength(20)
+            .HasConversion(s => s.ToName(), s => Enum.Parse<JobState>(s, true));
+        job.Property(j => j.Payload).HasColumnType("jsonb");
+        job.Property(j => j.Result).HasColumnType("jsonb");
+        job.Property(j => j.IdempotencyKey).HasMaxLength(200);
+        job.Property(j => j.RequestHash).HasMaxLength(64);
+        job.Property(j => j.Node).HasMaxLength(200);
+        job.Property(j => j.ProgressMessage).HasMaxLength(1000);
+
+        job.HasMany(j => j.Attempts).WithOne().HasForeignKey(a => a.JobId).OnDelete(DeleteBehavior.Cascade);
+
+        // What a worker claims from: due jobs of one queue, best priority first, then oldest.
+        job.HasIndex(j => new { j.Queue, j.Priority, j.ScheduledAt, j.Id })
+            .HasDatabaseName("ix_jobs_claim")
+            .IsDescending(false, true, false, false)
+            .HasFilter("state IN ('scheduled', 'queued', 'retrying')");
+        // A tenant's listing, newest first by the time-ordered id (keyset paging).
+        job.HasIndex(j => new { j.TenantId, j.Id }).HasDatabaseName("ix_jobs_tenant_id");
+        job.HasIndex(j => new { j.TenantId, j.IdempotencyKey }).IsUnique()
+            .HasDatabaseName("ux_jobs_idempotency_key").HasFilter("idempotency_key IS NOT NULL");
+        job.HasIndex(j => j.TicketId).HasDatabaseName("ix_jobs_running_ticket").HasFilter("state = 'running'");
+        job.HasIndex(j => j.State).HasDatabaseName("ix_jobs_state");
+    }
+}

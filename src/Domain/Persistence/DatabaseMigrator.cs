@@ -1,0 +1,40 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Monolith.Domain.Persistence;
+
+/// <summary>
+/// Brings the database schema up to date at start-up. Every node does this; a PostgreSQL advisory lock makes
+/// nodes that start at the same moment take turns, so the second finds the work done.
+/// </summary>
+public sealed class DatabaseMigrator(NpgsqlDataSource dataSource, IServiceScopeFactory scopes, ILogger<DatabaseMigrator> logger)
+{
+    /// <summary>The advisory lock key that serialises schema changes across nodes ("monolith" in ASCII).</summary>
+    public const long SchemaLockKey = 0x6d6f6e6f6c697468;
+
+    /// <summary>Applies the EF Core migrations, then <paramref name="afterMigrations"/> (the Quartz schema), under the lock.</summary>
+    public async Task MigrateAsync(Func<NpgsqlConnection, CancellationToken, Task>? afterMigrations, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using (var lockCommand = new NpgsqlCommand($"SELECT pg_advisory_lock({SchemaLockKey})", connection))
+        {
+            await lockCommand.ExecuteNonQueryAsync(ct);
+        }
+
+        try
+        {
+            using var scope = scopes.CreateScope();
+            var db = scope.ServiceProvider.GetRequiredService<MonolithDbContext>();
+            await db.Database.MigrateAsync(ct);
+            logger.LogInformation("Database schema is up to date");
+            if (afterMigrations is not null) await afterMigrations(connection, ct);
+        }
+        finally
+        {
+            await using var unlock = new NpgsqlCommand($"SELECT pg_advisory_unlock({SchemaLockKey})", connection);
+            await unlock.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+    }
+}

@@ -1,0 +1,17 @@
+using Microsoft.EntityFrameworkCore;
+using Monolith.Domain.Jobs;
+using Monolith.Domain.Tenants;
+
+namespace Monolith.Domain.Persistence;
+
+/// <summary>The one DbContext. Quartz's tables live in the <c>quartz</c> schema and are not mapped here.</summary>
+public sealed class MonolithDbContext(DbContextOptions<MonolithDbContext> options) : DbContext(options)
+{
+    public DbSet<Job> Jobs => Set<Job>();
+    public DbSet<JobAttempt> JobAttempts => Set<JobAttempt>();
+    public DbSet<Tenant> Tenants => Set<Tenant>();
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder) =>
+        modelBuilder.ApplyConfigurationsFromAssembly(typeof(MonolithDbContext).Assembly);
+}
