@@ -1,0 +1,91 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Monolith.Domain.Jobs;
+using Npgsql;
+
+namespace Monolith.Worker.Engine;
+
+/// <summary>
+/// A worker node's ear on the database: one connection LISTENing on two channels.
+/// <list type="bullet">
+/// <item><see cref="DispatchTickets.WakeChannel"/>: a ticket became due on another node (an API node's submit):
+/// wake this node's Quartz scheduler now instead of at its next poll.</item>
+/// <item><see cref="JobClient.CancelChannel"/>: a client asked to cancel a job; if it runs here, fire its token.</item>
+/// </list>
+/// Notifications can be missed while the connection is down, so every second it also asks the jobs table
+/// which of this node's running jobs have a cancel request; a cancel therefore lands within about a second
+/// even then, and a missed wake-up only costs the scheduler's own poll (1 s).
+/// </summary>
+public sealed class EngineNotifications(
+    NpgsqlDataSource dataSource,
+    IServiceScopeFactory scopes,
+    RunningJobs running,
+    SchedulerWakeUp wakeUp,
+    ILogger<EngineNotifications> logger) : BackgroundService
+{
+    private static readonly TimeSpan CancelSweep = TimeSpan.FromSeconds(1);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var retry = TimeSpan.FromMilliseconds(500);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await ListenAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                logger.LogWarning(ex, "Lost the notification connection; reconnecting in {Delay}", retry);
+                await Task.Delay(retry, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+                retry = TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
+            }
+        }
+    }
+
+    private async Task ListenAsync(CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        connection.Notification += (_, e) =>
+        {
+            if (e.Channel == DispatchTickets.WakeChannel) wakeUp.Wake();
+            else if (e.Channel == JobClient.CancelChannel && Guid.TryParse(e.Payload, out var jobId) && running.Cancel(jobId))
+            {
+                logger.LogInformation("Cancel request delivered to running job {JobId}", jobId);
+            }
+        };
+        await using (var listen = new NpgsqlCommand(
+            $"LISTEN {DispatchTickets.WakeChannel}; LISTEN {JobClient.CancelChannel}", connection))
+        {
+            await listen.ExecuteNonQueryAsync(ct);
+        }
+        logger.LogInformation("Listening for wake-ups and cancel requests");
+        wakeUp.Wake(); // anything submitted while we were not listening
+
+        var nextSweep = DateTime.UtcNow + CancelSweep;
+        while (!ct.IsCancellationRequested)
+        {
+            var untilSweep = nextSweep - DateTime.UtcNow;
+            if (untilSweep > TimeSpan.Zero) await connection.WaitAsync(untilSweep, ct);
+            if (DateTime.UtcNow < nextSweep) continue;
+            nextSweep = DateTime.UtcNow + CancelSweep;
+            await SweepCancelRequestsAsync(ct);
+        }
+    }
+
+    private async Task SweepCancelRequestsAsync(CancellationToken ct)
+    {
+        var ids = running.Ids.ToArray();
+        if (ids.Length == 0) return;
+        await using var scope = scopes.CreateAsyncScope();
+        foreach (var jobId in await scope.ServiceProvider.GetRequiredService<JobStore>().CancelRequestedAsync(ids, ct))
+        {
+            running.Cancel(jobId);
+        }
+    }
+}

@@ -1,0 +1,133 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+using Monolith.Domain.Jobs;
+using Monolith.Domain.Persistence;
+using Npgsql;
+
+namespace Monolith.Worker.Engine;
+
+/// <summary>
+/// What clients do to jobs: submit, cancel, retry. Each change to a job and the dispatch ticket it needs are
+/// written in one transaction, so an accepted job always has a way to run and a rolled-back one leaves nothing.
+/// </summary>
+public sealed class JobClient(MonolithDbContext db, DispatchTickets tickets)
+{
+    /// <summary>The NOTIFY channel that tells every node a running job was asked to stop.</summary>
+    public const string CancelChannel = "monolith_cancel";
+
+    public async Task<SubmitOutcome> SubmitAsync(NewJob request, CancellationToken ct)
+    {
+        if (request.IdempotencyKey is not null && await FindByKeyAsync(request) is { } existing)
+        {
+            return Replay(existing, request);
+        }
+
+        var now = DateTimeOffset.UtcNow;
+        var job = new Job
+        {
+            Id = Guid.CreateVersion7(now),
+            TenantId = request.TenantId,
+            Type = request.Type,
+            Queue = request.Queue,
+            Priority = request.Priority,
+            State = request.RunAt > now ? JobState.Scheduled : JobState.Queued,
+            Payload = request.PayloadJson,
+            MaxAttempts = request.MaxAttempts,
+            TimeoutSeconds = request.TimeoutSeconds,
+            BackoffSeconds = request.BackoffSeconds,
+            CreatedAt = now,
+            ScheduledAt = request.RunAt > now ? request.RunAt : now,
+            IdempotencyKey = request.IdempotencyKey,
+            RequestHash = request.RequestHash,
+        };
+
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        db.Jobs.Add(job);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        {
+            // Another request with the same Idempotency-Key won the race: answer as it was answered.
+            await tx.RollbackAsync(ct);
+            db.ChangeTracker.Clear();
+            return Replay(await FindByKeyAsync(request) ?? throw new InvalidOperationException("Idempotent job vanished.", ex), request);
+        }
+
+        await tickets.ScheduleAsync(tx.GetDbTransaction(), new DispatchTicket(job.Id, 1), job.ScheduledAt, ct);
+        await tx.CommitAsync(ct);
+        return new SubmitOutcome(SubmitStatus.Created, job);
+    }
+
+    /// <summary>
+    /// A waiting job is cancelled at once and never starts. A running one is asked to stop: its node (any node)
+    /// fires the job's cancellation token within about a second and records it cancelled.
+    /// </summary>
+    public async Task<CommandOutcome> CancelAsync(Guid? tenantId, Guid jobId, CancellationToken ct)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var job = await Jobs(tenantId).AsNoTracking().FirstOrDefaultAsync(j => j.Id == jobId, ct);
+        if (job is null) return new CommandOutcome(CommandStatus.NotFound, null);
+        if (job.State.IsTerminal()) return new CommandOutcome(CommandStatus.Conflict, job);
+
+        var waiting = await db.Jobs
+            .Where(j => j.Id == jobId && JobStates.Waiting.Contains(j.State))
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(j => j.State, JobState.Cancelled)
+                .SetProperty(j => j.CancelRequestedAt, now)
+                .SetProperty(j => j.FinishedAt, now), ct);
+        if (waiting == 0)
+        {
+            var running = await db.Jobs
+                .Where(j => j.Id == jobId && j.State == JobState.Running)
+                .ExecuteUpdateAsync(s => s.SetProperty(j => j.CancelRequestedAt, now), ct);
+            if (running == 1)
+            {
+                await db.Database.ExecuteSqlAsync($"SELECT pg_notify({CancelChannel}, {jobId.ToString()})", ct);
+            }
+        }
+        return new CommandOutcome(CommandStatus.Done, await Jobs(tenantId).AsNoTracking().FirstAsync(j => j.Id == jobId, ct));
+    }
+
+    /// <summary>A failed or cancelled job starts a new run: attempts count from zero again, earlier errors are kept.</summary>
+    public async Task<CommandOutcome> RetryAsync(Guid? tenantId, Guid jobId, CancellationToken ct)
+    {
+        var job = await Jobs(tenantId).AsNoTracking().FirstOrDefaultAsync(j => j.Id == jobId, ct);
+        if (job is null) return new CommandOutcome(CommandStatus.NotFound, null);
+
+        var now = DateTimeOffset.UtcNow;
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var updated = await db.Jobs
+            .Where(j => j.Id == jobId && (j.State == JobState.Failed || j.State == JobState.Cancelled))
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(j => j.State, JobState.Queued)
+                .SetProperty(j => j.Attempt, 0)
+                .SetProperty(j => j.ScheduledAt, now)
+                .SetProperty(j => j.CancelRequestedAt, (DateTimeOffset?)null)
+                .SetProperty(j => j.FinishedAt, (DateTimeOffset?)null)
+                .SetProperty(j => j.ProgressPercent, (int?)null)
+                .SetProperty(j => j.ProgressMessage, (string?)null), ct);
+        if (updated == 0) return new CommandOutcome(CommandStatus.Conflict, job);
+
+        await tickets.ScheduleAsync(tx.GetDbTransaction(), new DispatchTicket(Guid.CreateVersion7(), 1), now, ct);
+        await tx.CommitAsync(ct);
+        return new CommandOutcome(CommandStatus.Done, await Jobs(tenantId).AsNoTracking().FirstAsync(j => j.Id == jobId, ct));
+    }
+
+    private IQueryable<Job> Jobs(Guid? tenantId) => tenantId is { } id ? db.Jobs.Where(j => j.TenantId == id) : db.Jobs;
+
+    private Task<Job?> FindByKeyAsync(NewJob request) =>
+        db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.TenantId == request.TenantId && j.IdempotencyKey == request.IdempotencyKey);
+
+    private static SubmitOutcome Replay(Job existing, NewJob request) =>
+        new(existing.RequestHash == request.RequestHash ? SubmitStatus.Replayed : SubmitStatus.KeyConflict, existing);
+}
+
+public enum SubmitStatus { Created, Replayed, KeyConflict }
+
+public sealed record SubmitOutcome(SubmitStatus Status, Job Job);
+
+public enum CommandStatus { Done, NotFound, Conflict }
+
+public sealed record CommandOutcome(CommandStatus Status, Job? Job);

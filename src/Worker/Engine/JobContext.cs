@@ -1,0 +1,22 @@
+using Monolith.Domain.Jobs;
+
+namespace Monolith.Worker.Engine;
+
+/// <summary>What a handler knows about the run it is in, and how it reports progress.</summary>
+public sealed class JobContext(Job claimed, Func<int, string?, CancellationToken, Task<bool>> reportProgress)
+{
+    public Guid JobId => claimed.Id;
+    public Guid TenantId => claimed.TenantId;
+    public string Type => claimed.Type;
+
+    /// <summary>1 for the first attempt of this run, 2 for the first retry, and so on.</summary>
+    public int Attempt => claimed.Attempt;
+    public int MaxAttempts => claimed.MaxAttempts;
+
+    /// <summary>
+    /// Stores progress (0 to 100 and an optional message) where <c>GET /v1/jobs/{id}</c> shows it. Each call is
+    /// one small write, so report on meaningful steps (a batch, a page), not per item.
+    /// </summary>
+    public Task ReportProgressAsync(int percent, string? message, CancellationToken ct) =>
+        reportProgress(Math.Clamp(percent, 0, 100), message, ct);
+}

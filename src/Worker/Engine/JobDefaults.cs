@@ -1,0 +1,12 @@
+namespace Monolith.Worker.Engine;
+
+/// <summary>A job type's defaults; a submission may override each of them.</summary>
+/// <param name="Queue">The queue jobs of this type go to.</param>
+/// <param name="MaxAttempts">Attempts before the job fails (1 = no retries).</param>
+/// <param name="TimeoutSeconds">How long one attempt may run before it is cancelled and counted as a failure; null = no limit.</param>
+/// <param name="BackoffSeconds">The first retry's delay; each later one doubles it (with jitter, capped at <see cref="Backoff.MaxDelay"/>).</param>
+public sealed record JobDefaults(
+    string Queue = "default",
+    int MaxAttempts = 5,
+    int? TimeoutSeconds = 300,
+    double BackoffSeconds = 5);

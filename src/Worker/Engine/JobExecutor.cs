@@ -1,0 +1,172 @@
+using System.Data.Common;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Monolith.Domain.Jobs;
+using Monolith.Worker.Hosting;
+
+namespace Monolith.Worker.Engine;
+
+/// <summary>
+/// Runs one claimed job and records how the attempt ended. This is the one boundary where a handler's
+/// exception becomes a stored outcome: <see cref="PermanentJobException"/> fails the job, any other exception
+/// is retried with backoff until the attempts run out, a client's cancel ends it cancelled, a timeout counts as
+/// a retryable failure, and a shutdown hands it back for another node (nothing is written then).
+/// </summary>
+public sealed class JobExecutor(
+    IServiceScopeFactory scopes,
+    JobTypeRegistry types,
+    RunningJobs running,
+    NodeIdentity node,
+    ILogger<JobExecutor> logger)
+{
+    /// <summary>
+    /// Runs <paramref name="claimed"/>. Throws <see cref="OperationCanceledException"/> when the node shuts down
+    /// mid-run: the row stays 'running' under its ticket, and the ticket's recovery re-runs it elsewhere.
+    /// </summary>
+    public async Task RunAsync(Job claimed, CancellationToken shutdown)
+    {
+        using var logScope = logger.BeginScope(new Dictionary<string, object?>
+        {
+            ["JobId"] = claimed.Id,
+            ["JobType"] = claimed.Type,
+            ["Attempt"] = claimed.Attempt,
+            ["Node"] = node.Id,
+            ["TenantId"] = claimed.TenantId,
+        });
+
+        var result = await ExecuteAsync(claimed, shutdown);
+        if (result is null) return;
+
+        if (await FinishAsync(claimed, result, shutdown))
+        {
+            logger.LogInformation("Attempt ended {Outcome}; job is {State}", result.Outcome, result.NextState.ToName());
+        }
+        else
+        {
+            logger.LogWarning("Attempt ended {Outcome} but its lease was no longer current: the outcome was not recorded", result.Outcome);
+        }
+    }
+
+    /// <returns>How the attempt ended, or null when there is nothing to record (the lease was lost).</returns>
+    private async Task<AttemptResult?> ExecuteAsync(Job claimed, CancellationToken shutdown)
+    {
+        if (claimed.CancelRequestedAt is not null)
+        {
+            return new AttemptResult(JobState.Cancelled, "cancelled", "Cancelled before it could run again.");
+        }
+        if (claimed.Attempt > claimed.MaxAttempts)
+        {
+            return new AttemptResult(JobState.Failed, "failed",
+                $"Attempts exhausted ({claimed.MaxAttempts}): the last attempt's node stopped before it finished.");
+        }
+        var definition = types.Find(claimed.Type);
+        if (definition is null)
+        {
+            return new AttemptResult(JobState.Failed, "failed", $"No job type '{claimed.Type}' is registered on node {node.Id}.");
+        }
+
+        using var registration = running.Register(claimed.Id);
+        using var timeout = claimed.TimeoutSeconds is { } seconds
+            ? new CancellationTokenSource(TimeSpan.FromSeconds(seconds))
+            : new CancellationTokenSource();
+        using var leaseLost = new CancellationTokenSource();
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(
+            shutdown, registration.CancelToken, timeout.Token, leaseLost.Token);
+
+        await using var progressScope = scopes.CreateAsyncScope();
+        var progressStore = progressScope.ServiceProvider.GetRequiredService<JobStore>();
+        var context = new JobContext(claimed, async (percent, message, ct) =>
+        {
+            var current = await progressStore.ReportProgressAsync(claimed.Id, claimed.LeaseToken!.Value, percent, message, ct);
+            if (!current) await leaseLost.CancelAsync();
+            return current;
+        });
+
+        logger.LogInformation("Attempt {Attempt} of {MaxAttempts} started", claimed.Attempt, claimed.MaxAttempts);
+        try
+        {
+            await using var handlerScope = scopes.CreateAsyncScope();
+            var value = await definition.RunAsync(claimed.Payload, context, handlerScope.ServiceProvider, linked.Token);
+            return new AttemptResult(JobState.Succeeded, "succeeded",
+                ResultJson: value is null ? null : JsonSerializer.Serialize(value, JobTypeDefinition.PayloadJson));
+        }
+        catch (Exception ex) when (registration.CancelToken.IsCancellationRequested)
+        {
+            logger.LogInformation("Cancelled by a client ({ExceptionType})", ex.GetType().Name);
+            return new AttemptResult(JobState.Cancelled, "cancelled", "Cancelled by a client while it ran.");
+        }
+        catch (Exception) when (leaseLost.IsCancellationRequested)
+        {
+            return null;
+        }
+        catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
+        {
+            logger.LogWarning("Node is shutting down: the attempt is handed back for another node to run");
+            throw;
+        }
+        catch (Exception ex) when (timeout.IsCancellationRequested)
+        {
+            logger.LogWarning("Timed out after {TimeoutSeconds} s ({ExceptionType})", claimed.TimeoutSeconds, ex.GetType().Name);
+            return Retry(claimed, $"Timed out after {claimed.TimeoutSeconds} s.", "timed_out", null);
+        }
+        catch (PermanentJobException ex)
+        {
+            logger.LogWarning("Failed permanently: {Error}", ex.Message);
+            return new AttemptResult(JobState.Failed, "failed", ex.Message);
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "Failed with a retryable error");
+            var error = ex is RetryableJobException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}";
+            return Retry(claimed, error, "failed", (ex as RetryableJobException)?.RetryAfter);
+        }
+    }
+
+    private static AttemptResult Retry(Job claimed, string error, string outcome, TimeSpan? retryAfter)
+    {
+        if (claimed.Attempt >= claimed.MaxAttempts)
+        {
+            return new AttemptResult(JobState.Failed, outcome, $"Attempts exhausted ({claimed.MaxAttempts}); last error: {error}");
+        }
+        var delay = Backoff.Delay(claimed.BackoffSeconds, claimed.Attempt);
+        if (retryAfter > delay) delay = retryAfter.Value;
+        return new AttemptResult(JobState.Retrying, outcome, error, RetryAt: DateTimeOffset.UtcNow + delay);
+    }
+
+    /// <summary>
+    /// Writes the outcome (and, for a retry, its ticket) in one transaction. A database that is away is waited
+    /// for: the outcome is kept in memory and written when it answers again. If the node shuts down first, the
+    /// attempt is handed back instead (at least once: the job will run again).
+    /// </summary>
+    private async Task<bool> FinishAsync(Job claimed, AttemptResult result, CancellationToken shutdown)
+    {
+        for (var wait = TimeSpan.FromMilliseconds(250); ; wait = TimeSpan.FromTicks(Math.Min(wait.Ticks * 2, TimeSpan.FromSeconds(5).Ticks)))
+        {
+            try
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                var store = scope.ServiceProvider.GetRequiredService<JobStore>();
+                await using var tx = await store.Db.Database.BeginTransactionAsync(CancellationToken.None);
+                if (!await store.FinishAttemptAsync(claimed, result, CancellationToken.None)) return false;
+                if (result.RetryAt is { } retryAt)
+                {
+                    var tickets = scope.ServiceProvider.GetRequiredService<DispatchTickets>();
+                    await tickets.ScheduleAsync(tx.GetDbTransaction(), new DispatchTicket(Guid.CreateVersion7(), 1), retryAt, CancellationToken.None);
+                }
+                await tx.CommitAsync(CancellationToken.None);
+                return true;
+            }
+            catch (DbException ex) when (!shutdown.IsCancellationRequested)
+            {
+                logger.LogWarning(ex, "Could not record the attempt's outcome; trying again in {Wait}", wait);
+                await Task.Delay(wait, shutdown).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+            catch (DbException) when (shutdown.IsCancellationRequested)
+            {
+                throw new OperationCanceledException("Shutting down while the database is away: the attempt is handed back.", shutdown);
+            }
+        }
+    }
+}

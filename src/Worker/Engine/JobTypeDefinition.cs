@@ -1,0 +1,78 @@
+using System.Text.Json;
+using FluentValidation;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Monolith.Worker.Engine;
+
+/// <summary>One registered job type: its kind, payload type, defaults, and how to validate and run it.</summary>
+public abstract class JobTypeDefinition(string kind, Type payloadType, JobDefaults defaults)
+{
+    /// <summary>
+    /// How payloads are read: camelCase names as in the API, and an unknown field is an error rather than
+    /// silently ignored (a typo such as <c>mss</c> must not become a default).
+    /// </summary>
+    public static readonly JsonSerializerOptions PayloadJson = new(JsonSerializerDefaults.Web)
+    {
+        UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
+    };
+
+    public string Kind { get; } = kind;
+    public Type PayloadType { get; } = payloadType;
+    public JobDefaults Defaults { get; } = defaults;
+
+    /// <summary>
+    /// Reads and validates a submitted payload. Errors are keyed by the JSON path the client sent,
+    /// under <c>payload</c> (<c>payload.ms</c>), as RFC 9457 validation problems expect.
+    /// </summary>
+    public abstract Dictionary<string, string[]> Validate(JsonElement payload, IServiceProvider services);
+
+    /// <summary>Runs the handler on a stored payload.</summary>
+    public abstract Task<object?> RunAsync(string payloadJson, JobContext context, IServiceProvider services, CancellationToken ct);
+}
+
+/// <summary>The typed definition <see cref="JobTypeRegistry.Add{THandler,TPayload,TValidator}"/> creates.</summary>
+public sealed class JobTypeDefinition<THandler, TPayload, TValidator>(string kind, JobDefaults defaults)
+    : JobTypeDefinition(kind, typeof(TPayload), defaults)
+    where THandler : class, IJobHandler<TPayload>
+    where TValidator : class, IValidator<TPayload>, new()
+{
+    private static readonly TValidator Validator = new();
+
+    public override Dictionary<string, string[]> Validate(JsonElement payload, IServiceProvider services)
+    {
+        if (payload.ValueKind != JsonValueKind.Object)
+        {
+            return new() { ["payload"] = ["The payload must be a JSON object."] };
+        }
+
+        TPayload? value;
+        try
+        {
+            value = payload.Deserialize<TPayload>(PayloadJson);
+        }
+        catch (JsonException ex)
+        {
+            var path = string.IsNullOrEmpty(ex.Path) || ex.Path == "$" ? "payload" : "payload" + ex.Path.TrimStart('$');
+            return new() { [path] = [DescribeJsonError(ex)] };
+        }
+        if (value is null) return new() { ["payload"] = ["The payload must be a JSON object."] };
+
+        var result = Validator.Validate(value);
+        return result.Errors
+            .GroupBy(e => "payload." + JsonNamingPolicy.CamelCase.ConvertName(e.PropertyName))
+            .ToDictionary(g => g.Key, g => g.Select(e => e.ErrorMessage).ToArray());
+    }
+
+    public override Task<object?> RunAsync(string payloadJson, JobContext context, IServiceProvider services, CancellationToken ct)
+    {
+        var payload = JsonSerializer.Deserialize<TPayload>(payloadJson, PayloadJson)
+            ?? throw new PermanentJobException("The stored payload is empty.");
+        return ActivatorUtilities.GetServiceOrCreateInstance<THandler>(services).HandleAsync(payload, context, ct);
+    }
+
+    /// <summary>System.Text.Json's messages name .NET types; clients get a plain reason instead.</summary>
+    private static string DescribeJsonError(JsonException ex) =>
+        ex.Message.Contains("could not be mapped", StringComparison.Ordinal) ? "This field is not part of the payload."
+        : ex.Message.Contains("missing required properties", StringComparison.Ordinal) ? "A required field is missing."
+        : "The value has the wrong type or format.";
+}

@@ -1,0 +1,44 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Monolith.Worker.Engine;
+using Quartz;
+
+namespace Monolith.Worker.Hosting;
+
+/// <summary>
+/// SIGTERM/SIGINT on a node that executes jobs: stop taking new jobs at once (the scheduler goes to standby),
+/// let running jobs finish for up to <see cref="WorkerOptions.ShutdownGraceSeconds"/>, then let Quartz shut
+/// down, which cancels whatever still runs and hands those firings back in the same transaction for another
+/// node to re-run at once (RecoverFiringsCancelledByShutdown). Nothing is lost: a handed-back job runs again.
+/// Registered after Quartz's hosted service, so it stops before it (hosted services stop in reverse order).
+/// </summary>
+public sealed class GracefulShutdown(
+    ISchedulerFactory schedulers,
+    RunningJobs running,
+    IOptions<WorkerOptions> options,
+    ILogger<GracefulShutdown> logger) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        var scheduler = await schedulers.GetScheduler(cancellationToken);
+        if (scheduler.Status != SchedulerStatus.Running) return;
+
+        await scheduler.Standby(cancellationToken);
+        var grace = TimeSpan.FromSeconds(options.Value.ShutdownGraceSeconds);
+        logger.LogInformation("Shutting down: taking no new jobs; {Running} running job(s) have {Grace} to finish",
+            running.Count, grace);
+
+        var deadline = DateTime.UtcNow + grace;
+        while (running.Count > 0 && DateTime.UtcNow < deadline && !cancellationToken.IsCancellationRequested)
+        {
+            await Task.Delay(100, CancellationToken.None);
+        }
+        if (running.Count > 0)
+        {
+            logger.LogWarning("Grace period over: {Running} job(s) still running are cancelled and handed back to the cluster", running.Count);
+        }
+    }
+}

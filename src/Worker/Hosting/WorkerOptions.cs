@@ -1,0 +1,43 @@
+namespace Monolith.Worker.Hosting;
+
+/// <summary>Settings of the engine, bound from section <c>Worker</c> (environment: <c>Worker__Concurrency</c> and so on).</summary>
+public sealed class WorkerOptions
+{
+    public const string Section = "Worker";
+    public const int DefaultConcurrency = 8;
+    public const int DefaultShutdownGraceSeconds = 30;
+
+    /// <summary>Jobs one node runs at once. Default 8; <c>WORKER_CONCURRENCY</c> sets it too.</summary>
+    public int Concurrency { get; set; } = DefaultConcurrency;
+
+    /// <summary>
+    /// Seconds a stopping node (SIGTERM) lets running jobs finish before it cancels them and hands them back
+    /// for another node to run. Default 30; keep the orchestrator's grace period a few seconds longer.
+    /// </summary>
+    public int ShutdownGraceSeconds { get; set; } = DefaultShutdownGraceSeconds;
+
+    /// <summary>
+    /// The queues and their weights. A free slot picks a queue at random in proportion to its weight, then
+    /// falls back to the others, so a low queue is slowed but never starved. Default critical 6, default 3, low 1.
+    /// </summary>
+    public Dictionary<string, int> Queues { get; set; } = new();
+
+    /// <summary>How often a node writes its cluster check-in, in seconds. Default 2.</summary>
+    public double CheckinIntervalSeconds { get; set; } = 2;
+
+    /// <summary>
+    /// How late a check-in may be before peers take the node for dead and recover its running jobs, in
+    /// seconds. Default 5. Lower recovers sooner but risks recovering a node that was only paused (fencing
+    /// keeps that safe, at the cost of a duplicate run).
+    /// </summary>
+    public double CheckinMisfireThresholdSeconds { get; set; } = 5;
+
+    /// <summary>How long an idle node waits between polls for due work when nothing wakes it, in seconds. Default 1.</summary>
+    public double IdleWaitSeconds { get; set; } = 1;
+
+    public static readonly IReadOnlyDictionary<string, int> DefaultQueues =
+        new Dictionary<string, int> { ["critical"] = 6, ["default"] = 3, ["low"] = 1 };
+
+    /// <summary>The configured queues, or the defaults when none are configured.</summary>
+    public IReadOnlyDictionary<string, int> EffectiveQueues => Queues.Count > 0 ? Queues : DefaultQueues;
+}

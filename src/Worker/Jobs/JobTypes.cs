@@ -1,0 +1,16 @@
+using Monolith.Worker.Engine;
+using Monolith.Worker.Jobs.Diagnostics;
+
+namespace Monolith.Worker.Jobs;
+
+/// <summary>
+/// The list of job types: one line each, with the kind clients submit (a stable string: renaming a class must
+/// never strand stored jobs) and the type's defaults. Adding a job type is a folder under Jobs/ and a line here.
+/// </summary>
+public static class JobTypes
+{
+    public static JobTypeRegistry Register(JobTypeRegistry types) => types
+        .Add<NoopJob, NoopPayload, NoopPayloadValidator>("noop", new JobDefaults(MaxAttempts: 3, TimeoutSeconds: 60, BackoffSeconds: 1))
+        .Add<SleepJob, SleepPayload, SleepPayloadValidator>("sleep", new JobDefaults(MaxAttempts: 3, TimeoutSeconds: 3_700, BackoffSeconds: 1))
+        .Add<FailJob, FailPayload, FailPayloadValidator>("fail", new JobDefaults(MaxAttempts: 5, TimeoutSeconds: 60, BackoffSeconds: 1));
+}

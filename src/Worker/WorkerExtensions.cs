@@ -1,0 +1,99 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Monolith.Domain;
+using Monolith.Worker.Engine;
+using Monolith.Worker.Hosting;
+using Monolith.Worker.Jobs;
+using Quartz;
+using Quartz.Impl;
+
+namespace Monolith.Worker;
+
+public static class WorkerExtensions
+{
+    /// <summary>The Quartz cluster's name: identical on every node that shares the database.</summary>
+    public const string ClusterName = "monolith";
+
+    /// <summary>
+    /// The engine: job types, Quartz clustered on the service's PostgreSQL, and on nodes that execute jobs the
+    /// notification listener and graceful shutdown. Every node can submit, cancel and retry jobs; only
+    /// <c>worker</c> and <c>all</c> nodes start the scheduler and run them.
+    /// </summary>
+    public static IServiceCollection AddWorker(this IServiceCollection services, IConfiguration configuration, ServiceType serviceType)
+    {
+        var options = configuration.GetSection(WorkerOptions.Section).Get<WorkerOptions>() ?? new WorkerOptions();
+        if (int.TryParse(configuration["WORKER_CONCURRENCY"], out var concurrency)) options.Concurrency = concurrency;
+        if (options.Concurrency < 1) throw new InvalidOperationException("WORKER_CONCURRENCY must be at least 1.");
+        services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.Section)
+            .Configure(o => o.Concurrency = options.Concurrency);
+
+        var node = new NodeIdentity(NodeIdentity.Resolve(configuration["INSTANCE_ID"] ?? configuration["POD_NAME"]), serviceType);
+        services.AddSingleton(node);
+        services.AddSingleton(JobTypes.Register(new JobTypeRegistry()));
+        services.AddSingleton<QueueSelector>();
+        services.AddSingleton<RunningJobs>();
+        services.AddSingleton<JobExecutor>();
+        services.AddSingleton<DispatchTickets>();
+        services.AddSingleton<SchedulerWakeUp>();
+        services.AddScoped<JobClient>();
+
+        // Start-up order matters: the schema first, then Quartz (which validates it), then the rest.
+        services.AddHostedService<SchemaSetup>();
+        AddQuartz(services, configuration, options, node);
+        if (serviceType.ExecutesJobs())
+        {
+            services.AddHostedService<GracefulShutdown>();
+            services.AddHostedService<EngineNotifications>();
+            services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(options.ShutdownGraceSeconds + 15));
+        }
+        return services;
+    }
+
+    private static void AddQuartz(IServiceCollection services, IConfiguration configuration, WorkerOptions options, NodeIdentity node)
+    {
+        var executes = node.ServiceType.ExecutesJobs();
+        services.AddQuartz(q =>
+        {
+            q.ConfigureScheduler(s =>
+            {
+                s.InstanceName = ClusterName;
+                s.InstanceId = node.Id;
+                s.IdleWaitTime = TimeSpan.FromSeconds(Math.Max(1, options.IdleWaitSeconds));
+                s.ShutdownJobInterruption = ShutdownJobInterruption.WhenWaitingForJobs;
+            });
+            if (executes) q.UseDefaultThreadPool(maxConcurrency: options.Concurrency);
+            else q.UseThreadPool<ZeroSizeThreadPool>();
+
+            q.UsePersistentStore(store =>
+            {
+                store.UsePostgres(DomainExtensions.ResolveConnectionString(configuration));
+                store.UseDataSource(ds => ds.UseRegisteredDataSource = true);
+                store.UseClustering(c =>
+                {
+                    c.CheckinInterval = TimeSpan.FromSeconds(options.CheckinIntervalSeconds);
+                    c.CheckinMisfireThreshold = TimeSpan.FromSeconds(options.CheckinMisfireThresholdSeconds);
+                });
+                store.UseSystemTextJsonSerializer();
+                store.ConfigureStore(o =>
+                {
+                    o.TablePrefix = SchemaSetup.QuartzTablePrefix;
+                    // A ticket waiting behind a backlog is not a misfire: keep the threshold far above any backlog age,
+                    // or acquisition skips old tickets (quartz-4.md gotcha 2). The handler still runs often, because a
+                    // recovered ticket of a job that ran longer than the threshold goes through it.
+                    o.MisfireThreshold = TimeSpan.FromHours(6);
+                    o.MisfireHandlerFrequency = TimeSpan.FromSeconds(5);
+                    o.RecoverFiringsCancelledByShutdown = true;
+                    o.AcceptEnlistedTransactions = true;
+                });
+            });
+            if (executes) q.AddQuartzHealthChecks(_ => { });
+        });
+        services.AddQuartzHostedService(o =>
+        {
+            o.AutoStart = executes;
+            o.WaitForJobsToComplete = true;
+            o.AwaitApplicationStarted = true;
+        });
+    }
+}
