@@ -1,0 +1,121 @@
+using System.Reflection;
+using System.Text.Json.Nodes;
+using FluentValidation;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.OpenApi;
+using Monolith.Api.Features.Admin;
+using Monolith.Api.Features.Jobs;
+using Monolith.Api.Infrastructure;
+using Monolith.Worker.Hosting;
+using Prometheus;
+using Swashbuckle.AspNetCore.SwaggerGen;
+
+namespace Monolith.Api;
+
+public static class ApiExtensions
+{
+    /// <summary>
+    /// The HTTP side: JSON logs, RFC 9457 problem details for every error, API-key authentication, request
+    /// validation, Swagger. Reads <c>SERVICE_TYPE</c> and returns it; an unknown value stops start-up.
+    /// </summary>
+    public static ServiceType AddApi(this WebApplicationBuilder builder)
+    {
+        var serviceType = ServiceTypes.Parse(builder.Configuration["SERVICE_TYPE"]);
+
+        builder.Logging.ClearProviders().AddJsonConsole(o =>
+        {
+            o.IncludeScopes = true;
+            o.UseUtcTimestamp = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+        });
+
+        var services = builder.Services;
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
+            context.ProblemDetails.Extensions["traceId"] = context.HttpContext.TraceIdentifier);
+        // Binding failures (bad JSON, a date or number of the wrong form) are thrown to BadRequestExceptionHandler,
+        // which names the field, instead of ending as a bare 400.
+        services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.AddExceptionHandler<BadRequestExceptionHandler>();
+        services.AddExceptionHandler<DatabaseUnavailableExceptionHandler>();
+
+        services.AddAuthentication(ApiKeyAuthentication.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(AdminApi.Policy, policy => policy.RequireRole(ApiKeyAuthentication.AdminRole));
+        services.AddValidatorsFromAssemblyContaining<SubmitJobRequestValidator>(ServiceLifetime.Singleton);
+
+        services.AddEndpointsApiExplorer();
+        services.AddSwaggerGen(o =>
+        {
+            o.SwaggerDoc("v1", new OpenApiInfo
+            {
+                Title = "Monolith",
+                Version = "v1",
+                Description = "Background jobs: submit, watch, cancel and retry. Send your key in the X-Api-Key header " +
+                              "(Authorize button). Errors are RFC 9457 problem details.",
+            });
+            o.IncludeXmlComments(Path.Combine(AppContext.BaseDirectory, $"{Assembly.GetExecutingAssembly().GetName().Name}.xml"), true);
+            o.AddSecurityDefinition(ApiKeyAuthentication.SchemeName, new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.ApiKey,
+                In = ParameterLocation.Header,
+                Name = ApiKeyAuthentication.HeaderName,
+                Description = "A tenant's API key, or ADMIN_API_KEY.",
+            });
+            o.AddSecurityRequirement(document => new OpenApiSecurityRequirement
+            {
+                [new OpenApiSecuritySchemeReference(ApiKeyAuthentication.SchemeName, document)] = [],
+            });
+            o.SchemaFilter<ExamplesSchemaFilter>();
+        });
+        return serviceType;
+    }
+
+    public static WebApplication UseApi(this WebApplication app, ServiceType serviceType)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseHttpMetrics();
+
+        // Liveness: the process answers. Readiness: the database answers and, where jobs run, the scheduler is up.
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/health/ready");
+        app.MapMetrics("/metrics");
+
+        if (serviceType.ServesApi())
+        {
+            app.UseAuthentication();
+            app.UseAuthorization();
+            app.UseSwagger();
+            app.UseSwaggerUI(o => o.SwaggerEndpoint("/swagger/v1/swagger.json", "Monolith v1"));
+        }
+        return app;
+    }
+
+    /// <summary>Example bodies shown in Swagger UI.</summary>
+    private sealed class ExamplesSchemaFilter : ISchemaFilter
+    {
+        public void Apply(IOpenApiSchema schema, SchemaFilterContext context)
+        {
+            if (schema is not OpenApiSchema concrete) return;
+            if (context.Type == typeof(SubmitJobRequest))
+            {
+                concrete.Examples = [new JsonObject
+                {
+                    ["type"] = "sleep",
+                    ["payload"] = new JsonObject { ["ms"] = 2000 },
+                    ["queue"] = "default",
+                    ["priority"] = 0,
+                    ["delaySeconds"] = 0,
+                    ["maxAttempts"] = 3,
+                    ["timeoutSeconds"] = 60,
+                }];
+            }
+            else if (context.Type == typeof(CreateTenantRequest))
+            {
+                concrete.Examples = [new JsonObject { ["name"] = "acme" }];
+            }
+        }
+    }
+}

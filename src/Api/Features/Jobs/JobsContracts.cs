@@ -1,0 +1,74 @@
+using System.Text.Json;
+using Monolith.Domain.Jobs;
+
+namespace Monolith.Api.Features.Jobs;
+
+/// <summary>A job to run.</summary>
+/// <param name="Type">The job type's kind, e.g. <c>noop</c>, <c>sleep</c>, <c>fail</c>.</param>
+/// <param name="Payload">The type's payload, a JSON object; checked against the type's rules.</param>
+/// <param name="Queue">critical, default or low (default: the type's queue).</param>
+/// <param name="Priority">Higher starts first among due jobs of a queue, from -100 to 100 (default 0).</param>
+/// <param name="RunAt">When to run, ISO 8601 with an offset; not with <paramref name="DelaySeconds"/>.</param>
+/// <param name="DelaySeconds">Run this many seconds from now; not with <paramref name="RunAt"/>.</param>
+/// <param name="MaxAttempts">Attempts before the job fails, 1 to 100 (default: the type's).</param>
+/// <param name="TimeoutSeconds">Longest one attempt may run, 1 to 86,400 (default: the type's).</param>
+/// <param name="BackoffSeconds">First retry's delay in seconds, doubled on each later one, 0 to 3,600 (default: the type's).</param>
+public sealed record SubmitJobRequest(
+    string? Type,
+    JsonElement? Payload,
+    string? Queue = null,
+    int? Priority = null,
+    DateTimeOffset? RunAt = null,
+    int? DelaySeconds = null,
+    int? MaxAttempts = null,
+    int? TimeoutSeconds = null,
+    double? BackoffSeconds = null);
+
+/// <summary>A job as clients see it.</summary>
+public sealed record JobResponse(
+    Guid Id,
+    string Type,
+    string Queue,
+    int Priority,
+    string State,
+    int Attempt,
+    int MaxAttempts,
+    JobProgressResponse? Progress,
+    string? LastError,
+    IReadOnlyList<JobAttemptResponse> Attempts,
+    JsonElement? Result,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset ScheduledAt,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt,
+    DateTimeOffset? CancelRequestedAt)
+{
+    public static JobResponse From(Job job) => new(
+        job.Id,
+        job.Type,
+        job.Queue,
+        job.Priority,
+        JobQueries.EffectiveState(job, DateTimeOffset.UtcNow).ToName(),
+        job.Attempt,
+        job.MaxAttempts,
+        job.ProgressPercent is null && job.ProgressMessage is null ? null : new JobProgressResponse(job.ProgressPercent ?? 0, job.ProgressMessage),
+        job.LastError,
+        job.Attempts.OrderBy(a => a.Id).Select(a => new JobAttemptResponse(a.Attempt, a.Node, a.Outcome, a.Error, a.StartedAt, a.FinishedAt)).ToList(),
+        job.Result is null ? null : JsonDocument.Parse(job.Result).RootElement.Clone(),
+        job.CreatedAt,
+        job.ScheduledAt,
+        job.StartedAt,
+        job.FinishedAt,
+        job.CancelRequestedAt);
+}
+
+/// <param name="Percent">0 to 100.</param>
+public sealed record JobProgressResponse(int Percent, string? Message);
+
+/// <summary>One finished attempt.</summary>
+/// <param name="Outcome">succeeded, failed, cancelled, timed_out or lost.</param>
+public sealed record JobAttemptResponse(int Attempt, string Node, string Outcome, string? Error, DateTimeOffset StartedAt, DateTimeOffset FinishedAt);
+
+/// <summary>One page of jobs, newest first.</summary>
+/// <param name="NextCursor">Pass as <c>cursor</c> for the next page; null on the last page.</param>
+public sealed record JobListResponse(IReadOnlyList<JobResponse> Items, string? NextCursor);

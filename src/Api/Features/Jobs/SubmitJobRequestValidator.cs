@@ -1,0 +1,44 @@
+using FluentValidation;
+using Monolith.Worker.Engine;
+
+namespace Monolith.Api.Features.Jobs;
+
+/// <summary>The envelope's rules, then the payload's rules of the job type (from the registry).</summary>
+public sealed class SubmitJobRequestValidator : AbstractValidator<SubmitJobRequest>
+{
+    public const int MaxDelaySeconds = 366 * 24 * 3600;
+
+    public SubmitJobRequestValidator(JobTypeRegistry types, QueueSelector queues, IServiceProvider services)
+    {
+        RuleFor(r => r.Type).NotEmpty().WithMessage("A job type is required.")
+            .Must(t => types.Find(t!) is not null)
+            .WithMessage(_ => $"Unknown job type. Known types: {string.Join(", ", types.All.Select(t => t.Kind))}.")
+            .When(r => !string.IsNullOrEmpty(r.Type), ApplyConditionTo.CurrentValidator);
+        RuleFor(r => r.Queue).Must(q => queues.IsKnown(q!))
+            .WithMessage(_ => $"Unknown queue. Queues: {string.Join(", ", queues.Names)}.")
+            .When(r => r.Queue is not null);
+        RuleFor(r => r.Priority).InclusiveBetween(-100, 100);
+        RuleFor(r => r.DelaySeconds).InclusiveBetween(0, MaxDelaySeconds);
+        RuleFor(r => r.RunAt).Null().When(r => r.DelaySeconds is not null)
+            .WithMessage("Give either runAt or delaySeconds, not both.");
+        RuleFor(r => r.RunAt).LessThan(_ => DateTimeOffset.UtcNow.AddSeconds(MaxDelaySeconds))
+            .WithMessage("runAt may be at most a year ahead.");
+        RuleFor(r => r.MaxAttempts).InclusiveBetween(1, 100);
+        RuleFor(r => r.TimeoutSeconds).InclusiveBetween(1, 86_400);
+        RuleFor(r => r.BackoffSeconds).InclusiveBetween(0, 3_600);
+        RuleFor(r => r.Payload).Custom((payload, context) =>
+        {
+            var definition = types.Find(context.InstanceToValidate.Type ?? "");
+            if (definition is null) return;
+            if (payload is null)
+            {
+                context.AddFailure("payload", "A payload is required (an empty object {} where the type needs nothing).");
+                return;
+            }
+            foreach (var (path, messages) in definition.Validate(payload.Value, services))
+            {
+                foreach (var message in messages) context.AddFailure(path, message);
+            }
+        });
+    }
+}

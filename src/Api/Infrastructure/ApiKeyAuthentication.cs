@@ -1,0 +1,70 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Monolith.Domain.Persistence;
+using Monolith.Domain.Tenants;
+
+namespace Monolith.Api.Infrastructure;
+
+/// <summary>
+/// Authenticates the <c>X-Api-Key</c> header. <c>ADMIN_API_KEY</c> is the bootstrap admin, who may do
+/// everything; every other key is looked up by its SHA-256 and acts for its tenant.
+/// </summary>
+public sealed class ApiKeyAuthentication(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory logger,
+    UrlEncoder encoder,
+    IConfiguration configuration,
+    MonolithDbContext db) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "ApiKey";
+    public const string HeaderName = "X-Api-Key";
+    public const string TenantClaim = "tenant_id";
+    public const string AdminRole = "admin";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        if (!Request.Headers.TryGetValue(HeaderName, out var values) || string.IsNullOrWhiteSpace(values.ToString()))
+        {
+            return AuthenticateResult.NoResult();
+        }
+        var key = values.ToString().Trim();
+        var hash = ApiKey.Hash(key);
+
+        var adminKey = configuration["ADMIN_API_KEY"];
+        if (!string.IsNullOrEmpty(adminKey) && System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
+                Convert.FromHexString(hash), Convert.FromHexString(ApiKey.Hash(adminKey))))
+        {
+            return Success(Tenant.AdminTenantId, "admin", isAdmin: true);
+        }
+
+        var stored = await db.ApiKeys.AsNoTracking()
+            .Where(k => k.KeyHash == hash && k.RevokedAt == null)
+            .Select(k => new { k.TenantId, k.Id })
+            .FirstOrDefaultAsync(Context.RequestAborted);
+        return stored is null
+            ? AuthenticateResult.Fail("Unknown or revoked API key.")
+            : Success(stored.TenantId, stored.Id.ToString(), isAdmin: false);
+    }
+
+    private AuthenticateResult Success(Guid tenantId, string keyId, bool isAdmin)
+    {
+        var claims = new List<Claim> { new(TenantClaim, tenantId.ToString()), new(ClaimTypes.NameIdentifier, keyId) };
+        if (isAdmin) claims.Add(new Claim(ClaimTypes.Role, AdminRole));
+        var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
+        return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
+    }
+}
+
+public static class CallerExtensions
+{
+    /// <summary>The tenant the caller's key belongs to (the admin acts as the admin tenant when it submits).</summary>
+    public static Guid TenantId(this ClaimsPrincipal user) => Guid.Parse(user.FindFirstValue(ApiKeyAuthentication.TenantClaim)!);
+
+    public static bool IsAdmin(this ClaimsPrincipal user) => user.IsInRole(ApiKeyAuthentication.AdminRole);
+
+    /// <summary>Whose jobs the caller may see: its own tenant's, or everyone's (null) for the admin.</summary>
+    public static Guid? TenantScope(this ClaimsPrincipal user) => user.IsAdmin() ? null : user.TenantId();
+}

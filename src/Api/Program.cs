@@ -1,0 +1,24 @@
+using Monolith.Api;
+using Monolith.Api.Features.Admin;
+using Monolith.Api.Features.Jobs;
+using Monolith.Domain;
+using Monolith.Worker;
+using Monolith.Worker.Hosting;
+
+// Content root = the build output, where appsettings.json (kept at the repository root) is copied.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+var serviceType = builder.AddApi();
+builder.Services.AddDomain(builder.Configuration);
+builder.Services.AddWorker(builder.Configuration, serviceType);
+
+var app = builder.Build();
+app.UseApi(serviceType);
+if (serviceType.ServesApi())
+{
+    app.MapJobsApi();
+    app.MapAdminApi();
+}
+app.Run();
+
+/// <summary>Public so that tests can start the service with WebApplicationFactory&lt;Program&gt;.</summary>
+public partial class Program;
