@@ -1,0 +1,67 @@
+using Monolith.Tests.Infrastructure;
+
+namespace Monolith.Tests.Features.Jobs;
+
+/// <summary>One worker slot, so every job waits its turn: the order they start in is the order the engine chose.</summary>
+public sealed class SingleSlotFactory : MonolithFactory
+{
+    protected override Dictionary<string, string?> Settings => new(base.Settings) { ["WORKER_CONCURRENCY"] = "1" };
+}
+
+public sealed class PriorityAndQueueTests(SingleSlotFactory app) : IClassFixture<SingleSlotFactory>
+{
+    private async Task BlockTheSlotAsync(HttpClient client)
+    {
+        var blocker = await client.SubmitJobAsync("sleep", new { ms = 1500 });
+        await client.WaitForStateAsync(blocker.Id, "running");
+    }
+
+    [Fact]
+    public async Task UnderSaturation_HigherPriorityStartsFirst()
+    {
+        var client = await app.CreateTenantClientAsync();
+        await BlockTheSlotAsync(client);
+
+        var low = new List<Guid>();
+        var high = new List<Guid>();
+        for (var i = 0; i < 3; i++) low.Add((await client.SubmitJobAsync("noop", new { }, new { priority = -10 })).Id);
+        for (var i = 0; i < 3; i++) high.Add((await client.SubmitJobAsync("noop", new { }, new { priority = 10 })).Id);
+
+        var lowStarts = new List<DateTimeOffset>();
+        var highStarts = new List<DateTimeOffset>();
+        foreach (var id in low) lowStarts.Add((await client.WaitForStateAsync(id, "succeeded")).StartedAt!.Value);
+        foreach (var id in high) highStarts.Add((await client.WaitForStateAsync(id, "succeeded")).StartedAt!.Value);
+        Assert.True(highStarts.Max() < lowStarts.Min(),
+            $"high-priority starts {string.Join(", ", highStarts.Select(t => t.ToString("HH:mm:ss.fff")))}; " +
+            $"low-priority starts {string.Join(", ", lowStarts.Select(t => t.ToString("HH:mm:ss.fff")))}");
+    }
+
+    [Fact]
+    public async Task WeightedQueues_SlowALowQueue_ButNeverStarveIt()
+    {
+        var client = await app.CreateTenantClientAsync();
+        await BlockTheSlotAsync(client);
+
+        var critical = new List<Guid>();
+        var low = new List<Guid>();
+        for (var i = 0; i < 10; i++) low.Add((await client.SubmitJobAsync("noop", new { }, new { queue = "low" })).Id);
+        for (var i = 0; i < 60; i++) critical.Add((await client.SubmitJobAsync("noop", new { }, new { queue = "critical" })).Id);
+
+        async Task<List<DateTimeOffset>> StartsAsync(IEnumerable<Guid> ids)
+        {
+            var starts = new List<DateTimeOffset>();
+            foreach (var id in ids) starts.Add((await client.WaitForStateAsync(id, "succeeded")).StartedAt!.Value);
+            return starts;
+        }
+        var criticalStarts = await StartsAsync(critical);
+        var lowStarts = await StartsAsync(low);
+
+        // Never starved: some low job started while critical work was still waiting, although all low jobs were
+        // submitted first and critical outweighs low 6 to 1 (all 60 critical first would happen with p ≈ 1e-4).
+        Assert.True(lowStarts.Min() < criticalStarts.Max(), "every low job waited for all critical jobs");
+        // Slowed: on the whole, critical jobs went first although they were submitted last.
+        var order = criticalStarts.Select(t => (t, critical: true)).Concat(lowStarts.Select(t => (t, critical: false)))
+            .OrderBy(x => x.t).Select((x, rank) => (x.critical, rank)).ToList();
+        Assert.True(order.Where(x => x.critical).Average(x => x.rank) < order.Where(x => !x.critical).Average(x => x.rank));
+    }
+}

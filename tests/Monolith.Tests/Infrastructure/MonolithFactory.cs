@@ -1,0 +1,68 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Monolith.Domain.Persistence;
+
+namespace Monolith.Tests.Infrastructure;
+
+/// <summary>
+/// The whole service in-process (SERVICE_TYPE=all by default) on its own fresh PostgreSQL database: the API
+/// through <see cref="WebApplicationFactory{TEntryPoint}"/>'s client, and the embedded Quartz worker running
+/// jobs for real. Subclass it to change a setting (see <see cref="Settings"/>).
+/// </summary>
+public class MonolithFactory : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    public const string AdminKey = "test-admin-key";
+
+    public string DatabaseUrl { get; private set; } = "";
+
+    /// <summary>Settings passed to the service as configuration; override to add or change some.</summary>
+    protected virtual Dictionary<string, string?> Settings => new()
+    {
+        ["SERVICE_TYPE"] = "all",
+        ["WORKER_CONCURRENCY"] = "8",
+        ["ADMIN_API_KEY"] = AdminKey,
+        ["Worker:ShutdownGraceSeconds"] = "5",
+    };
+
+    public async Task InitializeAsync()
+    {
+        DatabaseUrl = await TestDatabase.CreateAsync(GetType().Name);
+        _ = Services; // start the host now: migrations and the scheduler come up before the first test
+    }
+
+    async Task IAsyncLifetime.DisposeAsync() => await base.DisposeAsync();
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.UseSetting("DATABASE_URL", DatabaseUrl);
+        foreach (var (key, value) in Settings) builder.UseSetting(key, value);
+    }
+
+    /// <summary>A client acting as the admin (<c>ADMIN_API_KEY</c>).</summary>
+    public HttpClient CreateAdminClient()
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Add("X-Api-Key", AdminKey);
+        return client;
+    }
+
+    /// <summary>A fresh tenant and a client sending its API key.</summary>
+    public async Task<HttpClient> CreateTenantClientAsync()
+    {
+        using var admin = CreateAdminClient();
+        var created = await admin.PostJsonAsync<CreatedTenant>("/v1/admin/tenants", new { name = "tenant-" + Guid.NewGuid().ToString("N")[..8] });
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Add("X-Api-Key", created.ApiKey.Key);
+        return client;
+    }
+
+    /// <summary>A DbContext on this factory's database, to check rows.</summary>
+    public MonolithDbContext CreateDbContext() =>
+        Services.CreateScope().ServiceProvider.GetRequiredService<MonolithDbContext>();
+
+    public sealed record CreatedTenant(TenantDto Tenant, ApiKeyDto ApiKey);
+    public sealed record TenantDto(Guid Id, string Name);
+    public sealed record ApiKeyDto(Guid Id, string Key);
+}
