@@ -5,6 +5,7 @@ using Monolith.Domain;
 using Monolith.Worker.Engine;
 using Monolith.Worker.Hosting;
 using Monolith.Worker.Jobs;
+using Monolith.Worker.Maintenance;
 using Quartz;
 using Quartz.Impl;
 
@@ -87,6 +88,10 @@ public static class WorkerExtensions
                     o.AcceptEnlistedTransactions = true;
                 });
             });
+            q.ScheduleJob<TicketRescuer>(trigger => trigger
+                .WithIdentity(nameof(TicketRescuer))
+                .StartNow()
+                .WithSimpleSchedule(s => s.WithInterval(TicketRescuer.Interval).RepeatForever()));
             if (executes) q.AddQuartzHealthChecks(_ => { });
         });
         services.AddQuartzHostedService(o =>

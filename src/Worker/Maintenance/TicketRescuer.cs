@@ -1,0 +1,57 @@
+using Microsoft.Extensions.Logging;
+using Monolith.Worker.Engine;
+using Npgsql;
+using Quartz;
+
+namespace Monolith.Worker.Maintenance;
+
+/// <summary>
+/// The safety net under dispatch tickets. Every waiting job gets a ticket in the transaction that makes it
+/// wait, so none should ever lack one; but a ticket can be spent without claiming its job (a ticket that fires
+/// a few milliseconds before its job is due by the database's clock, when the API node's clock runs ahead).
+/// Every <see cref="Interval"/>, on one node of the cluster, this compares the jobs that have been due for
+/// longer than <see cref="Grace"/> with the tickets due and not yet fired; when jobs outnumber tickets, it
+/// writes the missing tickets. Spare tickets are harmless (one that finds nothing to claim just ends).
+/// </summary>
+[DisallowConcurrentExecution]
+public sealed class TicketRescuer(NpgsqlDataSource dataSource, DispatchTickets tickets, ILogger<TicketRescuer> logger) : IJob
+{
+    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(10);
+    public static readonly TimeSpan Grace = TimeSpan.FromSeconds(10);
+    public const int MaxTicketsPerRound = 1000;
+
+    public async ValueTask Execute(IJobExecutionContext context, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        await using var count = new NpgsqlCommand($"""
+            SELECT
+              (SELECT count(*) FROM jobs
+               WHERE state IN ('scheduled', 'queued', 'retrying') AND scheduled_at <= now() - @grace),
+              (SELECT count(*) FROM {Hosting.SchemaSetup.QuartzTablePrefix}triggers
+               WHERE sched_name = @cluster AND job_name = @job AND trigger_state IN ('WAITING', 'ACQUIRED')
+                 AND next_fire_time <= @nowTicks)
+            """, connection, tx);
+        count.Parameters.AddWithValue("grace", Grace);
+        count.Parameters.AddWithValue("cluster", WorkerExtensions.ClusterName);
+        count.Parameters.AddWithValue("job", nameof(DispatchJob));
+        count.Parameters.AddWithValue("nowTicks", DateTimeOffset.UtcNow.UtcTicks);
+        long staleJobs, dueTickets;
+        await using (var reader = await count.ExecuteReaderAsync(ct))
+        {
+            await reader.ReadAsync(ct);
+            (staleJobs, dueTickets) = (reader.GetInt64(0), reader.GetInt64(1));
+        }
+
+        var missing = (int)Math.Min(staleJobs - dueTickets, MaxTicketsPerRound);
+        if (missing <= 0) return;
+
+        for (var i = 0; i < missing; i++)
+        {
+            await tickets.ScheduleAsync(tx, new DispatchTicket(Guid.CreateVersion7(), 1), DateTimeOffset.UtcNow, ct);
+        }
+        await tx.CommitAsync(ct);
+        logger.LogWarning("{Stale} job(s) due for over {Grace} had only {Tickets} ticket(s): wrote {Missing} more",
+            staleJobs, Grace, dueTickets, missing);
+    }
+}

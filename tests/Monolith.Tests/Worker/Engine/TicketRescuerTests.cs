@@ -1,0 +1,27 @@
+using Monolith.Tests.Infrastructure;
+using Npgsql;
+
+namespace Monolith.Tests.Worker.Engine;
+
+public sealed class TicketRescuerTests(MonolithFactory app) : IClassFixture<MonolithFactory>
+{
+    [Fact]
+    public async Task JobWhoseTicketWasLost_StillRuns()
+    {
+        var client = await app.CreateTenantClientAsync();
+        var job = await client.SubmitJobAsync("noop", new { }, new { delaySeconds = 1 });
+
+        // Lose the ticket, as a ticket spent on nothing would be: delete its Quartz trigger.
+        await using (var connection = await TestDatabase.OpenAsync(app.DatabaseUrl))
+        {
+            await using var delete = new NpgsqlCommand(
+                "DELETE FROM quartz.qrtz_triggers WHERE trigger_name = @name", connection);
+            delete.Parameters.AddWithValue("name", job.Id.ToString());
+            Assert.Equal(1, await delete.ExecuteNonQueryAsync());
+        }
+
+        // Due after 1 s, stale after 10 s more, noticed within one 10 s round.
+        var done = await client.WaitForStateAsync(job.Id, "succeeded", TimeSpan.FromSeconds(30));
+        Assert.Equal(1, done.Attempt);
+    }
+}
