@@ -57,6 +57,7 @@ public sealed class JobClient(MonolithDbContext db, DispatchTickets tickets)
 
         await tickets.ScheduleAsync(tx.GetDbTransaction(), new DispatchTicket(job.Id, 1), job.ScheduledAt, ct);
         await tx.CommitAsync(ct);
+        EngineMetrics.Submitted.WithLabels(job.Type).Inc();
         return new SubmitOutcome(SubmitStatus.Created, job);
     }
 

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Monolith.Domain.Jobs;
 using Monolith.Worker.Hosting;
+using Prometheus;
 
 namespace Monolith.Worker.Engine;
 
@@ -36,8 +37,19 @@ public sealed class JobExecutor(
             ["TenantId"] = claimed.TenantId,
         });
 
-        var result = await ExecuteAsync(claimed, shutdown);
+        if (claimed.Attempt == 1 && claimed.StartedAt is { } started)
+        {
+            EngineMetrics.EnqueueToStart.WithLabels(claimed.Type).Observe(Math.Max(0, (started - claimed.ScheduledAt).TotalSeconds));
+        }
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        AttemptResult? result;
+        using (EngineMetrics.Running.TrackInProgress())
+        {
+            result = await ExecuteAsync(claimed, shutdown);
+        }
         if (result is null) return;
+        EngineMetrics.Duration.WithLabels(claimed.Type).Observe(clock.Elapsed.TotalSeconds);
+        EngineMetrics.Attempts.WithLabels(claimed.Type, result.Outcome).Inc();
 
         if (await FinishAsync(claimed, result, shutdown))
         {

@@ -29,7 +29,10 @@ public static class JobsApi
         return jobs;
     }
 
-    public static async Task<Results<Accepted<JobResponse>, Ok<JobResponse>, ProblemHttpResult>> SubmitJob(
+    /// <summary>Longest Idempotency-Key accepted.</summary>
+    public const int MaxIdempotencyKeyLength = 200;
+
+    public static async Task<Results<Accepted<JobResponse>, Ok<JobResponse>, ValidationProblem, ProblemHttpResult>> SubmitJob(
         SubmitJobRequest request,
         [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey,
         ClaimsPrincipal user,
@@ -37,6 +40,13 @@ public static class JobsApi
         JobClient client,
         CancellationToken ct)
     {
+        if (idempotencyKey?.Trim().Length > MaxIdempotencyKeyLength)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["Idempotency-Key"] = [$"At most {MaxIdempotencyKeyLength} characters."],
+            });
+        }
         var definition = types.Find(request.Type!)!;
         var now = DateTimeOffset.UtcNow;
         var newJob = new NewJob(

@@ -75,4 +75,15 @@ public sealed class IdempotencyTests(MonolithFactory app) : IClassFixture<Monoli
         Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
         Assert.Equal(HttpStatusCode.Accepted, second.StatusCode);
     }
+
+    [Fact]
+    public async Task TooLongKey_Is400NamingTheHeader()
+    {
+        var client = await app.CreateTenantClientAsync();
+
+        using var response = await client.SendAsync(Submit(new string('k', 201), new { type = "noop", payload = new { } }));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("Idempotency-Key", await response.Content.ReadAsStringAsync());
+    }
 }

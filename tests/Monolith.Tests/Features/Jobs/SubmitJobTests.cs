@@ -93,4 +93,17 @@ public sealed class SubmitJobTests(MonolithFactory app) : IClassFixture<Monolith
         Assert.Contains("Timed out after 1 s", failed.LastError);
         Assert.Equal("timed_out", Assert.Single(failed.Attempts).Outcome);
     }
+
+    [Fact]
+    public async Task Metrics_CountFinishedAttempts()
+    {
+        var client = await app.CreateTenantClientAsync();
+        var job = await client.SubmitJobAsync("noop", new { });
+        await client.WaitForStateAsync(job.Id, "succeeded");
+
+        var metrics = await client.GetStringAsync("/metrics");
+
+        Assert.Matches("""monolith_job_attempts_total\{type="noop",outcome="succeeded"\} [1-9]""", metrics);
+        Assert.Contains("monolith_jobs_submitted_total{type=\"noop\"}", metrics);
+    }
 }
