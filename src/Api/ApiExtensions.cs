@@ -79,8 +79,8 @@ public static class ApiExtensions
         app.UseHttpMetrics();
 
         // Liveness: the process answers. Readiness: the database answers and, where jobs run, the scheduler is up.
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
-        app.MapHealthChecks("/health/ready");
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteHealthAsync });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { ResponseWriter = WriteHealthAsync });
         app.MapMetrics("/metrics");
 
         if (serviceType.ServesApi())
@@ -92,6 +92,14 @@ public static class ApiExtensions
         }
         return app;
     }
+
+    /// <summary>Health as JSON: the overall status and each check's status and reason.</summary>
+    private static Task WriteHealthAsync(HttpContext http, Microsoft.Extensions.Diagnostics.HealthChecks.HealthReport report) =>
+        http.Response.WriteAsJsonAsync(new
+        {
+            status = report.Status.ToString(),
+            checks = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status.ToString(), description = e.Value.Description }),
+        });
 
     /// <summary>Example bodies shown in Swagger UI.</summary>
     private sealed class ExamplesSchemaFilter : ISchemaFilter

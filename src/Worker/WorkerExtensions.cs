@@ -13,9 +13,6 @@ namespace Monolith.Worker;
 
 public static class WorkerExtensions
 {
-    /// <summary>The Quartz cluster's name: identical on every node that shares the database.</summary>
-    public const string ClusterName = "monolith";
-
     /// <summary>
     /// The engine: job types, Quartz clustered on the service's PostgreSQL, and on nodes that execute jobs the
     /// notification listener and graceful shutdown. Every node can submit, cancel and retry jobs; only
@@ -58,7 +55,7 @@ public static class WorkerExtensions
         {
             q.ConfigureScheduler(s =>
             {
-                s.InstanceName = ClusterName;
+                s.InstanceName = options.ClusterName;
                 s.InstanceId = node.Id;
                 s.IdleWaitTime = TimeSpan.FromSeconds(Math.Max(1, options.IdleWaitSeconds));
                 s.ShutdownJobInterruption = ShutdownJobInterruption.WhenWaitingForJobs;

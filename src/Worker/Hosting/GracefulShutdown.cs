@@ -11,19 +11,32 @@ namespace Monolith.Worker.Hosting;
 /// let running jobs finish for up to <see cref="WorkerOptions.ShutdownGraceSeconds"/>, then let Quartz shut
 /// down, which cancels whatever still runs and hands those firings back in the same transaction for another
 /// node to re-run at once (RecoverFiringsCancelledByShutdown). Nothing is lost: a handed-back job runs again.
-/// Registered after Quartz's hosted service, so it stops before it (hosted services stop in reverse order).
+/// Quartz's hosted service shuts the scheduler down in its <c>StoppingAsync</c>, so this runs in
+/// <c>StoppingAsync</c> too, registered after it: lifecycle hooks run in reverse order, so this one goes first.
 /// </summary>
 public sealed class GracefulShutdown(
     ISchedulerFactory schedulers,
     RunningJobs running,
     IOptions<WorkerOptions> options,
-    ILogger<GracefulShutdown> logger) : IHostedService
+    ILogger<GracefulShutdown> logger) : IHostedLifecycleService
 {
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    public async Task StoppingAsync(CancellationToken cancellationToken)
     {
-        var scheduler = await schedulers.GetScheduler(cancellationToken);
+        IScheduler scheduler;
+        try
+        {
+            scheduler = await schedulers.GetScheduler(cancellationToken);
+        }
+        catch (SchedulerException)
+        {
+            return; // already shut down
+        }
         if (scheduler.Status != SchedulerStatus.Running) return;
 
         await scheduler.Standby(cancellationToken);

@@ -7,6 +7,15 @@ public sealed class WorkerOptions
     public const int DefaultConcurrency = 8;
     public const int DefaultShutdownGraceSeconds = 30;
 
+    public const string DefaultClusterName = "monolith";
+
+    /// <summary>
+    /// The Quartz cluster's name (Quartz's <c>sched_name</c>): identical on every node that shares the database.
+    /// Default "monolith". Quartz keeps schedulers in a process-wide registry by this name, so two nodes hosted in
+    /// one process (tests) need different names.
+    /// </summary>
+    public string ClusterName { get; set; } = DefaultClusterName;
+
     /// <summary>Jobs one node runs at once. Default 8; <c>WORKER_CONCURRENCY</c> sets it too.</summary>
     public int Concurrency { get; set; } = DefaultConcurrency;
 

@@ -33,7 +33,7 @@ public sealed class TicketRescuer(NpgsqlDataSource dataSource, DispatchTickets t
                  AND next_fire_time <= @nowTicks)
             """, connection, tx);
         count.Parameters.AddWithValue("grace", Grace);
-        count.Parameters.AddWithValue("cluster", WorkerExtensions.ClusterName);
+        count.Parameters.AddWithValue("cluster", context.Scheduler.SchedulerName);
         count.Parameters.AddWithValue("job", nameof(DispatchJob));
         count.Parameters.AddWithValue("nowTicks", DateTimeOffset.UtcNow.UtcTicks);
         long staleJobs, dueTickets;

@@ -23,12 +23,36 @@ public class MonolithFactory : WebApplicationFactory<Program>, IAsyncLifetime
         ["WORKER_CONCURRENCY"] = "8",
         ["ADMIN_API_KEY"] = AdminKey,
         ["Worker:ShutdownGraceSeconds"] = "5",
+        // Quartz registers schedulers process-wide by name: each in-process node needs its own.
+        ["Worker:ClusterName"] = "test-" + Guid.NewGuid().ToString("N"),
     };
+
+    /// <summary>Runs this node on an existing database instead of a fresh one (several nodes, one database).</summary>
+    public MonolithFactory OnDatabase(string databaseUrl)
+    {
+        DatabaseUrl = databaseUrl;
+        return this;
+    }
 
     public async Task InitializeAsync()
     {
-        DatabaseUrl = await TestDatabase.CreateAsync(GetType().Name);
+        if (DatabaseUrl.Length == 0) DatabaseUrl = await TestDatabase.CreateAsync(GetType().Name);
         _ = Services; // start the host now: migrations and the scheduler come up before the first test
+        await WaitUntilReadyAsync();
+    }
+
+    /// <summary>Readiness includes the scheduler, which starts just after the host; wait for it.</summary>
+    public async Task WaitUntilReadyAsync()
+    {
+        using var client = CreateClient();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            using var response = await client.GetAsync("/health/ready");
+            if (response.IsSuccessStatusCode) return;
+            if (DateTime.UtcNow > deadline) Assert.Fail("Not ready after 30 s: " + await response.Content.ReadAsStringAsync());
+            await Task.Delay(50);
+        }
     }
 
     async Task IAsyncLifetime.DisposeAsync() => await base.DisposeAsync();
