@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Run the Monolith service locally.
+#
+#   ./run.sh [args passed to the app...]
+#
+# Environment (all optional):
+#   DATABASE_URL / ConnectionStrings__Postgres   use this database; when both are unset a project-local
+#                                               PostgreSQL (.local/pg-dev, 127.0.0.1:55432) is started
+#                                               and left running
+#   SERVICE_TYPE     all | api | worker          (default: all)
+#   ASPNETCORE_URLS                              (default: http://127.0.0.1:8080)
+#   ADMIN_API_KEY                                (default: dev-admin-key, development only)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+
+export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
+
+if [[ -z "${DATABASE_URL:-}" && -z "${ConnectionStrings__Postgres:-}" ]]; then
+  # shellcheck source=scripts/postgres.sh
+  source scripts/postgres.sh
+  monolith_start_postgres dev 55432
+  echo "Local PostgreSQL (dev) stays running after exit. Stop it with:"
+  echo "  bash -c 'source scripts/postgres.sh && monolith_stop_postgres dev'"
+fi
+
+export SERVICE_TYPE="${SERVICE_TYPE:-all}"
+export ASPNETCORE_URLS="${ASPNETCORE_URLS:-http://127.0.0.1:8080}"
+if [[ -z "${ADMIN_API_KEY:-}" ]]; then
+  export ADMIN_API_KEY="dev-admin-key"
+  echo "WARNING: ADMIN_API_KEY not set; using the development key 'dev-admin-key'. Never use it in production." >&2
+fi
+
+echo "SERVICE_TYPE=$SERVICE_TYPE"
+echo "Swagger UI: ${ASPNETCORE_URLS%%;*}/swagger"
+exec dotnet run --project src/Api -c Release -- "$@"
