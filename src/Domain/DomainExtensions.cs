@@ -15,7 +15,9 @@ public static class DomainExtensions
     /// </summary>
     public static IServiceCollection AddDomain(this IServiceCollection services, IConfiguration configuration)
     {
-        var connectionString = ResolveConnectionString(configuration);
+        // No Reset On Close: a pooled connection is not sent DISCARD ALL on every return (a round trip per use);
+        // nothing here leaves session state behind (LISTEN runs on its own long-lived connection).
+        var connectionString = new NpgsqlConnectionStringBuilder(ResolveConnectionString(configuration)) { NoResetOnClose = true }.ConnectionString;
         services.AddNpgsqlDataSource(connectionString);
         services.AddDbContext<MonolithDbContext>((sp, options) => options
             .UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>(),

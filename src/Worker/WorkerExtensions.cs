@@ -83,6 +83,8 @@ public static class WorkerExtensions
                     o.MisfireHandlerFrequency = TimeSpan.FromSeconds(5);
                     o.RecoverFiringsCancelledByShutdown = true;
                     o.AcceptEnlistedTransactions = true;
+                    o.LockOnInsert = false; // see DispatchTickets: new tickets need no cluster lock
+
                 });
             });
             q.ScheduleJob<TicketRescuer>(trigger => trigger

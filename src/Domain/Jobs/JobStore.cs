@@ -19,25 +19,26 @@ public sealed class JobStore(MonolithDbContext db)
     /// </summary>
     public async Task<List<Job>> ClaimAsync(Guid ticketId, string node, IReadOnlyList<string> queues, int limit, CancellationToken ct)
     {
-        var claimed = new List<Job>();
-        foreach (var queue in queues)
-        {
-            var wanted = limit - claimed.Count;
-            if (wanted <= 0) break;
-            claimed.AddRange(await db.Jobs.FromSql($"""
-                UPDATE jobs SET state = 'running', attempt = attempt + 1, lease_token = gen_random_uuid(),
-                       node = {node}, ticket_id = {ticketId}, started_at = now(),
-                       progress_percent = NULL, progress_message = NULL
-                WHERE id IN (
-                    SELECT id FROM jobs
-                    WHERE state IN ('scheduled', 'queued', 'retrying') AND queue = {queue} AND scheduled_at <= now()
+        var queueOrder = queues.ToArray();
+        // One statement: for each queue in the given order, its best due jobs (index ix_jobs_claim), then the first
+        // `limit` of those in queue order. Rows looked at but not taken are unlocked when the statement commits.
+        return await db.Jobs.FromSql($"""
+            UPDATE jobs SET state = 'running', attempt = attempt + 1, lease_token = gen_random_uuid(),
+                   node = {node}, ticket_id = {ticketId}, started_at = now(),
+                   progress_percent = NULL, progress_message = NULL
+            WHERE id IN (
+                SELECT candidate.id
+                FROM unnest({queueOrder}::text[]) WITH ORDINALITY AS q(name, rank)
+                CROSS JOIN LATERAL (
+                    SELECT id, priority, scheduled_at FROM jobs
+                    WHERE state IN ('scheduled', 'queued', 'retrying') AND queue = q.name AND scheduled_at <= now()
                     ORDER BY priority DESC, scheduled_at, id
-                    LIMIT {wanted}
-                    FOR UPDATE SKIP LOCKED)
-                RETURNING *
-                """).AsNoTracking().ToListAsync(ct));
-        }
-        return claimed;
+                    LIMIT {limit}
+                    FOR UPDATE SKIP LOCKED) AS candidate
+                ORDER BY q.rank, candidate.priority DESC, candidate.scheduled_at, candidate.id
+                LIMIT {limit})
+            RETURNING *
+            """).AsNoTracking().ToListAsync(ct);
     }
 
     /// <summary>

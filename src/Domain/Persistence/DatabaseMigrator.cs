@@ -28,6 +28,8 @@ public sealed class DatabaseMigrator(NpgsqlDataSource dataSource, IServiceScopeF
             using var scope = scopes.CreateScope();
             var db = scope.ServiceProvider.GetRequiredService<MonolithDbContext>();
             await db.Database.MigrateAsync(ct);
+            // Build the runtime model now, once: the first requests must not race to build it (seen under load).
+            await db.Tenants.AnyAsync(ct);
             logger.LogInformation("Database schema is up to date");
             if (afterMigrations is not null) await afterMigrations(connection, ct);
         }

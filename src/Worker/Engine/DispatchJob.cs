@@ -17,16 +17,22 @@ namespace Monolith.Worker.Engine;
 /// ticket is never spent without its jobs being claimed.
 /// </summary>
 [RetryPolicy(1000, "00:00:01", 2, MaxDelay = "00:00:30", Jitter = 0.2)]
-public sealed class DispatchJob(IServiceScopeFactory scopes, QueueSelector queues, NodeIdentity node, JobExecutor executor)
+public sealed class DispatchJob(
+    IServiceScopeFactory scopes, QueueSelector queues, NodeIdentity node, JobExecutor executor, RunningJobs running)
     : IJob<DispatchTicket>
 {
     public async ValueTask Execute(IJobExecutionContext context, DispatchTicket ticket, CancellationToken ct)
     {
+        using var inFlight = running.BeginDispatch(); // a graceful shutdown waits for this firing, claim included
         List<Job> claimed;
         await using (var scope = scopes.CreateAsyncScope())
         {
             var store = scope.ServiceProvider.GetRequiredService<JobStore>();
-            claimed = await store.ReclaimAsync(ticket.Id, node.Id, ct);
+            // Only a re-fired ticket (Quartz recovery after a crash or shutdown, or its retry policy after a failed
+            // claim) can have jobs of its own already: a fresh one skips the look-up.
+            claimed = context.Recovering || context.RetryAttempt > 0
+                ? await store.ReclaimAsync(ticket.Id, node.Id, ct)
+                : [];
             if (claimed.Count < ticket.Count)
             {
                 claimed.AddRange(await store.ClaimAsync(ticket.Id, node.Id, queues.NextOrder(), ticket.Count - claimed.Count, ct));

@@ -22,8 +22,11 @@ public sealed class DispatchTickets(ISchedulerFactory schedulers)
         {
             await scheduler.ScheduleJob<DispatchJob, DispatchTicket>(ticket, runAt, new OneOffJobOptions
             {
+                // Ticket ids are fresh UUIDs written in the same transaction as their job rows, so a clash cannot
+                // happen (and would roll the whole submit back). Throw, unlike Keep, lets Quartz insert without its
+                // cluster-wide TRIGGER_ACCESS lock (LockOnInsert = false): submits no longer queue behind firings.
                 Name = ticket.Id.ToString(),
-                OnConflict = TriggerConflict.Keep,
+                OnConflict = TriggerConflict.Throw,
                 RequestRecovery = true,
                 MisfireInstruction = SimpleTriggerMisfireInstruction.FireNow,
             }, ct);

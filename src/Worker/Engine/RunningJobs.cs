@@ -2,12 +2,37 @@ using System.Collections.Concurrent;
 
 namespace Monolith.Worker.Engine;
 
-/// <summary>The jobs running on this node, each with the token a client's cancel fires.</summary>
+/// <summary>
+/// The work in flight on this node: dispatch firings (from before their claim until their last job ends) and the
+/// jobs running in them, each with the token a client's cancel fires.
+/// </summary>
 public sealed class RunningJobs
 {
     private readonly ConcurrentDictionary<Guid, CancellationTokenSource> _running = new();
+    private int _dispatches;
 
+    /// <summary>Jobs running now.</summary>
     public int Count => _running.Count;
+
+    /// <summary>Dispatch firings in flight, including those still claiming: what a graceful shutdown waits for.</summary>
+    public int Dispatches => Volatile.Read(ref _dispatches);
+
+    /// <summary>Marks a dispatch firing in flight until the result is disposed.</summary>
+    public IDisposable BeginDispatch()
+    {
+        Interlocked.Increment(ref _dispatches);
+        return new DispatchScope(this);
+    }
+
+    private sealed class DispatchScope(RunningJobs owner) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0) Interlocked.Decrement(ref owner._dispatches);
+        }
+    }
 
     public ICollection<Guid> Ids => _running.Keys;
 

@@ -42,16 +42,16 @@ public sealed class GracefulShutdown(
         await scheduler.Standby(cancellationToken);
         var grace = TimeSpan.FromSeconds(options.Value.ShutdownGraceSeconds);
         logger.LogInformation("Shutting down: taking no new jobs; {Running} running job(s) have {Grace} to finish",
-            running.Count, grace);
+            running.Dispatches, grace);
 
         var deadline = DateTime.UtcNow + grace;
-        while (running.Count > 0 && DateTime.UtcNow < deadline && !cancellationToken.IsCancellationRequested)
+        while (running.Dispatches > 0 && DateTime.UtcNow < deadline && !cancellationToken.IsCancellationRequested)
         {
-            await Task.Delay(100, CancellationToken.None);
+            await Task.Delay(50, CancellationToken.None);
         }
-        if (running.Count > 0)
+        if (running.Dispatches > 0)
         {
-            logger.LogWarning("Grace period over: {Running} job(s) still running are cancelled and handed back to the cluster", running.Count);
+            logger.LogWarning("Grace period over: {Running} job(s) still running are cancelled and handed back to the cluster", running.Dispatches);
         }
     }
 }
