@@ -7,6 +7,7 @@ namespace Monolith.Worker.Engine;
 /// how priorities hold under saturation. Jobs it claimed carry its <paramref name="Id"/>, so if its node dies
 /// Quartz's recovery re-fires the ticket elsewhere and it takes those jobs back.
 /// </summary>
-/// <param name="Id">Unique per ticket; the Quartz trigger's name (a submission's ticket uses the job id, so enqueueing twice is a no-op).</param>
+/// <param name="Id">Unique per ticket; the Quartz trigger's name. A submission's ticket is named by its job id, so the
+/// same job can never be enqueued twice: a second ticket of that name fails its transaction.</param>
 /// <param name="Count">How many jobs the ticket may claim.</param>
 public sealed record DispatchTicket(Guid Id, int Count);

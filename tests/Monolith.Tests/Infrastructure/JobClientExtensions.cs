@@ -83,6 +83,9 @@ public sealed record JobDto(
     DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt);
 
+/// <summary>One page of GET /v1/jobs.</summary>
+public sealed record JobPageDto(List<JobDto> Items, string? NextCursor);
+
 public sealed record ProgressDto(int Percent, string? Message);
 
 public sealed record AttemptDto(int Attempt, string Node, string Outcome, string? Error, DateTimeOffset StartedAt, DateTimeOffset FinishedAt);

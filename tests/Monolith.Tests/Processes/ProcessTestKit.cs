@@ -94,6 +94,23 @@ public static class ProcessTestKit
         }
     }
 
+    /// <summary>Waits (at most 30 s) until every job in <paramref name="ids"/> is running; returns how many each node runs.</summary>
+    public static async Task<Dictionary<string, long>> WaitUntilAllRunningAsync(string databaseUrl, Guid[] ids)
+    {
+        Dictionary<string, long> running = [];
+        await WaitUntilAsync($"all {ids.Length} jobs are running", TimeSpan.FromSeconds(30),
+            async () =>
+            {
+                running = (await QueryAsync(databaseUrl,
+                        "SELECT node, count(*) FROM jobs WHERE id = ANY(@ids) AND state = 'running' GROUP BY node",
+                        r => (r.GetString(0), r.GetInt64(1)), ("ids", ids)))
+                    .ToDictionary(x => x.Item1, x => x.Item2);
+                return running.Values.Sum() == ids.Length;
+            },
+            async () => Describe(await CountStatesAsync(databaseUrl, ids)));
+        return running;
+    }
+
     public static async Task<List<T>> QueryAsync<T>(string databaseUrl, string sql, Func<NpgsqlDataReader, T> read, params (string Name, object Value)[] parameters)
     {
         await using var connection = await TestDatabase.OpenAsync(databaseUrl);

@@ -31,17 +31,7 @@ public sealed class WorkerCrashTests(ITestOutputHelper output)
             // All ten start at once (16 slots); which worker takes how many is up to the cluster. The victim is
             // worker-1 when it runs at least 4, else worker-2 (which then runs at least 7), so the test never
             // depends on how the tickets happened to be shared out.
-            Dictionary<string, long> running = [];
-            await ProcessTestKit.WaitUntilAsync("all 10 jobs are running", TimeSpan.FromSeconds(30),
-                async () =>
-                {
-                    running = (await ProcessTestKit.QueryAsync(db,
-                            "SELECT node, count(*) FROM jobs WHERE id = ANY(@ids) AND state = 'running' GROUP BY node",
-                            r => (r.GetString(0), r.GetInt64(1)), ("ids", ids)))
-                        .ToDictionary(x => x.Item1, x => x.Item2);
-                    return running.Values.Sum() == ids.Length;
-                },
-                async () => ProcessTestKit.Describe(await ProcessTestKit.CountStatesAsync(db, ids)));
+            var running = await ProcessTestKit.WaitUntilAllRunningAsync(db, ids);
             var (victim, survivor) = running.GetValueOrDefault("worker-1") >= 4 ? ("worker-1", "worker-2") : ("worker-2", "worker-1");
             output.Report($"running before the kill: {string.Join(", ", running.OrderBy(kv => kv.Key).Select(kv => $"{kv.Key}={kv.Value}"))}; killing {victim}");
 

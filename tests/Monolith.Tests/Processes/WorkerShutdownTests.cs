@@ -29,17 +29,7 @@ public sealed class WorkerShutdownTests(ITestOutputHelper output)
                 (await client.SubmitJobAsync("sleep", new { ms = 10_000 })).Id));
 
             // All four start at once; the one stopped is worker-1 if it runs any, else worker-2 (which then runs all).
-            Dictionary<string, long> running = [];
-            await ProcessTestKit.WaitUntilAsync("all 4 jobs are running", TimeSpan.FromSeconds(30),
-                async () =>
-                {
-                    running = (await ProcessTestKit.QueryAsync(db,
-                            "SELECT node, count(*) FROM jobs WHERE id = ANY(@ids) AND state = 'running' GROUP BY node",
-                            r => (r.GetString(0), r.GetInt64(1)), ("ids", ids)))
-                        .ToDictionary(x => x.Item1, x => x.Item2);
-                    return running.Values.Sum() == ids.Length;
-                },
-                async () => ProcessTestKit.Describe(await ProcessTestKit.CountStatesAsync(db, ids)));
+            var running = await ProcessTestKit.WaitUntilAllRunningAsync(db, ids);
             var (victim, survivor) = running.GetValueOrDefault("worker-1") > 0 ? ("worker-1", "worker-2") : ("worker-2", "worker-1");
             var handedBack = (await ProcessTestKit.QueryAsync(db,
                 "SELECT id FROM jobs WHERE id = ANY(@ids) AND state = 'running' AND node = @node",

@@ -6,8 +6,6 @@ namespace Monolith.Tests.Features.Jobs;
 
 public sealed class TenantIsolationTests(MonolithFactory app) : IClassFixture<MonolithFactory>
 {
-    private sealed record Page(List<JobDto> Items, string? NextCursor);
-
     [Fact]
     public async Task OtherTenantsJob_IsNotFound_ForEveryAction()
     {
@@ -18,7 +16,7 @@ public sealed class TenantIsolationTests(MonolithFactory app) : IClassFixture<Mo
         using var get = await bob.GetAsync($"/v1/jobs/{job.Id}");
         using var cancel = await bob.PostAsync($"/v1/jobs/{job.Id}/cancel", null);
         using var retry = await bob.PostAsync($"/v1/jobs/{job.Id}/retry", null);
-        var list = await bob.GetFromJsonAsync<Page>("/v1/jobs", JobClientExtensions.Json);
+        var list = await bob.GetFromJsonAsync<JobPageDto>("/v1/jobs", JobClientExtensions.Json);
 
         Assert.Equal(HttpStatusCode.NotFound, get.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, cancel.StatusCode);
