@@ -121,6 +121,26 @@ public sealed class ApiAndWorkersTests(ApiAndWorkersCluster cluster, ITestOutput
             Assert.True(perNode.SingleOrDefault(n => n.Node == "worker-2").Count > 0, "worker-2 ran no job");
         });
 
+    [Fact]
+    public Task Cancel_sent_to_the_api_node_stops_a_job_running_on_a_worker_within_two_seconds() =>
+        output.WithLogsOnFailureAsync(cluster.Group, async () =>
+        {
+            using var client = cluster.Api.CreateClient();
+            var job = await client.SubmitJobAsync("sleep", new { ms = 60_000 });
+            await client.WaitForStateAsync(job.Id, "running", TimeSpan.FromSeconds(10));
+
+            var clock = Stopwatch.StartNew();
+            using var response = await client.PostAsync($"/v1/jobs/{job.Id}/cancel", null);
+            await JobClientExtensions.EnsureSuccessAsync(response);
+            var cancelled = await client.WaitForStateAsync(job.Id, "cancelled", TimeSpan.FromSeconds(2));
+
+            var attempt = Assert.Single(cancelled.Attempts);
+            output.Report($"cancel sent to the api node reached the job on {attempt.Node}; " +
+                          $"it ended cancelled {clock.Elapsed.TotalMilliseconds:0} ms after the request");
+            Assert.Equal("cancelled", attempt.Outcome);
+            Assert.StartsWith("worker-", attempt.Node);
+        });
+
     /// <summary>
     /// The design target is a p50 under 50 ms. The machine here has two cores shared by the test host, PostgreSQL
     /// and three nodes, so one noisy round may miss it: the measurement runs up to twice, each round printed, and
