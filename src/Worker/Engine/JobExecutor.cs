@@ -28,14 +28,7 @@ public sealed class JobExecutor(
     /// </summary>
     public async Task RunAsync(Job claimed, CancellationToken shutdown)
     {
-        using var logScope = logger.BeginScope(new Dictionary<string, object?>
-        {
-            ["JobId"] = claimed.Id,
-            ["JobType"] = claimed.Type,
-            ["Attempt"] = claimed.Attempt,
-            ["Node"] = node.Id,
-            ["TenantId"] = claimed.TenantId,
-        });
+        using var logScope = logger.BeginScope(new JobLogScope(claimed, node.Id));
 
         if (claimed.Attempt == 1 && claimed.StartedAt is { } started)
         {
