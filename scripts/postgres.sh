@@ -4,6 +4,7 @@
 #   source scripts/postgres.sh
 #   monolith_start_postgres <name> <port>   # start (or reuse) .local/pg-<name>, export DATABASE_URL
 #   monolith_stop_postgres  <name>          # pg_ctl stop -m fast
+#   monolith_restart_postgres <name>        # pg_ctl restart -m fast (fault tests)
 #   monolith_pg_bin                         # echo the PostgreSQL bin dir (installs PostgreSQL if missing)
 #
 # The cluster lives in $REPO/.local/pg-<name>/{data,run,postgres.log}, listens only on
@@ -195,4 +196,15 @@ monolith_stop_postgres() {
     _monolith_pg_log "stopping $MONOLITH_PG_DATA"
     _monolith_pg_as_owner "$bin/pg_ctl" stop -D "$MONOLITH_PG_DATA" -m fast -w >/dev/null
   fi
+}
+
+# Restart a running cluster (pg_ctl restart -m fast): every connection is cut, as in a failover or a
+# database restart. Used by the fault tests.
+monolith_restart_postgres() {
+  local name="${1:?usage: monolith_restart_postgres <name>}"
+  local bin
+  bin="$(monolith_pg_bin)" || return 1
+  _monolith_pg_paths "$name"
+  _monolith_pg_log "restarting $MONOLITH_PG_DATA"
+  _monolith_pg_as_owner "$bin/pg_ctl" restart -D "$MONOLITH_PG_DATA" -m fast -w -l "$MONOLITH_PG_LOG" >/dev/null
 }

@@ -38,6 +38,8 @@ public sealed class DatabaseUnavailableExceptionHandler(IProblemDetailsService p
         for (var e = exception; e is not null; e = e.InnerException)
         {
             if (e is NpgsqlException { IsTransient: true } or SocketException or TimeoutException) return true;
+            // Quartz's store failed inside the submit transaction (its connection was cut): nothing was committed.
+            if (e is Quartz.JobPersistenceException) return true;
             if (e is PostgresException { SqlState: "57P01" or "57P02" or "57P03" or "53300" }) return true;
         }
         return false;

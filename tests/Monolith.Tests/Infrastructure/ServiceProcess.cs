@@ -337,6 +337,16 @@ public sealed class ServiceProcess : IAsyncDisposable
         return "dotnet";
     }
 
+    /// <summary>The repository root: the nearest folder above the tests holding Monolith.sln.</summary>
+    public static string RepoRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "Monolith.sln"))) return directory.FullName;
+        }
+        throw new DirectoryNotFoundException($"No Monolith.sln above {AppContext.BaseDirectory}.");
+    }
+
     /// <summary>
     /// <c>src/Api/bin/&lt;Configuration&gt;/&lt;tfm&gt;/Monolith.Api.dll</c> of this repository, the configuration and
     /// framework taken from the test assembly's own output path; the copy next to the tests when that is missing.
@@ -349,13 +359,8 @@ public sealed class ServiceProcess : IAsyncDisposable
         var configuration = bin >= 0 && bin + 1 < segments.Length ? segments[bin + 1] : "Release";
         var framework = bin >= 0 && bin + 2 < segments.Length ? segments[bin + 2] : "net10.0";
 
-        for (var directory = new DirectoryInfo(baseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (!File.Exists(Path.Combine(directory.FullName, "Monolith.sln"))) continue;
-            var dll = Path.Combine(directory.FullName, "src", "Api", "bin", configuration, framework, "Monolith.Api.dll");
-            if (File.Exists(dll)) return dll;
-            break;
-        }
+        var built = Path.Combine(RepoRoot(), "src", "Api", "bin", configuration, framework, "Monolith.Api.dll");
+        if (File.Exists(built)) return built;
 
         var local = Path.Combine(baseDirectory, "Monolith.Api.dll");
         if (File.Exists(local)) return local;
