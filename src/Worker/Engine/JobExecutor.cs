@@ -104,6 +104,7 @@ public sealed class JobExecutor(
         }
         catch (Exception) when (leaseLost.IsCancellationRequested)
         {
+            logger.LogWarning("The lease was no longer current (the job was recovered by another node): this attempt stops and records nothing");
             return null;
         }
         catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
