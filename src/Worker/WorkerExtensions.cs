@@ -39,6 +39,7 @@ public static class WorkerExtensions
         // Start-up order matters: the schema first, then Quartz (which validates it), then the rest.
         services.AddHostedService<SchemaSetup>();
         AddQuartz(services, configuration, options, node);
+        services.AddHostedService<DispatchJobSetup>();
         if (serviceType.ExecutesJobs())
         {
             services.AddHostedService<GracefulShutdown>();

@@ -58,6 +58,13 @@ public sealed class ProcessGroup : IAsyncDisposable
         }
     }
 
+    /// <summary>Takes a node out of the group (after it exited, to start its replacement under the same name).</summary>
+    public async Task RemoveAsync(ServiceProcess node)
+    {
+        lock (_nodes) _nodes.Remove(node);
+        await node.DisposeAsync();
+    }
+
     /// <summary>
     /// Prints the last <paramref name="lines"/> lines of every node to the test's output (call it when a test
     /// fails: the console logger shows a failed test's output under "Standard Output Messages").
