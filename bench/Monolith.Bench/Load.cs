@@ -1,0 +1,186 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+
+namespace Monolith.Bench;
+
+/// <summary>Outcome of a batch of single <c>POST /v1/jobs</c> calls.</summary>
+public sealed record SubmitResult(int Accepted, int Failed, TimeSpan Elapsed, double[] LatenciesMs, string? FirstError)
+{
+    public double Rate => Accepted / Elapsed.TotalSeconds;
+}
+
+/// <summary>HTTP load: N concurrent clients, each sending one POST at a time.</summary>
+public static class Load
+{
+    public const string Noop = """{"type":"noop","payload":{}}""";
+
+    public static string Sleep(int ms) => "{\"type\":\"sleep\",\"payload\":{\"ms\":" + ms.ToString(System.Globalization.CultureInfo.InvariantCulture) + "}}";
+
+    public static HttpClient Client(string baseUrl)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            MaxConnectionsPerServer = 256,
+            PooledConnectionLifetime = TimeSpan.FromMinutes(10),
+        };
+        var client = new HttpClient(handler) { BaseAddress = new Uri(baseUrl), Timeout = TimeSpan.FromSeconds(60) };
+        client.DefaultRequestHeaders.Add("X-Api-Key", Node.AdminKey);
+        return client;
+    }
+
+    /// <summary>
+    /// <paramref name="clients"/> concurrent loops, each posting <paramref name="body"/> one at a time, until
+    /// <paramref name="count"/> posts were made (when given) or <paramref name="duration"/> passed (when given).
+    /// </summary>
+    public static async Task<SubmitResult> SubmitAsync(HttpClient http, string body, int clients, int? count, TimeSpan? duration)
+    {
+        var latencies = new ConcurrentBag<double>();
+        var accepted = 0;
+        var failed = 0;
+        var issued = 0;
+        string? firstError = null;
+        var clock = Stopwatch.StartNew();
+
+        async Task Loop()
+        {
+            while (true)
+            {
+                if (count is { } n && Interlocked.Increment(ref issued) > n) return;
+                if (duration is { } d && clock.Elapsed >= d) return;
+                var started = Stopwatch.GetTimestamp();
+                try
+                {
+                    using var content = new StringContent(body, Encoding.UTF8, "application/json");
+                    using var response = await http.PostAsync("/v1/jobs", content);
+                    latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                    if (response.StatusCode == HttpStatusCode.Accepted) Interlocked.Increment(ref accepted);
+                    else
+                    {
+                        Interlocked.Increment(ref failed);
+                        Interlocked.CompareExchange(ref firstError, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}", null);
+                    }
+                }
+                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+                {
+                    Interlocked.Increment(ref failed);
+                    Interlocked.CompareExchange(ref firstError, ex.Message, null);
+                }
+            }
+        }
+
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(_ => Task.Run(Loop)));
+        var elapsed = clock.Elapsed;
+        var sorted = latencies.ToArray();
+        Array.Sort(sorted);
+        return new SubmitResult(accepted, failed, elapsed, sorted, firstError);
+    }
+
+    /// <summary>
+    /// Open-loop steady rate: one POST every 1/<paramref name="perSecond"/> s for <paramref name="duration"/>, each sent
+    /// on its schedule whether or not earlier ones have answered.
+    /// </summary>
+    public static async Task<SubmitResult> SteadyAsync(HttpClient http, string body, int perSecond, TimeSpan duration)
+    {
+        var total = (int)(perSecond * duration.TotalSeconds);
+        var latencies = new ConcurrentBag<double>();
+        var accepted = 0;
+        var failed = 0;
+        string? firstError = null;
+        var clock = Stopwatch.StartNew();
+        var inflight = new List<Task>(total);
+        for (var i = 0; i < total; i++)
+        {
+            var due = TimeSpan.FromSeconds(i / (double)perSecond);
+            var wait = due - clock.Elapsed;
+            if (wait > TimeSpan.FromMilliseconds(1)) await Task.Delay(wait);
+            while (clock.Elapsed < due) Thread.SpinWait(50);
+            inflight.Add(Task.Run(async () =>
+            {
+                var started = Stopwatch.GetTimestamp();
+                try
+                {
+                    using var content = new StringContent(body, Encoding.UTF8, "application/json");
+                    using var response = await http.PostAsync("/v1/jobs", content);
+                    latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                    if (response.StatusCode == HttpStatusCode.Accepted) Interlocked.Increment(ref accepted);
+                    else
+                    {
+                        Interlocked.Increment(ref failed);
+                        Interlocked.CompareExchange(ref firstError, $"{(int)response.StatusCode}", null);
+                    }
+                }
+                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+                {
+                    Interlocked.Increment(ref failed);
+                    Interlocked.CompareExchange(ref firstError, ex.Message, null);
+                }
+            }));
+        }
+        await Task.WhenAll(inflight);
+        var sorted = latencies.ToArray();
+        Array.Sort(sorted);
+        return new SubmitResult(accepted, failed, clock.Elapsed, sorted, firstError);
+    }
+
+    /// <summary>Nearest-rank percentile of an ascending array; NaN when empty.</summary>
+    public static double Percentile(double[] sorted, double p)
+    {
+        if (sorted.Length == 0) return double.NaN;
+        var rank = (int)Math.Ceiling(p / 100.0 * sorted.Length);
+        return sorted[Math.Clamp(rank - 1, 0, sorted.Length - 1)];
+    }
+}
+
+/// <summary>Samples /proc/&lt;pid&gt;/status VmRSS of some nodes every 200 ms and keeps each one's peak.</summary>
+public sealed class RssSampler : IAsyncDisposable
+{
+    private readonly IReadOnlyList<Node> _nodes;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+    private readonly Dictionary<string, long> _peakKb = [];
+    private readonly Dictionary<string, int> _samples = [];
+
+    public RssSampler(IReadOnlyList<Node> nodes)
+    {
+        _nodes = nodes;
+        _loop = Task.Run(LoopAsync);
+    }
+
+    private async Task LoopAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            lock (_peakKb)
+            {
+                foreach (var node in _nodes)
+                {
+                    if (node.ReadStatusKb("VmRSS") is not { } kb) continue;
+                    _peakKb[node.InstanceId] = Math.Max(_peakKb.GetValueOrDefault(node.InstanceId), kb);
+                    _samples[node.InstanceId] = _samples.GetValueOrDefault(node.InstanceId) + 1;
+                }
+            }
+            try
+            {
+                await Task.Delay(200, _stop.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    public (long PeakKb, int Samples) Peak(string instanceId)
+    {
+        lock (_peakKb) return (_peakKb.GetValueOrDefault(instanceId), _samples.GetValueOrDefault(instanceId));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        await _loop;
+        _stop.Dispose();
+    }
+}

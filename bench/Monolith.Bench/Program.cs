@@ -1,0 +1,493 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+
+namespace Monolith.Bench;
+
+/// <summary>
+/// Benchmark driver. Usage: <c>Monolith.Bench [--jobs N] [--only 1,2,3,4,5] [--out RESULTS.md] [--command "..."]</c>.
+/// Needs DATABASE_URL (any database of the server; scenarios create their own) and a Release build of Monolith.Api.
+/// </summary>
+public static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        var options = Options.Parse(args);
+        CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+        CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+
+        var databaseUrl = Environment.GetEnvironmentVariable("DATABASE_URL");
+        if (string.IsNullOrWhiteSpace(databaseUrl))
+        {
+            Console.Error.WriteLine("DATABASE_URL is not set (postgres://postgres@127.0.0.1:PORT/DB).");
+            return 2;
+        }
+        var repo = RepoRoot();
+        var apiDll = Path.Combine(repo, "src", "Api", "bin", "Release", "net10.0", "Monolith.Api.dll");
+        if (!File.Exists(apiDll))
+        {
+            Console.Error.WriteLine($"{apiDll} not found: dotnet build Monolith.sln -c Release first.");
+            return 2;
+        }
+        // Ctrl+C / SIGTERM: take the nodes started so far down with the bench instead of leaving them running.
+        using var sigint = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, _ => Node.KillAll());
+        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, _ => Node.KillAll());
+        var runId = DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
+        var logDir = Path.Combine(repo, "bench", "logs", runId);
+        var bench = new Bench(new Db(databaseUrl), apiDll, logDir, options, repo);
+        return await bench.RunAsync();
+    }
+
+    public static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Monolith.sln"))) return dir.FullName;
+        }
+        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Monolith.sln"))) return dir.FullName;
+        }
+        throw new DirectoryNotFoundException("No Monolith.sln above the bench binary or the current directory.");
+    }
+}
+
+public sealed record Options(int Jobs, HashSet<string> Only, string? Out, string Command, List<string> Notes)
+{
+    public static Options Parse(string[] args)
+    {
+        var jobs = 20_000;
+        var only = new HashSet<string>();
+        string? output = null;
+        var command = "Monolith.Bench " + string.Join(' ', args);
+        var notes = new List<string>();
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--jobs": jobs = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--only": foreach (var s in args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries)) only.Add(s.Trim()); break;
+                case "--out": output = args[++i]; break;
+                case "--command": command = args[++i]; break;
+                case "--note": notes.Add(args[++i]); break;
+                default: throw new ArgumentException($"Unknown argument {args[i]} (use --jobs N, --only 1,2,3,4,5, --out FILE, --command TEXT, --note TEXT).");
+            }
+        }
+        return new Options(jobs, only, output, command, notes);
+    }
+
+    public bool Runs(string scenario) => Only.Count == 0 || Only.Contains(scenario);
+}
+
+/// <summary>Runs the scenarios and writes the report.</summary>
+public sealed class Bench(Db db, string apiDll, string logDir, Options options, string repo)
+{
+    private const int Clients = 16;
+    private readonly StringBuilder _body = new();
+    private readonly DateTime _startedUtc = DateTime.UtcNow;
+    private string _header = "";
+
+    // Values for the targets table (null: not measured).
+    private double? _drainRate;
+    private double? _e2eAllRate;
+    private double? _e2eSplitRate;
+    private double? _latP50, _latP99;
+    private double? _recoveryRestartS, _recoveryAllS;
+    private bool? _recoveryNothingLost;
+    private double? _rssIdleMb, _rssLoadMb;
+
+    public async Task<int> RunAsync()
+    {
+        _header = await HeaderAsync();
+        Console.WriteLine(_header);
+        var failures = 0;
+        (string Id, string Title, Func<Task> Run)[] scenarios =
+        [
+            ("1", "1. Submit rate (one api node, no worker, 16 clients, 10 s)", SubmitRateAsync),
+            ("2", $"2. Drain ({options.Jobs:N0} noop jobs queued, then one worker node)", DrainAsync),
+            ("3", $"3. End to end ({options.Jobs:N0} noop jobs, single submits from 16 clients) + 6. worker RSS", EndToEndAsync),
+            ("4", "4. Enqueue-to-start latency (50 jobs/s for 20 s, api node + one worker node)", LatencyAsync),
+            ("5", "5. Recovery after SIGKILL (api + two workers, WORKER_CONCURRENCY=100, 100 sleep jobs of 20 s)", RecoveryAsync),
+        ];
+        foreach (var (id, title, run) in scenarios)
+        {
+            if (!options.Runs(id))
+            {
+                Section(title);
+                Line("not run in this invocation (--only).");
+                continue;
+            }
+            Section(title);
+            Line($"load average before: {LoadAvg()}");
+            var clock = Stopwatch.StartNew();
+            try
+            {
+                await run();
+            }
+            catch (Exception ex)
+            {
+                failures++;
+                Line($"FAILED: {ex.GetType().Name}: {FirstLine(ex.Message)}");
+                Console.Error.WriteLine(ex);
+            }
+            Line($"(scenario took {clock.Elapsed.TotalSeconds:F1} s; load average after: {LoadAvg()})");
+            await WriteReportAsync();
+        }
+        if (!Node.RestartedEarly.IsEmpty)
+        {
+            options.Notes.Add($"These nodes shut down gracefully right after start (exit code 0, as on SIGTERM) and were started again: {string.Join(", ", Node.RestartedEarly)}.");
+        }
+        await WriteReportAsync();
+        Console.WriteLine($"Node logs: {logDir}");
+        return failures == 0 ? 0 : 1;
+    }
+
+    // ---------------------------------------------------------------- scenarios
+
+    private async Task SubmitRateAsync()
+    {
+        var database = await db.CreateDatabaseAsync("bench_s1_submit");
+        await using var api = await StartAsync(database, "api", "s1-api");
+        using var http = Load.Client(api.BaseUrl);
+        var r = await Load.SubmitAsync(http, Load.Noop, Clients, count: null, duration: TimeSpan.FromSeconds(10));
+        Result($"submit rate: {r.Rate:F0} jobs/s ({r.Accepted} accepted in {r.Elapsed.TotalSeconds:F2} s, {r.Failed} failed)" +
+               $"; request latency p50 {Load.Percentile(r.LatenciesMs, 50):F1} ms, p95 {Load.Percentile(r.LatenciesMs, 95):F1} ms, p99 {Load.Percentile(r.LatenciesMs, 99):F1} ms");
+        if (r.FirstError is not null) Line($"first error: {r.FirstError}");
+    }
+
+    private async Task DrainAsync()
+    {
+        var database = await db.CreateDatabaseAsync("bench_s2_drain");
+        await using var api = await StartAsync(database, "api", "s2-api");
+        using var http = Load.Client(api.BaseUrl);
+        var submit = await Load.SubmitAsync(http, Load.Noop, Clients, options.Jobs, null);
+        Line($"queued {submit.Accepted} jobs in {submit.Elapsed.TotalSeconds:F1} s ({submit.Rate:F0} jobs/s, {submit.Failed} failed) with no worker running");
+        var before = await db.ProgressAsync(database);
+        Line($"before the worker starts: {before.Total} jobs, {before.Terminal} terminal (must be 0)");
+
+        await using var worker = await StartAsync(database, "worker", "s2-worker");
+        Line($"worker process start → ready: {(worker.ReadyAtUtc - worker.StartedAtUtc).TotalSeconds:F2} s");
+        var (last, completed) = await db.WaitForTerminalAsync(database, submit.Accepted, DrainTimeout(submit.Accepted));
+        if (!completed) Line($"TIMED OUT: {last.Succeeded}/{submit.Accepted} succeeded when the wait ended");
+        var fromReady = await db.MsToLastSuccessAsync(database, worker.ReadyAtUtc);
+        var fromStart = await db.MsToLastSuccessAsync(database, worker.StartedAtUtc);
+        var firstBeforeReady = (await db.RowsAsync(database,
+            "SELECT count(*) FROM jobs WHERE started_at < @ready", ("ready", worker.ReadyAtUtc)))[0][0];
+        var rateReady = last.Succeeded / (fromReady!.Value / 1000);
+        var rateStart = last.Succeeded / (fromStart!.Value / 1000);
+        Result($"drain: {rateReady:F0} jobs/s measured from worker READY to the last success ({last.Succeeded} succeeded in {fromReady.Value / 1000:F2} s)");
+        Result($"drain: {rateStart:F0} jobs/s measured from worker PROCESS START to the last success ({fromStart.Value / 1000:F2} s)");
+        Line($"jobs started before /health/ready answered 200: {firstBeforeReady}; failed/cancelled: {last.Terminal - last.Succeeded}");
+        _drainRate = rateReady;
+    }
+
+    private async Task EndToEndAsync()
+    {
+        // (a) one `all` node
+        {
+            var database = await db.CreateDatabaseAsync("bench_s3a_e2e_all");
+            await using var all = await StartAsync(database, "all", "s3a-all");
+            using var http = Load.Client(all.BaseUrl);
+            var (rate, submit) = await EndToEndRunAsync(database, http);
+            if (all.HasExited)
+            {
+                Line($"INVALID: the `all` node exited during the run (see {all.LogPath}); the number below is not a throughput");
+                rate = double.NaN;
+            }
+            Result($"3a end to end, one `all` node: {rate:F0} jobs/s (first submit → last success; submits alone ran at {submit.Rate:F0} jobs/s, " +
+                   $"request p50 {Load.Percentile(submit.LatenciesMs, 50):F1} ms / p95 {Load.Percentile(submit.LatenciesMs, 95):F1} ms)");
+            if (!double.IsNaN(rate)) _e2eAllRate = rate;
+        }
+        // (b) one `api` + two `worker` nodes, with the workers' RSS sampled (scenario 6)
+        {
+            var database = await db.CreateDatabaseAsync("bench_s3b_e2e_split");
+            await using var api = await StartAsync(database, "api", "s3b-api");
+            await using var w1 = await StartAsync(database, "worker", "s3b-worker-1");
+            await using var w2 = await StartAsync(database, "worker", "s3b-worker-2");
+            Node[] workers = [w1, w2];
+            await Task.Delay(TimeSpan.FromSeconds(10));
+            var idleBefore = workers.Select(w => Mb(w.ReadStatusKb())).ToArray();
+            Line($"6. worker RSS idle 10 s after ready (before any load): {string.Join(", ", workers.Select((w, i) => $"{w.InstanceId} {idleBefore[i]:F0} MB"))}");
+
+            using var http = Load.Client(api.BaseUrl);
+            double rate;
+            SubmitResult submit;
+            await using (var sampler = new RssSampler(workers))
+            {
+                (rate, submit) = await EndToEndRunAsync(database, http);
+                foreach (var w in workers)
+                {
+                    var (peak, samples) = sampler.Peak(w.InstanceId);
+                    Result($"6. worker RSS peak under load (3b), {w.InstanceId}: {Mb(peak):F0} MB ({samples} samples every 200 ms; kernel VmHWM {Mb(w.ReadStatusKb("VmHWM")):F0} MB)");
+                    _rssLoadMb = Math.Max(_rssLoadMb ?? 0, Mb(peak));
+                }
+            }
+            foreach (var node in new[] { api, w1, w2 }.Where(n => n.HasExited))
+            {
+                Line($"INVALID: {node.InstanceId} exited during the run (see {node.LogPath})");
+                rate = double.NaN;
+            }
+            var byNode = await db.RowsAsync(database, "SELECT node, count(*) FROM jobs WHERE state = 'succeeded' GROUP BY node ORDER BY node");
+            Result($"3b end to end, one `api` + two `worker` nodes: {rate:F0} jobs/s (first submit → last success; submits alone ran at {submit.Rate:F0} jobs/s, " +
+                   $"request p50 {Load.Percentile(submit.LatenciesMs, 50):F1} ms / p95 {Load.Percentile(submit.LatenciesMs, 95):F1} ms)");
+            Line($"jobs per worker: {string.Join(", ", byNode.Select(r => $"{r[0]} {r[1]}"))}");
+            if (!double.IsNaN(rate)) _e2eSplitRate = rate;
+
+            await Task.Delay(TimeSpan.FromSeconds(10));
+            var idleAfter = workers.Select(w => Mb(w.ReadStatusKb())).ToArray();
+            Result($"6. worker RSS idle 10 s after the load ended: {string.Join(", ", workers.Select((w, i) => $"{w.InstanceId} {idleAfter[i]:F0} MB"))}");
+            _rssIdleMb = idleAfter.Concat(idleBefore).Max();
+        }
+    }
+
+    /// <summary>Submits options.Jobs noop jobs from 16 clients and waits for all to end; jobs/s from the first submit to the last success.</summary>
+    private async Task<(double Rate, SubmitResult Submit)> EndToEndRunAsync(string database, HttpClient http)
+    {
+        var firstSubmit = DateTime.UtcNow;
+        var submit = await Load.SubmitAsync(http, Load.Noop, Clients, options.Jobs, null);
+        if (submit.Failed > 0) Line($"{submit.Failed} submits failed (first: {submit.FirstError})");
+        var (last, completed) = await db.WaitForTerminalAsync(database, submit.Accepted, DrainTimeout(submit.Accepted));
+        if (!completed) Line($"TIMED OUT: {last.Succeeded}/{submit.Accepted} succeeded when the wait ended");
+        if (last.Terminal != last.Succeeded) Line($"{last.Terminal - last.Succeeded} jobs failed or were cancelled");
+        var ms = await db.MsToLastSuccessAsync(database, firstSubmit) ?? double.NaN;
+        Line($"{last.Succeeded} succeeded in {ms / 1000:F2} s from the first submit");
+        return (last.Succeeded / (ms / 1000), submit);
+    }
+
+    private async Task LatencyAsync()
+    {
+        var database = await db.CreateDatabaseAsync("bench_s4_latency");
+        await using var api = await StartAsync(database, "api", "s4-api");
+        await using var worker = await StartAsync(database, "worker", "s4-worker");
+        using var http = Load.Client(api.BaseUrl);
+
+        var warm = await Load.SubmitAsync(http, Load.Noop, Clients, 500, null);
+        var (_, warmed) = await db.WaitForTerminalAsync(database, warm.Accepted, TimeSpan.FromSeconds(120));
+        Line($"warm-up: {warm.Accepted} jobs submitted{(warmed ? " and all ended" : ", NOT all ended within 120 s")}");
+        await Task.Delay(1000);
+
+        var mark = DateTime.UtcNow;
+        var steady = await Load.SteadyAsync(http, Load.Noop, 50, TimeSpan.FromSeconds(20));
+        var (last, completed) = await db.WaitForTerminalAsync(database, warm.Accepted + steady.Accepted, TimeSpan.FromSeconds(120));
+        if (!completed) Line($"TIMED OUT waiting for the steady jobs: {last.Terminal}/{warm.Accepted + steady.Accepted} ended");
+        var row = (await db.RowsAsync(database, """
+            SELECT count(*),
+                   percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY extract(epoch FROM started_at - created_at) * 1000),
+                   (max(extract(epoch FROM started_at - created_at)) * 1000)::float8
+            FROM jobs WHERE created_at >= @mark AND started_at IS NOT NULL
+            """, ("mark", mark)))[0];
+        var p = (double[])row[1]!;
+        Result($"enqueue→start (started_at - created_at, {row[0]} jobs at 50/s over {steady.Elapsed.TotalSeconds:F1} s): " +
+               $"p50 {p[0]:F1} ms, p95 {p[1]:F1} ms, p99 {p[2]:F1} ms, max {(double)row[2]!:F1} ms");
+        Line($"submit request latency at 50/s: p50 {Load.Percentile(steady.LatenciesMs, 50):F1} ms, p95 {Load.Percentile(steady.LatenciesMs, 95):F1} ms ({steady.Failed} failed)");
+        _latP50 = p[0];
+        _latP99 = p[2];
+    }
+
+    private async Task RecoveryAsync()
+    {
+        const int count = 100;
+        var database = await db.CreateDatabaseAsync("bench_s5_recovery");
+        var env = new Dictionary<string, string> { ["WORKER_CONCURRENCY"] = "100" };
+        await using var api = await StartAsync(database, "api", "s5-api");
+        await using var w1 = await StartAsync(database, "worker", "s5-worker-1", env);
+        await using var w2 = await StartAsync(database, "worker", "s5-worker-2", env);
+        using var http = Load.Client(api.BaseUrl);
+
+        var submit = await Load.SubmitAsync(http, Load.Sleep(20_000), Clients, count, null);
+        if (submit.Accepted != count) throw new InvalidOperationException($"only {submit.Accepted}/{count} sleep jobs accepted ({submit.FirstError})");
+        var clock = Stopwatch.StartNew();
+        Db.Progress progress;
+        do
+        {
+            await Task.Delay(100);
+            progress = await db.ProgressAsync(database);
+        } while (progress.Running < count && clock.Elapsed < TimeSpan.FromSeconds(15));
+        Line($"{progress.Running}/{count} running {clock.Elapsed.TotalSeconds:F1} s after the last submit");
+        if (progress.Running < count) Line("NOT all 100 were running within 15 s; killing anyway");
+
+        var perNode = await db.RowsAsync(database, "SELECT node, count(*) FROM jobs WHERE state = 'running' GROUP BY node ORDER BY count(*) DESC, node");
+        Line($"running per node: {string.Join(", ", perNode.Select(r => $"{r[0]} {r[1]}"))}");
+        var victimId = (string)perNode[0][0]!;
+        var victim = victimId == w1.InstanceId ? w1 : w2;
+        var killedIds = (await db.RowsAsync(database, "SELECT id FROM jobs WHERE state = 'running' AND node = @node", ("node", victimId)))
+            .Select(r => (Guid)r[0]!).ToArray();
+
+        var killedAt = DateTime.UtcNow;
+        victim.Kill();
+        Line($"SIGKILL {victim.InstanceId} (pid {victim.Pid}) running {killedIds.Length} jobs");
+
+        var (last, completed) = await db.WaitForTerminalAsync(database, count, TimeSpan.FromSeconds(150));
+        if (!completed) Line($"TIMED OUT: {last.Terminal}/{count} ended 150 s after the kill");
+        var row = (await db.RowsAsync(database, """
+            SELECT count(*) FILTER (WHERE state = 'succeeded'),
+                   count(*) FILTER (WHERE attempt > 1),
+                   (extract(epoch FROM max(finished_at) - @killed) * 1000)::float8,
+                   (extract(epoch FROM max(started_at) FILTER (WHERE id = ANY(@ids)) - @killed) * 1000)::float8,
+                   count(*) FILTER (WHERE id = ANY(@ids) AND started_at > @killed),
+                   string_agg(DISTINCT state, ',')
+            FROM jobs
+            """, ("killed", killedAt), ("ids", killedIds)))[0];
+        var succeeded = (long)row[0]!;
+        var retried = (long)row[1]!;
+        var allMs = row[2] as double?;
+        var restartMs = row[3] as double?;
+        var restarted = (long)row[4]!;
+        var lost = (await db.RowsAsync(database, "SELECT count(*) FROM job_attempts WHERE outcome = 'lost'"))[0][0];
+        Result($"recovery: last killed job restarted {restartMs / 1000:F2} s after the SIGKILL ({restarted}/{killedIds.Length} killed jobs restarted)");
+        Result($"recovery: all {count} succeeded {allMs / 1000:F2} s after the SIGKILL (includes the 20 s re-run of the restarted jobs)");
+        Result($"recovery: {succeeded}/{count} succeeded, {retried} with attempt > 1, {lost} 'lost' attempt records, states seen: {row[5]}" +
+               $" → {(succeeded == count ? "nothing lost" : "JOBS LOST OR UNFINISHED")}");
+        _recoveryRestartS = restartMs / 1000;
+        _recoveryAllS = allMs / 1000;
+        _recoveryNothingLost = succeeded == count && restarted == killedIds.Length;
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private Task<Node> StartAsync(string database, string type, string instance, IDictionary<string, string>? env = null) =>
+        Node.StartAsync(apiDll, logDir, db.Url(database), type, instance, env);
+
+    /// <summary>Generous: 60 s plus 1/15 s per job (15 jobs/s at worst).</summary>
+    private static TimeSpan DrainTimeout(int jobs) => TimeSpan.FromSeconds(60 + jobs / 15.0);
+
+    private static double Mb(long? kb) => kb is { } v ? v / 1024.0 : double.NaN;
+
+    private static string FirstLine(string s) => s.Split('\n')[0];
+
+    private static string LoadAvg()
+    {
+        try
+        {
+            return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) +
+                   $" ({Node.ForeignProcesses()} other Monolith node/test-host processes running)";
+        }
+        catch (IOException)
+        {
+            return "?";
+        }
+    }
+
+    private void Section(string title)
+    {
+        _body.AppendLine().AppendLine($"### {title}").AppendLine();
+        Console.WriteLine();
+        Console.WriteLine($"== {title}");
+    }
+
+    private void Line(string text)
+    {
+        _body.AppendLine($"- {text}");
+        Console.WriteLine($"   {text}");
+    }
+
+    private void Result(string text)
+    {
+        _body.AppendLine($"- **{text}**");
+        Console.WriteLine($"RESULT {text}");
+    }
+
+    private async Task<string> HeaderAsync()
+    {
+        var cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "?";
+        var memKb = File.ReadLines("/proc/meminfo").First(l => l.StartsWith("MemTotal:", StringComparison.Ordinal))
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
+        var pgVersion = await db.ScalarTextAsync("postgres", "SELECT version()");
+        var settings = await db.RowsAsync("postgres",
+            "SELECT name, setting, coalesce(unit, '') FROM pg_settings WHERE name IN ('fsync','synchronous_commit','shared_buffers','max_connections','wal_level') ORDER BY name");
+        string Setting(object?[] r)
+        {
+            var name = (string)r[0]!;
+            var value = (string)r[1]!;
+            var unit = (string)r[2]!;
+            // shared_buffers is reported in 8kB pages.
+            if (name == "shared_buffers" && unit == "8kB") return $"{name}={long.Parse(value, CultureInfo.InvariantCulture) * 8 / 1024} MB";
+            return $"{name}={value}{(unit.Length > 0 ? " " + unit : "")}";
+        }
+        var sb = new StringBuilder();
+        sb.AppendLine("# Monolith benchmark results — BASELINE");
+        sb.AppendLine();
+        sb.AppendLine("> **BASELINE: measured before the scale-out work, on the engine as it is now (one Quartz trigger per job).**");
+        sb.AppendLine("> Written by `bench/Monolith.Bench` (run through `bench/run.sh`); rerun to replace.");
+        sb.AppendLine();
+        sb.AppendLine("## Run");
+        sb.AppendLine();
+        sb.AppendLine($"- date: {_startedUtc:yyyy-MM-dd HH:mm:ss} UTC");
+        sb.AppendLine($"- command: `{options.Command}`");
+        sb.AppendLine($"- job count N (`--jobs`): {options.Jobs:N0} (scenarios 2 and 3; the spec's 20,000 would take several minutes per scenario at the current rate)");
+        sb.AppendLine($"- code: {Git("rev-parse --short HEAD")}{(Git("status --porcelain --untracked-files=no -- src").Length > 0 ? " with uncommitted changes in src/" : "")}");
+        sb.AppendLine($"- machine: nproc {Environment.ProcessorCount}, memory {long.Parse(memKb, CultureInfo.InvariantCulture) / 1024 / 1024.0:F1} GiB, CPU {cpu}");
+        sb.AppendLine($"- .NET: {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}; nodes run as `dotnet src/Api/bin/Release/net10.0/Monolith.Api.dll`, default settings except where a scenario says");
+        sb.AppendLine($"- PostgreSQL: {pgVersion}");
+        sb.AppendLine($"- PostgreSQL settings: {string.Join(", ", settings.Select(Setting))}");
+        sb.AppendLine($"- everything (PostgreSQL, nodes, load generator) runs on this one machine; each scenario uses a fresh database made with CREATE DATABASE");
+        sb.AppendLine($"- load average at start: {LoadAvg()}");
+        return sb.ToString();
+    }
+
+    private string Git(string arguments)
+    {
+        try
+        {
+            var start = new ProcessStartInfo("git", arguments) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = repo };
+            using var p = Process.Start(start)!;
+            var output = p.StandardOutput.ReadToEnd().Trim();
+            p.WaitForExit();
+            return output;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return "?";
+        }
+    }
+
+    private static string Verdict(bool? met) => met switch { true => "met", false => "**not met**", null => "not measured" };
+
+    private string Targets()
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("## Targets (from the issue)");
+        sb.AppendLine();
+        sb.AppendLine("| target | goal | baseline | verdict |");
+        sb.AppendLine("|---|---|---|---|");
+        sb.AppendLine($"| drain | ≥ 12,000 jobs/s | {Num(_drainRate, "jobs/s")} (from worker ready) | {Verdict(_drainRate is { } d ? d >= 12_000 : null)} |");
+        sb.AppendLine("| end to end, batch submit | ≥ 10,000 jobs/s | not measurable yet: no batch endpoint | not measured |");
+        var e2e = new[] { _e2eAllRate, _e2eSplitRate }.Where(v => v is not null).Select(v => v!.Value).ToArray();
+        sb.AppendLine($"| end to end, single submits, 16 clients | ≥ 2,000 jobs/s | one `all` node {Num(_e2eAllRate, "jobs/s")}; api + 2 workers {Num(_e2eSplitRate, "jobs/s")} | " +
+                      $"{Verdict(e2e.Length == 0 ? null : e2e.All(v => v >= 2_000))} |");
+        sb.AppendLine($"| enqueue→start across processes at 50/s | p50 ≤ 3 ms, p99 ≤ 10 ms | p50 {Num(_latP50, "ms")}, p99 {Num(_latP99, "ms")} | " +
+                      $"{Verdict(_latP50 is { } a && _latP99 is { } b ? a <= 3 && b <= 10 : null)} |");
+        sb.AppendLine($"| recovery after SIGKILL | ≤ 10 s, nothing lost | last killed job restarted after {Num(_recoveryRestartS, "s")}; all succeeded after {Num(_recoveryAllS, "s")}; " +
+                      $"{(_recoveryNothingLost switch { true => "nothing lost", false => "JOBS LOST/UNFINISHED", null => "?" })} | " +
+                      $"{Verdict(_recoveryRestartS is { } r && _recoveryNothingLost is { } nl ? r <= 10 && nl : null)} (judged on the restart time) |");
+        sb.AppendLine($"| worker RSS idle | ≤ 100 MB | {Num(_rssIdleMb, "MB")} (highest idle sample) | {Verdict(_rssIdleMb is { } i ? i <= 100 : null)} |");
+        sb.AppendLine($"| worker RSS under load | ≤ 150 MB | {Num(_rssLoadMb, "MB")} (peak, 3b) | {Verdict(_rssLoadMb is { } l ? l <= 150 : null)} |");
+        return sb.ToString();
+    }
+
+    private static string Num(double? v, string unit) => v is { } x && !double.IsNaN(x) ? $"{x:N1} {unit}" : "—";
+
+    private async Task WriteReportAsync()
+    {
+        if (options.Out is null) return;
+        var text = new StringBuilder()
+            .Append(_header)
+            .AppendLine()
+            .Append(Targets())
+            .AppendLine()
+            .AppendLine("## Scenarios")
+            .Append(_body)
+            .AppendLine()
+            .AppendLine("## How the numbers are taken")
+            .AppendLine()
+            .AppendLine("- Submits are single `POST /v1/jobs` calls, each client sending its next one when the previous answers (closed loop); 202 counts as accepted.")
+            .AppendLine("- Drain and end-to-end times end at `max(finished_at)` of the succeeded jobs, read by SQL after polling progress every 100 ms; the start instant is taken on the bench's clock (same machine and clock as PostgreSQL and the nodes).")
+            .AppendLine("- Enqueue→start is `started_at - created_at` from SQL: `created_at` is set by the api node just before its insert, `started_at` is `now()` of the worker's claim transaction, so it includes the submit's own insert/commit and the dispatch by Quartz.")
+            .AppendLine("- Recovery: the worker running the most jobs is killed with SIGKILL (Process.Kill); \"restarted\" is the `started_at` of a killed job's final attempt (the reclaim sets it); \"all succeeded\" necessarily includes the 20 s the restarted jobs run again.")
+            .AppendLine("- RSS is VmRSS from /proc/<pid>/status of the `dotnet` process running the node (the app runs in that process), sampled every 200 ms; VmHWM is the kernel's own peak.")
+            .AppendLine("- The load average is printed around each scenario: a high value before a scenario means something else was using the machine.")
+            .ToString();
+        var notes = options.Notes.Count == 0 ? "" : "\n## Notes\n\n" + string.Join('\n', options.Notes.Select(n => $"- {n}")) + "\n";
+        await File.WriteAllTextAsync(options.Out, text + notes);
+    }
+}
