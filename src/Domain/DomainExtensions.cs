@@ -21,7 +21,7 @@ public static class DomainExtensions
         services.AddNpgsqlDataSource(connectionString);
         services.AddDbContext<MonolithDbContext>((sp, options) => options
             .UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>(),
-                npgsql => npgsql.MigrationsHistoryTable("__ef_migrations_history"))
+                npgsql => npgsql.MigrationsHistoryTable(DatabaseMigrator.HistoryTable))
             .UseSnakeCaseNamingConvention());
         services.AddScoped<JobStore>();
         services.AddScoped<JobQueries>();

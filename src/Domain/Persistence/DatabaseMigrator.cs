@@ -14,6 +14,9 @@ public sealed class DatabaseMigrator(NpgsqlDataSource dataSource, IServiceScopeF
     /// <summary>The advisory lock key that serialises schema changes across nodes ("monolith" in ASCII).</summary>
     public const long SchemaLockKey = 0x6d6f6e6f6c697468;
 
+    /// <summary>EF Core's migrations history table (set in DomainExtensions and DesignTimeDbContextFactory).</summary>
+    public const string HistoryTable = "__ef_migrations_history";
+
     /// <summary>Applies the EF Core migrations, then <paramref name="afterMigrations"/> (the Quartz schema), under the lock.</summary>
     public async Task MigrateAsync(Func<NpgsqlConnection, CancellationToken, Task>? afterMigrations, CancellationToken ct)
     {
@@ -29,7 +32,9 @@ public sealed class DatabaseMigrator(NpgsqlDataSource dataSource, IServiceScopeF
             using var scope = scopes.CreateScope();
             var db = scope.ServiceProvider.GetRequiredService<MonolithDbContext>();
             var locked = clock.Elapsed;
-            await db.Database.MigrateAsync(ct);
+            // MigrateAsync also diffs the model against the snapshot, which costs seconds of CPU at every start;
+            // when every migration is already applied (the usual restart), there is nothing for it to do.
+            if (await HasPendingMigrationsAsync(connection, db, ct)) await db.Database.MigrateAsync(ct);
             var migrated = clock.Elapsed;
             // Build the runtime model now, once: the first requests must not race to build it (seen under load).
             await db.Tenants.AnyAsync(ct);
@@ -42,5 +47,20 @@ public sealed class DatabaseMigrator(NpgsqlDataSource dataSource, IServiceScopeF
             await using var unlock = new NpgsqlCommand($"SELECT pg_advisory_unlock({SchemaLockKey})", connection);
             await unlock.ExecuteNonQueryAsync(CancellationToken.None);
         }
+    }
+
+    private static async Task<bool> HasPendingMigrationsAsync(NpgsqlConnection connection, MonolithDbContext db, CancellationToken ct)
+    {
+        await using (var exists = new NpgsqlCommand($"SELECT to_regclass('{HistoryTable}') IS NOT NULL", connection))
+        {
+            if (!(bool)(await exists.ExecuteScalarAsync(ct))!) return true;
+        }
+        var applied = new HashSet<string>();
+        await using (var read = new NpgsqlCommand($"SELECT migration_id FROM {HistoryTable}", connection))
+        await using (var reader = await read.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct)) applied.Add(reader.GetString(0));
+        }
+        return db.Database.GetMigrations().Any(m => !applied.Contains(m));
     }
 }

@@ -11,7 +11,7 @@ public sealed class DesignTimeDbContextFactory : IDesignTimeDbContextFactory<Mon
 {
     public MonolithDbContext CreateDbContext(string[] args) =>
         new(new DbContextOptionsBuilder<MonolithDbContext>()
-            .UseNpgsql("Host=127.0.0.1;Database=monolith_design", npgsql => npgsql.MigrationsHistoryTable("__ef_migrations_history"))
+            .UseNpgsql("Host=127.0.0.1;Database=monolith_design", npgsql => npgsql.MigrationsHistoryTable(DatabaseMigrator.HistoryTable))
             .UseSnakeCaseNamingConvention()
             .Options);
 }
