@@ -49,23 +49,12 @@ public static class Load
             {
                 if (count is { } n && Interlocked.Increment(ref issued) > n) return;
                 if (duration is { } d && clock.Elapsed >= d) return;
-                var started = Stopwatch.GetTimestamp();
-                try
-                {
-                    using var content = new StringContent(body, Encoding.UTF8, "application/json");
-                    using var response = await http.PostAsync("/v1/jobs", content);
-                    latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                    if (response.StatusCode == HttpStatusCode.Accepted) Interlocked.Increment(ref accepted);
-                    else
-                    {
-                        Interlocked.Increment(ref failed);
-                        Interlocked.CompareExchange(ref firstError, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}", null);
-                    }
-                }
-                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+                var error = await PostOnceAsync(http, body, latencies);
+                if (error is null) Interlocked.Increment(ref accepted);
+                else
                 {
                     Interlocked.Increment(ref failed);
-                    Interlocked.CompareExchange(ref firstError, ex.Message, null);
+                    Interlocked.CompareExchange(ref firstError, error, null);
                 }
             }
         }
@@ -98,23 +87,12 @@ public static class Load
             while (clock.Elapsed < due) Thread.SpinWait(50);
             inflight.Add(Task.Run(async () =>
             {
-                var started = Stopwatch.GetTimestamp();
-                try
-                {
-                    using var content = new StringContent(body, Encoding.UTF8, "application/json");
-                    using var response = await http.PostAsync("/v1/jobs", content);
-                    latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                    if (response.StatusCode == HttpStatusCode.Accepted) Interlocked.Increment(ref accepted);
-                    else
-                    {
-                        Interlocked.Increment(ref failed);
-                        Interlocked.CompareExchange(ref firstError, $"{(int)response.StatusCode}", null);
-                    }
-                }
-                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+                var error = await PostOnceAsync(http, body, latencies);
+                if (error is null) Interlocked.Increment(ref accepted);
+                else
                 {
                     Interlocked.Increment(ref failed);
-                    Interlocked.CompareExchange(ref firstError, ex.Message, null);
+                    Interlocked.CompareExchange(ref firstError, error, null);
                 }
             }));
         }
@@ -130,6 +108,25 @@ public static class Load
         if (sorted.Length == 0) return double.NaN;
         var rank = (int)Math.Ceiling(p / 100.0 * sorted.Length);
         return sorted[Math.Clamp(rank - 1, 0, sorted.Length - 1)];
+    }
+
+    /// <summary>One <c>POST /v1/jobs</c>; records its latency when it answers. Returns null on 202, else what went wrong.</summary>
+    private static async Task<string?> PostOnceAsync(HttpClient http, string body, ConcurrentBag<double> latencies)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            using var content = new StringContent(body, Encoding.UTF8, "application/json");
+            using var response = await http.PostAsync("/v1/jobs", content);
+            latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            return response.StatusCode == HttpStatusCode.Accepted
+                ? null
+                : $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}";
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        {
+            return ex.Message;
+        }
     }
 }
 

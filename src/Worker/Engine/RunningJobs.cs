@@ -11,9 +11,6 @@ public sealed class RunningJobs
     private readonly ConcurrentDictionary<Guid, CancellationTokenSource> _running = new();
     private int _dispatches;
 
-    /// <summary>Jobs running now.</summary>
-    public int Count => _running.Count;
-
     /// <summary>Dispatch firings in flight, including those still claiming: what a graceful shutdown waits for.</summary>
     public int Dispatches => Volatile.Read(ref _dispatches);
 
