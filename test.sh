@@ -90,7 +90,30 @@ PY
   fi
 }
 
+# Name every failed test with the start of its message, so the end of a long CI log says what broke.
+summarize_failures() {
+  command -v python3 >/dev/null 2>&1 || return 0
+  python3 - "$RESULTS_DIR" <<'PY'
+import pathlib, sys, xml.etree.ElementTree as ET
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+for f in sorted(pathlib.Path(sys.argv[1]).rglob("*.trx")):
+    try:
+        root = ET.parse(f).getroot()
+    except ET.ParseError as e:
+        print(f"could not read {f}: {e}")
+        continue
+    for r in root.iterfind(".//t:UnitTestResult", ns):
+        if r.get("outcome") in ("Passed", "NotExecuted"):
+            continue
+        msg = r.findtext(".//t:ErrorInfo/t:Message", default="", namespaces=ns).strip().splitlines()
+        print(f"FAILED {r.get('testName')} ({r.get('duration')})")
+        for line in msg[:20]:
+            print(f"    {line}")
+PY
+}
+
 read -r passed failed skipped < <(count_trx)
+if [[ "$failed" != 0 ]]; then summarize_failures || true; fi
 trx_count="$(find "$RESULTS_DIR" -name '*.trx' | wc -l)"
 echo "Test results: $RESULTS_DIR ($trx_count TRX file(s)); build exit $build_rc, test exit $test_rc"
 
