@@ -31,6 +31,8 @@ public static class WorkerExtensions
         services.AddSingleton(JobTypes.Register(new JobTypeRegistry()));
         services.AddSingleton<QueueSelector>();
         services.AddSingleton<RunningJobs>();
+        services.AddSingleton<JobSlots>();
+        services.AddSingleton<AttemptRecorder>();
         services.AddSingleton<JobExecutor>();
         services.AddSingleton<DispatchTickets>();
         services.AddSingleton<SchedulerWakeUp>();
@@ -42,6 +44,7 @@ public static class WorkerExtensions
         services.AddHostedService<DispatchJobSetup>();
         if (serviceType.ExecutesJobs())
         {
+            services.AddHostedService(sp => sp.GetRequiredService<AttemptRecorder>());
             services.AddHostedService<GracefulShutdown>();
             services.AddHostedService<EngineNotifications>();
             services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(options.ShutdownGraceSeconds + 15));

@@ -71,40 +71,51 @@ public sealed class JobStore(MonolithDbContext db)
                 .SetProperty(j => j.ProgressPercent, percent)
                 .SetProperty(j => j.ProgressMessage, message), ct) == 1;
 
+    /// <summary>Ends one attempt; see <see cref="FinishAttemptsAsync"/>. False when its lease was no longer current.</summary>
+    public async Task<bool> FinishAttemptAsync(Job claimed, AttemptResult result, CancellationToken ct) =>
+        (await FinishAttemptsAsync([(claimed, result)], ct)).Contains(claimed.Id);
+
     /// <summary>
-    /// Ends the current attempt: moves the job to its next state and keeps the attempt's record. Runs in the
-    /// caller's transaction when there is one (the engine schedules a retry's ticket in the same one).
+    /// Ends many attempts in one statement: each job moves to its next state and its attempt's record is kept.
+    /// Fenced per job: an attempt whose lease is no longer current changes nothing. Returns the ids written.
+    /// Runs in the caller's transaction when there is one (the engine schedules retries' tickets in the same one).
     /// </summary>
-    public async Task<bool> FinishAttemptAsync(Job claimed, AttemptResult result, CancellationToken ct)
+    public async Task<HashSet<Guid>> FinishAttemptsAsync(IReadOnlyList<(Job Claimed, AttemptResult Result)> attempts, CancellationToken ct)
     {
         var now = DateTimeOffset.UtcNow;
-        var finished = result.NextState.IsTerminal() ? now : (DateTimeOffset?)null;
-        var updated = await db.Jobs
-            .Where(j => j.Id == claimed.Id && j.LeaseToken == claimed.LeaseToken && j.State == JobState.Running)
-            .ExecuteUpdateAsync(s =>
-            {
-                s.SetProperty(j => j.State, result.NextState);
-                s.SetProperty(j => j.FinishedAt, finished);
-                s.SetProperty(j => j.Result, result.ResultJson);
-                s.SetProperty(j => j.LeaseToken, (Guid?)null);
-                if (result.RetryAt is { } retryAt) s.SetProperty(j => j.ScheduledAt, retryAt);
-                if (result.Error is { } error) s.SetProperty(j => j.LastError, error);
-                if (result.NextState == JobState.Succeeded) s.SetProperty(j => j.ProgressPercent, 100);
-            }, ct);
-        if (updated == 0) return false;
+        var ids = attempts.Select(a => a.Claimed.Id).ToArray();
+        var leases = attempts.Select(a => a.Claimed.LeaseToken ?? Guid.Empty).ToArray();
+        var states = attempts.Select(a => a.Result.NextState.ToName()).ToArray();
+        var outcomes = attempts.Select(a => a.Result.Outcome).ToArray();
+        var errors = attempts.Select(a => a.Result.Error).ToArray();
+        var results = attempts.Select(a => a.Result.ResultJson).ToArray();
+        var retryAt = attempts.Select(a => a.Result.RetryAt).ToArray();
+        var terminal = attempts.Select(a => a.Result.NextState.IsTerminal()).ToArray();
 
-        db.JobAttempts.Add(new JobAttempt
-        {
-            JobId = claimed.Id,
-            Attempt = claimed.Attempt,
-            Node = claimed.Node ?? "",
-            StartedAt = claimed.StartedAt ?? now,
-            FinishedAt = now,
-            Outcome = result.Outcome,
-            Error = result.Error,
-        });
-        await db.SaveChangesAsync(ct);
-        return true;
+        // One statement: the fenced update, then the attempt records of exactly the rows it changed.
+        var written = await db.Database.SqlQuery<Guid>($"""
+            WITH outcome AS (
+                SELECT * FROM unnest({ids}::uuid[], {leases}::uuid[], {states}::text[], {outcomes}::text[], {errors}::text[],
+                                     {results}::text[], {retryAt}::timestamptz[], {terminal}::boolean[])
+                    AS o(id, lease, state, outcome, error, result, retry_at, terminal)),
+            finished AS (
+                UPDATE jobs j SET state = o.state,
+                       finished_at = CASE WHEN o.terminal THEN {now} END,
+                       result = o.result::jsonb,
+                       lease_token = NULL,
+                       scheduled_at = coalesce(o.retry_at, j.scheduled_at),
+                       last_error = coalesce(o.error, j.last_error),
+                       progress_percent = CASE WHEN o.state = 'succeeded' THEN 100 ELSE j.progress_percent END
+                FROM outcome o
+                WHERE j.id = o.id AND j.lease_token = o.lease AND j.state = 'running'
+                RETURNING j.id, j.attempt, j.node, j.started_at),
+            recorded AS (
+                INSERT INTO job_attempts (job_id, attempt, node, started_at, finished_at, outcome, error)
+                SELECT f.id, f.attempt, coalesce(f.node, ''), coalesce(f.started_at, {now}), {now}, o.outcome, o.error
+                FROM finished f JOIN outcome o ON o.id = f.id)
+            SELECT id AS "Value" FROM finished
+            """).ToListAsync(ct);
+        return written.ToHashSet();
     }
 
     /// <summary>Of the given running jobs, those a client has asked to cancel.</summary>

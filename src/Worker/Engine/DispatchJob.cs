@@ -1,4 +1,6 @@
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Monolith.Domain.Jobs;
 using Monolith.Worker.Hosting;
 using Quartz;
@@ -7,41 +9,92 @@ namespace Monolith.Worker.Engine;
 
 /// <summary>
 /// The one Quartz job: the seam between "a Quartz firing" and "jobs of ours". Quartz gives it a
-/// <see cref="DispatchTicket"/> on some node of the cluster; it claims due jobs from our table and runs them.
-/// <list type="bullet">
+/// <see cref="DispatchTicket"/> on some node of the cluster, worth up to <see cref="DispatchTicket.Count"/> jobs:
+/// <list type="number">
 /// <item>Jobs this ticket claimed before (its node died or shut down mid-run, and Quartz's recovery re-fired it
 /// here) are taken back first, under new leases that fence the old node out.</item>
-/// <item>Then it claims the best due jobs, up to the ticket's count.</item>
+/// <item>Then, as the node's <see cref="JobSlots"/> free up, it claims the best due jobs, as many per statement as
+/// there are free slots, and starts each at once, until it has taken its count or nothing more is due.</item>
+/// <item>It ends when every job it started has ended and its outcome is written: until then Quartz keeps the
+/// firing, and re-fires it elsewhere if this node dies (<c>RequestRecovery</c>).</item>
 /// </list>
 /// Failures to reach the database propagate, and Quartz's retry policy fires the ticket again later, so a
-/// ticket is never spent without its jobs being claimed.
+/// ticket is never spent without its jobs being claimed. A node that starts shutting down claims nothing more
+/// and passes the unspent part of the ticket on as a new ticket.
 /// </summary>
 [RetryPolicy(1000, "00:00:01", 2, MaxDelay = "00:00:30", Jitter = 0.2)]
 public sealed class DispatchJob(
-    IServiceScopeFactory scopes, QueueSelector queues, NodeIdentity node, JobExecutor executor, RunningJobs running)
+    IServiceScopeFactory scopes, QueueSelector queues, NodeIdentity node, JobExecutor executor, JobSlots slots,
+    RunningJobs running, DispatchTickets tickets, ILogger<DispatchJob> logger)
     : IJob<DispatchTicket>
 {
     public async ValueTask Execute(IJobExecutionContext context, DispatchTicket ticket, CancellationToken ct)
     {
         using var inFlight = running.BeginDispatch(); // a graceful shutdown waits for this firing, claim included
-        List<Job> claimed;
-        await using (var scope = scopes.CreateAsyncScope())
+        var started = new List<Task>();
+        try
         {
-            var store = scope.ServiceProvider.GetRequiredService<JobStore>();
+            var remaining = ticket.Count;
             // Only a re-fired ticket (Quartz recovery after a crash or shutdown, or its retry policy after a failed
             // claim) can have jobs of its own already: a fresh one skips the look-up.
-            claimed = context.Recovering || context.RetryAttempt > 0
-                ? await store.ReclaimAsync(ticket.Id, node.Id, ct)
-                : [];
-            if (claimed.Count < ticket.Count)
+            if (context.Recovering || context.RetryAttempt > 0)
             {
-                claimed.AddRange(await store.ClaimAsync(ticket.Id, node.Id, queues.NextOrder(), ticket.Count - claimed.Count, ct));
+                foreach (var job in await WithStoreAsync(store => store.ReclaimAsync(ticket.Id, node.Id, ct)))
+                {
+                    await slots.TakeAsync(1, ct);
+                    started.Add(Task.Run(() => executor.RunAsync(job, ct), CancellationToken.None));
+                    remaining--;
+                }
+            }
+
+            var drained = false;
+            while (remaining > 0 && slots.Open && !drained)
+            {
+                var free = await slots.TakeAsync(remaining, ct);
+                List<Job> claimed = [];
+                try
+                {
+                    claimed = await WithStoreAsync(store => store.ClaimAsync(ticket.Id, node.Id, queues.NextOrder(), free, ct));
+                }
+                finally
+                {
+                    slots.Release(free - claimed.Count); // the executor gives back the slots of the jobs it runs
+                }
+                foreach (var job in claimed)
+                {
+                    started.Add(Task.Run(() => executor.RunAsync(job, ct), CancellationToken.None));
+                }
+                remaining -= claimed.Count;
+                drained = claimed.Count < free; // nothing more is due
+            }
+
+            if (remaining > 0 && !drained)
+            {
+                await PassOnAsync(remaining, ct);
             }
         }
-
-        foreach (var job in claimed)
+        finally
         {
-            await executor.RunAsync(job, ct);
+            // Never let Quartz forget the firing while a job it claimed still runs or waits for its outcome to be
+            // written. An exception from any of them (a shutdown's hand-back) is the firing's exception.
+            await Task.WhenAll(started);
         }
+    }
+
+    private async Task<T> WithStoreAsync<T>(Func<JobStore, Task<T>> action)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        return await action(scope.ServiceProvider.GetRequiredService<JobStore>());
+    }
+
+    /// <summary>A node stopping mid-ticket writes the unspent part as a new ticket, due now, for another node.</summary>
+    private async Task PassOnAsync(int remaining, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var store = scope.ServiceProvider.GetRequiredService<JobStore>();
+        await using var tx = await store.Db.Database.BeginTransactionAsync(ct);
+        await tickets.ScheduleAsync(tx.GetDbTransaction(), new DispatchTicket(Guid.CreateVersion7(), remaining), DateTimeOffset.UtcNow, ct);
+        await tx.CommitAsync(ct);
+        logger.LogInformation("Shutting down: passed {Remaining} unclaimed job(s) of this ticket on to another node", remaining);
     }
 }

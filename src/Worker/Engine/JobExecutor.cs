@@ -1,6 +1,4 @@
-using System.Data.Common;
 using System.Text.Json;
-using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Monolith.Domain.Jobs;
@@ -19,12 +17,16 @@ public sealed class JobExecutor(
     IServiceScopeFactory scopes,
     JobTypeRegistry types,
     RunningJobs running,
+    JobSlots slots,
+    AttemptRecorder recorder,
     NodeIdentity node,
     ILogger<JobExecutor> logger)
 {
     /// <summary>
-    /// Runs <paramref name="claimed"/>. Throws <see cref="OperationCanceledException"/> when the node shuts down
-    /// mid-run: the row stays 'running' under its ticket, and the ticket's recovery re-runs it elsewhere.
+    /// Runs <paramref name="claimed"/> in one of the node's <see cref="JobSlots"/>, which the caller took for it and
+    /// which is given back as soon as the handler returns; then waits until the outcome is written. Throws
+    /// <see cref="OperationCanceledException"/> when the node shuts down mid-run: the row stays 'running' under its
+    /// ticket, and the ticket's recovery re-runs it elsewhere.
     /// </summary>
     public async Task RunAsync(Job claimed, CancellationToken shutdown)
     {
@@ -36,15 +38,22 @@ public sealed class JobExecutor(
         }
         var clock = System.Diagnostics.Stopwatch.StartNew();
         AttemptResult? result;
-        using (EngineMetrics.Running.TrackInProgress())
+        try
         {
-            result = await ExecuteAsync(claimed, shutdown);
+            using (EngineMetrics.Running.TrackInProgress())
+            {
+                result = await ExecuteAsync(claimed, shutdown);
+            }
+        }
+        finally
+        {
+            slots.Release();
         }
         if (result is null) return;
         EngineMetrics.Duration.WithLabels(claimed.Type).Observe(clock.Elapsed.TotalSeconds);
         EngineMetrics.Attempts.WithLabels(claimed.Type, result.Outcome).Inc();
 
-        if (await FinishAsync(claimed, result, shutdown))
+        if (await recorder.RecordAsync(claimed, result, shutdown))
         {
             logger.LogInformation("Attempt ended {Outcome}; job is {State}", result.Outcome, result.NextState.ToName());
         }
@@ -80,11 +89,11 @@ public sealed class JobExecutor(
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(
             shutdown, registration.CancelToken, timeout.Token, leaseLost.Token);
 
-        await using var progressScope = scopes.CreateAsyncScope();
-        var progressStore = progressScope.ServiceProvider.GetRequiredService<JobStore>();
         var context = new JobContext(claimed, async (percent, message, ct) =>
         {
-            var current = await progressStore.ReportProgressAsync(claimed.Id, claimed.LeaseToken!.Value, percent, message, ct);
+            await using var progressScope = scopes.CreateAsyncScope();
+            var store = progressScope.ServiceProvider.GetRequiredService<JobStore>();
+            var current = await store.ReportProgressAsync(claimed.Id, claimed.LeaseToken!.Value, percent, message, ct);
             if (!current) await leaseLost.CancelAsync();
             return current;
         });
@@ -139,40 +148,5 @@ public sealed class JobExecutor(
         var delay = Backoff.Delay(claimed.BackoffSeconds, claimed.Attempt);
         if (retryAfter > delay) delay = retryAfter.Value;
         return new AttemptResult(JobState.Retrying, outcome, error, RetryAt: DateTimeOffset.UtcNow + delay);
-    }
-
-    /// <summary>
-    /// Writes the outcome (and, for a retry, its ticket) in one transaction. A database that is away is waited
-    /// for: the outcome is kept in memory and written when it answers again. If the node shuts down first, the
-    /// attempt is handed back instead (at least once: the job will run again).
-    /// </summary>
-    private async Task<bool> FinishAsync(Job claimed, AttemptResult result, CancellationToken shutdown)
-    {
-        for (var wait = TimeSpan.FromMilliseconds(250); ; wait = TimeSpan.FromTicks(Math.Min(wait.Ticks * 2, TimeSpan.FromSeconds(5).Ticks)))
-        {
-            try
-            {
-                await using var scope = scopes.CreateAsyncScope();
-                var store = scope.ServiceProvider.GetRequiredService<JobStore>();
-                await using var tx = await store.Db.Database.BeginTransactionAsync(CancellationToken.None);
-                if (!await store.FinishAttemptAsync(claimed, result, CancellationToken.None)) return false;
-                if (result.RetryAt is { } retryAt)
-                {
-                    var tickets = scope.ServiceProvider.GetRequiredService<DispatchTickets>();
-                    await tickets.ScheduleAsync(tx.GetDbTransaction(), new DispatchTicket(Guid.CreateVersion7(), 1), retryAt, CancellationToken.None);
-                }
-                await tx.CommitAsync(CancellationToken.None);
-                return true;
-            }
-            catch (DbException ex) when (!shutdown.IsCancellationRequested)
-            {
-                logger.LogWarning(ex, "Could not record the attempt's outcome; trying again in {Wait}", wait);
-                await Task.Delay(wait, shutdown).ContinueWith(_ => { }, TaskScheduler.Default);
-            }
-            catch (DbException) when (shutdown.IsCancellationRequested)
-            {
-                throw new OperationCanceledException("Shutting down while the database is away: the attempt is handed back.", shutdown);
-            }
-        }
     }
 }

@@ -17,6 +17,7 @@ namespace Monolith.Worker.Hosting;
 public sealed class GracefulShutdown(
     ISchedulerFactory schedulers,
     RunningJobs running,
+    JobSlots slots,
     IOptions<WorkerOptions> options,
     ILogger<GracefulShutdown> logger) : IHostedLifecycleService
 {
@@ -40,6 +41,7 @@ public sealed class GracefulShutdown(
         if (scheduler.Status != SchedulerStatus.Running) return;
 
         await scheduler.Standby(cancellationToken);
+        slots.Close(); // firings in flight claim nothing more
         var grace = TimeSpan.FromSeconds(options.Value.ShutdownGraceSeconds);
         logger.LogInformation("Shutting down: taking no new jobs; {Running} running job(s) have {Grace} to finish",
             running.Dispatches, grace);
