@@ -120,6 +120,15 @@ public static class ApiExtensions
                     ["timeoutSeconds"] = 60,
                 }];
             }
+            else if (context.Type == typeof(SubmitJobBatchRequest))
+            {
+                concrete.Examples = [new JsonObject
+                {
+                    ["jobs"] = new JsonArray(
+                        new JsonObject { ["type"] = "noop", ["payload"] = new JsonObject() },
+                        new JsonObject { ["type"] = "sleep", ["payload"] = new JsonObject { ["ms"] = 500 }, ["queue"] = "low" }),
+                }];
+            }
             else if (context.Type == typeof(CreateTenantRequest))
             {
                 concrete.Examples = [new JsonObject { ["name"] = "acme" }];

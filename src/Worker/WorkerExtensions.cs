@@ -37,6 +37,8 @@ public static class WorkerExtensions
         services.AddSingleton<DispatchTickets>();
         services.AddSingleton<SchedulerWakeUp>();
         services.AddScoped<JobClient>();
+        services.AddSingleton<SubmitCoalescer>();
+        services.AddHostedService(sp => sp.GetRequiredService<SubmitCoalescer>());
 
         // Start-up order matters: the schema first, then Quartz (which validates it), then the rest.
         services.AddHostedService<SchemaSetup>();

@@ -7,7 +7,7 @@ namespace Monolith.Worker.Engine;
 /// how priorities hold under saturation. Jobs it claimed carry its <paramref name="Id"/>, so if its node dies
 /// Quartz's recovery re-fires the ticket elsewhere and it takes those jobs back.
 /// </summary>
-/// <param name="Id">Unique per ticket; the Quartz trigger's name. A submission's ticket is named by its job id, so the
-/// same job can never be enqueued twice: a second ticket of that name fails its transaction.</param>
+/// <param name="Id">Unique per ticket (a fresh UUIDv7); the Quartz trigger's name. Enqueueing is idempotent by job id
+/// anyway: a job's row and its share of a ticket are written in one transaction, and its id is the primary key.</param>
 /// <param name="Count">How many jobs the ticket may claim.</param>
 public sealed record DispatchTicket(Guid Id, int Count);

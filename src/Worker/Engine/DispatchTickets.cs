@@ -11,11 +11,44 @@ public sealed class DispatchTickets(ISchedulerFactory schedulers)
     public const string WakeChannel = "monolith_wake";
 
     /// <summary>
-    /// Schedules a ticket in <paramref name="transaction"/>: it exists exactly when the caller's rows commit.
-    /// When the ticket is due now, worker nodes are also woken at commit (a NOTIFY is delivered on commit),
-    /// instead of finding it at their next poll.
+    /// The most jobs one ticket stands for. Jobs submitted together share tickets of up to this many, so a batch of
+    /// 1,000 costs 10 Quartz firings, not 1,000, and still spreads over up to 10 nodes.
     /// </summary>
+    public const int MaxJobsPerTicket = 100;
+
+    /// <summary>Due times within this of now count as "now": the ticket wakes idle nodes at commit.</summary>
+    private static readonly TimeSpan Now = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Schedules tickets for jobs that become due at <paramref name="dueTimes"/> (one entry per job), in
+    /// <paramref name="transaction"/>: they exist exactly when the caller's rows commit. Jobs due at the same
+    /// moment share tickets of up to <see cref="MaxJobsPerTicket"/>.
+    /// </summary>
+    public async Task ScheduleAsync(DbTransaction transaction, IEnumerable<DateTimeOffset> dueTimes, CancellationToken ct)
+    {
+        var soon = DateTimeOffset.UtcNow + Now;
+        var groups = dueTimes.GroupBy(at => at <= soon ? DateTimeOffset.MinValue : at);
+        var wake = false;
+        foreach (var group in groups)
+        {
+            var count = group.Count();
+            for (var taken = 0; taken < count; taken += MaxJobsPerTicket)
+            {
+                var ticket = new DispatchTicket(Guid.CreateVersion7(), Math.Min(MaxJobsPerTicket, count - taken));
+                wake |= await AddTriggerAsync(transaction, ticket, group.Key == DateTimeOffset.MinValue ? DateTimeOffset.UtcNow : group.Key, ct);
+            }
+        }
+        if (wake) await WakeWorkersAsync(transaction, ct);
+    }
+
+    /// <summary>Schedules one ticket in <paramref name="transaction"/>; see the other overload.</summary>
     public async Task ScheduleAsync(DbTransaction transaction, DispatchTicket ticket, DateTimeOffset runAt, CancellationToken ct)
+    {
+        if (await AddTriggerAsync(transaction, ticket, runAt, ct)) await WakeWorkersAsync(transaction, ct);
+    }
+
+    /// <returns>Whether the ticket is due now.</returns>
+    private async Task<bool> AddTriggerAsync(DbTransaction transaction, DispatchTicket ticket, DateTimeOffset runAt, CancellationToken ct)
     {
         var scheduler = await schedulers.GetScheduler(ct);
         using (scheduler.EnlistTransaction(transaction))
@@ -31,12 +64,14 @@ public sealed class DispatchTickets(ISchedulerFactory schedulers)
                 MisfireInstruction = SimpleTriggerMisfireInstruction.FireNow,
             }, ct);
         }
+        return runAt <= DateTimeOffset.UtcNow + Now;
+    }
 
-        if (runAt <= DateTimeOffset.UtcNow.AddSeconds(1))
-        {
-            await using var notify = new NpgsqlCommand($"SELECT pg_notify('{WakeChannel}', '')",
-                (NpgsqlConnection)transaction.Connection!, (NpgsqlTransaction)transaction);
-            await notify.ExecuteNonQueryAsync(ct);
-        }
+    /// <summary>A NOTIFY is delivered when the transaction commits, so nodes wake only for tickets that exist.</summary>
+    private static async Task WakeWorkersAsync(DbTransaction transaction, CancellationToken ct)
+    {
+        await using var notify = new NpgsqlCommand($"SELECT pg_notify('{WakeChannel}', '')",
+            (NpgsqlConnection)transaction.Connection!, (NpgsqlTransaction)transaction);
+        await notify.ExecuteNonQueryAsync(ct);
     }
 }

@@ -10,55 +10,70 @@ namespace Monolith.Worker.Engine;
 /// What clients do to jobs: submit, cancel, retry. Each change to a job and the dispatch ticket it needs are
 /// written in one transaction, so an accepted job always has a way to run and a rolled-back one leaves nothing.
 /// </summary>
-public sealed class JobClient(MonolithDbContext db, DispatchTickets tickets)
+public sealed class JobClient(MonolithDbContext db, DispatchTickets tickets, SubmitCoalescer coalescer)
 {
     /// <summary>The NOTIFY channel that tells every node a running job was asked to stop.</summary>
     public const string CancelChannel = "monolith_cancel";
 
+    /// <summary>
+    /// Stores one job and its ticket. Without an idempotency key the submission is group-committed with others
+    /// arriving at the same moment (<see cref="SubmitCoalescer"/>); it is answered only once its transaction committed.
+    /// </summary>
     public async Task<SubmitOutcome> SubmitAsync(NewJob request, CancellationToken ct)
     {
-        if (request.IdempotencyKey is not null && await FindByKeyAsync(request) is { } existing)
+        if (request.IdempotencyKey is null)
+        {
+            return new SubmitOutcome(SubmitStatus.Created, await coalescer.SubmitAsync(request, ct));
+        }
+        if (await FindByKeyAsync(request) is { } existing)
         {
             return Replay(existing, request);
         }
-
-        var now = DateTimeOffset.UtcNow;
-        var job = new Job
-        {
-            Id = Guid.CreateVersion7(now),
-            TenantId = request.TenantId,
-            Type = request.Type,
-            Queue = request.Queue,
-            Priority = request.Priority,
-            State = request.RunAt > now ? JobState.Scheduled : JobState.Queued,
-            Payload = request.PayloadJson,
-            MaxAttempts = request.MaxAttempts,
-            TimeoutSeconds = request.TimeoutSeconds,
-            BackoffSeconds = request.BackoffSeconds,
-            CreatedAt = now,
-            ScheduledAt = request.RunAt > now ? request.RunAt : now,
-            IdempotencyKey = request.IdempotencyKey,
-            RequestHash = request.RequestHash,
-        };
-
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        db.Jobs.Add(job);
         try
         {
-            await db.SaveChangesAsync(ct);
+            return new SubmitOutcome(SubmitStatus.Created, (await SubmitBatchAsync([request], ct))[0]);
         }
         catch (DbUpdateException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
         {
             // Another request with the same Idempotency-Key won the race: answer as it was answered.
-            await tx.RollbackAsync(ct);
             db.ChangeTracker.Clear();
             return Replay(await FindByKeyAsync(request) ?? throw new InvalidOperationException("Idempotent job vanished.", ex), request);
         }
+    }
 
-        await tickets.ScheduleAsync(tx.GetDbTransaction(), new DispatchTicket(job.Id, 1), job.ScheduledAt, ct);
+    /// <summary>
+    /// Stores jobs and their tickets in one transaction: all of them or none. The result is in the order given.
+    /// Jobs due at the same moment share tickets (<see cref="DispatchTickets.MaxJobsPerTicket"/>).
+    /// </summary>
+    public async Task<IReadOnlyList<Job>> SubmitBatchAsync(IReadOnlyList<NewJob> requests, CancellationToken ct)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var jobs = requests.Select(r => new Job
+        {
+            Id = Guid.CreateVersion7(now),
+            TenantId = r.TenantId,
+            Type = r.Type,
+            Queue = r.Queue,
+            Priority = r.Priority,
+            State = r.RunAt > now ? JobState.Scheduled : JobState.Queued,
+            Payload = r.PayloadJson,
+            MaxAttempts = r.MaxAttempts,
+            TimeoutSeconds = r.TimeoutSeconds,
+            BackoffSeconds = r.BackoffSeconds,
+            CreatedAt = now,
+            ScheduledAt = r.RunAt > now ? r.RunAt : now,
+            IdempotencyKey = r.IdempotencyKey,
+            RequestHash = r.RequestHash,
+        }).ToList();
+
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        db.Jobs.AddRange(jobs);
+        await db.SaveChangesAsync(ct);
+        await tickets.ScheduleAsync(tx.GetDbTransaction(), jobs.Select(j => j.ScheduledAt), ct);
         await tx.CommitAsync(ct);
-        EngineMetrics.Submitted.WithLabels(job.Type).Inc();
-        return new SubmitOutcome(SubmitStatus.Created, job);
+        db.ChangeTracker.Clear();
+        foreach (var type in jobs.GroupBy(j => j.Type)) EngineMetrics.Submitted.WithLabels(type.Key).Inc(type.Count());
+        return jobs;
     }
 
     /// <summary>
@@ -111,7 +126,7 @@ public sealed class JobClient(MonolithDbContext db, DispatchTickets tickets)
                 .SetProperty(j => j.ProgressMessage, (string?)null), ct);
         if (updated == 0) return new CommandOutcome(CommandStatus.Conflict, job);
 
-        await tickets.ScheduleAsync(tx.GetDbTransaction(), new DispatchTicket(Guid.CreateVersion7(), 1), now, ct);
+        await tickets.ScheduleAsync(tx.GetDbTransaction(), [now], ct);
         await tx.CommitAsync(ct);
         return new CommandOutcome(CommandStatus.Done, await Jobs(tenantId).AsNoTracking().FirstAsync(j => j.Id == jobId, ct));
     }

@@ -6,19 +6,20 @@ using Quartz;
 namespace Monolith.Worker.Maintenance;
 
 /// <summary>
-/// The safety net under dispatch tickets. Every waiting job gets a ticket in the transaction that makes it
-/// wait, so none should ever lack one; but a ticket can be spent without claiming its job (a ticket that fires
-/// a few milliseconds before its job is due by the database's clock, when the API node's clock runs ahead).
-/// Every <see cref="Interval"/>, on one node of the cluster, this compares the jobs that have been due for
-/// longer than <see cref="Grace"/> with the tickets due and not yet fired; when jobs outnumber tickets, it
-/// writes the missing tickets. Spare tickets are harmless (one that finds nothing to claim just ends).
+/// The safety net under dispatch tickets. Every waiting job gets a share of a ticket in the transaction that makes it
+/// wait, so none should ever lack one; but a ticket can be spent without claiming its jobs (one that fires a few
+/// milliseconds before its jobs are due by the database's clock, when the API node's clock runs ahead; or one that
+/// fired while the jobs' queue was paused). Every <see cref="Interval"/>, on one node of the cluster, this looks for
+/// jobs due for longer than <see cref="Grace"/> while no ticket is due; when it finds some, it writes tickets for
+/// them. Spare tickets are harmless (one that finds nothing to claim just ends).
 /// </summary>
 [DisallowConcurrentExecution]
 public sealed class TicketRescuer(NpgsqlDataSource dataSource, DispatchTickets tickets, ILogger<TicketRescuer> logger) : IJob
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(10);
     public static readonly TimeSpan Grace = TimeSpan.FromSeconds(10);
-    public const int MaxTicketsPerRound = 1000;
+    /// <summary>The most jobs one round writes tickets for.</summary>
+    public const int MaxJobsPerRound = 10_000;
 
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken ct)
     {
@@ -43,15 +44,10 @@ public sealed class TicketRescuer(NpgsqlDataSource dataSource, DispatchTickets t
             (staleJobs, dueTickets) = (reader.GetInt64(0), reader.GetInt64(1));
         }
 
-        var missing = (int)Math.Min(staleJobs - dueTickets, MaxTicketsPerRound);
-        if (missing <= 0) return;
-
-        for (var i = 0; i < missing; i++)
-        {
-            await tickets.ScheduleAsync(tx, new DispatchTicket(Guid.CreateVersion7(), 1), DateTimeOffset.UtcNow, ct);
-        }
+        if (staleJobs == 0 || dueTickets > 0) return; // a due ticket will claim them (and a spent one shows next round)
+        var missing = (int)Math.Min(staleJobs, MaxJobsPerRound);
+        await tickets.ScheduleAsync(tx, Enumerable.Repeat(DateTimeOffset.UtcNow, missing), ct);
         await tx.CommitAsync(ct);
-        logger.LogWarning("{Stale} job(s) due for over {Grace} had only {Tickets} ticket(s): wrote {Missing} more",
-            staleJobs, Grace, dueTickets, missing);
+        logger.LogWarning("{Stale} job(s) due for over {Grace} had no ticket due: wrote tickets for {Missing}", staleJobs, Grace, missing);
     }
 }

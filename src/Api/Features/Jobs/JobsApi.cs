@@ -21,6 +21,11 @@ public static class JobsApi
             .WithSummary("Submit a job")
             .WithDescription("Stores the job and schedules it; 202 with its id. With an Idempotency-Key header, the same key " +
                              "and body return the job already created (200); the same key with another body is a 409.");
+        jobs.MapPost("/batch", SubmitJobBatch).WithName("SubmitJobBatch").WithValidation<SubmitJobBatchRequest>()
+            .WithSummary("Submit up to 1,000 jobs at once")
+            .WithDescription("Each job as POST /v1/jobs takes it (no Idempotency-Key). All are stored in one transaction, or none " +
+                             "is: one invalid job rejects the whole batch with a 400 naming it (jobs[3].payload.ms). 202 with the " +
+                             "new jobs' ids in the order given.");
         jobs.MapGet("/{id:guid}", GetJob).WithName("GetJob").ProducesProblem(StatusCodes.Status404NotFound).WithSummary("A job's state, progress, attempts and result");
         jobs.MapGet("/", ListJobs).WithName("ListJobs").WithSummary("List jobs, newest first, with cursor paging");
         jobs.MapPost("/{id:guid}/cancel", CancelJob).WithName("CancelJob").ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
@@ -47,20 +52,8 @@ public static class JobsApi
                 ["Idempotency-Key"] = [$"At most {MaxIdempotencyKeyLength} characters."],
             });
         }
-        var definition = types.Find(request.Type!)!;
-        var now = DateTimeOffset.UtcNow;
-        var newJob = new NewJob(
-            TenantId: user.TenantId(),
-            Type: definition.Kind,
-            PayloadJson: request.Payload!.Value.GetRawText(),
-            Queue: request.Queue ?? definition.Defaults.Queue,
-            Priority: request.Priority ?? 0,
-            RunAt: request.RunAt ?? now.AddSeconds(request.DelaySeconds ?? 0),
-            MaxAttempts: request.MaxAttempts ?? definition.Defaults.MaxAttempts,
-            TimeoutSeconds: request.TimeoutSeconds ?? definition.Defaults.TimeoutSeconds,
-            BackoffSeconds: request.BackoffSeconds ?? definition.Defaults.BackoffSeconds,
-            IdempotencyKey: string.IsNullOrWhiteSpace(idempotencyKey) ? null : idempotencyKey.Trim(),
-            RequestHash: Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(request)))));
+        var key = string.IsNullOrWhiteSpace(idempotencyKey) ? null : idempotencyKey.Trim();
+        var newJob = ToNewJob(request, user.TenantId(), types, DateTimeOffset.UtcNow, key);
 
         var outcome = await client.SubmitAsync(newJob, ct);
         var response = JobResponse.From(outcome.Job);
@@ -73,6 +66,35 @@ public static class JobsApi
                 detail: $"Job {outcome.Job.Id} was created with this key from a different body. Use a new key for a new job.",
                 statusCode: StatusCodes.Status409Conflict),
         };
+    }
+
+    public static async Task<Accepted<SubmitJobBatchResponse>> SubmitJobBatch(
+        SubmitJobBatchRequest request, ClaimsPrincipal user, JobTypeRegistry types, JobClient client, CancellationToken ct)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var tenant = user.TenantId();
+        var jobs = await client.SubmitBatchAsync(request.Jobs!.Select(j => ToNewJob(j!, tenant, types, now, idempotencyKey: null)).ToList(), ct);
+        return TypedResults.Accepted((string?)null, new SubmitJobBatchResponse(jobs.Select(j => j.Id).ToList()));
+    }
+
+    /// <summary>A validated request with the job type's defaults applied.</summary>
+    private static NewJob ToNewJob(SubmitJobRequest request, Guid tenantId, JobTypeRegistry types, DateTimeOffset now, string? idempotencyKey)
+    {
+        var definition = types.Find(request.Type!)!;
+        return new NewJob(
+            TenantId: tenantId,
+            Type: definition.Kind,
+            PayloadJson: request.Payload!.Value.GetRawText(),
+            Queue: request.Queue ?? definition.Defaults.Queue,
+            Priority: request.Priority ?? 0,
+            RunAt: request.RunAt ?? now.AddSeconds(request.DelaySeconds ?? 0),
+            MaxAttempts: request.MaxAttempts ?? definition.Defaults.MaxAttempts,
+            TimeoutSeconds: request.TimeoutSeconds ?? definition.Defaults.TimeoutSeconds,
+            BackoffSeconds: request.BackoffSeconds ?? definition.Defaults.BackoffSeconds,
+            IdempotencyKey: idempotencyKey,
+            // What an Idempotency-Key replay compares: only needed when there is a key.
+            RequestHash: idempotencyKey is null ? null
+                : Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(request)))));
     }
 
     public static async Task<Results<Ok<JobResponse>, ProblemHttpResult>> GetJob(

@@ -24,6 +24,12 @@ public sealed record SubmitJobRequest(
     int? TimeoutSeconds = null,
     double? BackoffSeconds = null);
 
+/// <summary>Jobs to submit together: 1 to 1,000, each as <c>POST /v1/jobs</c> takes it.</summary>
+public sealed record SubmitJobBatchRequest(IReadOnlyList<SubmitJobRequest?>? Jobs);
+
+/// <summary>The new jobs' ids, in the order they were given.</summary>
+public sealed record SubmitJobBatchResponse(IReadOnlyList<Guid> Ids);
+
 /// <summary>A job as clients see it.</summary>
 public sealed record JobResponse(
     Guid Id,
