@@ -1,6 +1,7 @@
 using Monolith.Api;
 using Monolith.Api.Features.Admin;
 using Monolith.Api.Features.Jobs;
+using Monolith.Api.Features.Queues;
 using Monolith.Domain;
 using Monolith.Worker;
 using Monolith.Worker.Hosting;
@@ -17,6 +18,7 @@ if (serviceType.ServesApi())
 {
     app.MapJobsApi();
     app.MapAdminApi();
+    app.MapQueuesApi();
 }
 app.Run();
 

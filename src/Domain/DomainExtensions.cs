@@ -25,6 +25,7 @@ public static class DomainExtensions
             .UseSnakeCaseNamingConvention());
         services.AddScoped<JobStore>();
         services.AddScoped<JobQueries>();
+        services.AddScoped<Queues.QueueFigures>();
         services.AddSingleton<DatabaseMigrator>();
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
         return services;

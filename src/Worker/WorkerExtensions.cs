@@ -97,6 +97,10 @@ public static class WorkerExtensions
                 .WithIdentity(nameof(TicketRescuer))
                 .StartNow()
                 .WithSimpleSchedule(s => s.WithInterval(TicketRescuer.Interval).RepeatForever()));
+            q.ScheduleJob<QueueCountsCompactor>(trigger => trigger
+                .WithIdentity(nameof(QueueCountsCompactor))
+                .StartNow()
+                .WithSimpleSchedule(s => s.WithInterval(QueueCountsCompactor.Interval).RepeatForever()));
             if (executes) q.AddQuartzHealthChecks(_ => { });
         });
         services.AddQuartzHostedService(o =>

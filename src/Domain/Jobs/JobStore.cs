@@ -35,6 +35,7 @@ public sealed class JobStore(MonolithDbContext db)
                     ORDER BY priority DESC, scheduled_at, id
                     LIMIT {limit}
                     FOR UPDATE SKIP LOCKED) AS candidate
+                WHERE NOT EXISTS (SELECT 1 FROM queue_pauses p WHERE p.queue = q.name)
                 ORDER BY q.rank, candidate.priority DESC, candidate.scheduled_at, candidate.id
                 LIMIT {limit})
             RETURNING *

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Monolith.Domain.Jobs;
+using Monolith.Domain.Queues;
 using Monolith.Domain.Tenants;
 
 namespace Monolith.Domain.Persistence;
@@ -11,6 +12,9 @@ public sealed class MonolithDbContext(DbContextOptions<MonolithDbContext> option
     public DbSet<JobAttempt> JobAttempts => Set<JobAttempt>();
     public DbSet<Tenant> Tenants => Set<Tenant>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<QueuePause> QueuePauses => Set<QueuePause>();
+    public DbSet<QueueCountTotal> QueueCountTotals => Set<QueueCountTotal>();
+    public DbSet<QueueCountDelta> QueueCountDeltas => Set<QueueCountDelta>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(MonolithDbContext).Assembly);

@@ -158,6 +158,10 @@ namespace Monolith.Domain.Persistence.Migrations
                         .HasDatabaseName("ix_jobs_claim")
                         .HasFilter("state IN ('scheduled', 'queued', 'retrying')");
 
+                    b.HasIndex("TenantId", "Queue", "State", "ScheduledAt")
+                        .HasDatabaseName("ix_jobs_live")
+                        .HasFilter("state IN ('scheduled', 'queued', 'running', 'retrying')");
+
                     b.ToTable("jobs", (string)null);
                 });
 
@@ -209,6 +213,90 @@ namespace Monolith.Domain.Persistence.Migrations
                         .HasDatabaseName("ix_job_attempts_job_id_id");
 
                     b.ToTable("job_attempts", (string)null);
+                });
+
+            modelBuilder.Entity("Monolith.Domain.Queues.QueueCountDelta", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<long>("Delta")
+                        .HasColumnType("bigint")
+                        .HasColumnName("delta");
+
+                    b.Property<string>("Queue")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("queue");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("state");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_queue_count_deltas");
+
+                    b.ToTable("queue_count_deltas", (string)null);
+                });
+
+            modelBuilder.Entity("Monolith.Domain.Queues.QueueCountTotal", b =>
+                {
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<string>("Queue")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("queue");
+
+                    b.Property<string>("State")
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("state");
+
+                    b.Property<long>("Count")
+                        .HasColumnType("bigint")
+                        .HasColumnName("count");
+
+                    b.HasKey("TenantId", "Queue", "State")
+                        .HasName("pk_queue_count_totals");
+
+                    b.ToTable("queue_count_totals", (string)null);
+                });
+
+            modelBuilder.Entity("Monolith.Domain.Queues.QueuePause", b =>
+                {
+                    b.Property<string>("Queue")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("queue");
+
+                    b.Property<DateTimeOffset>("PausedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("paused_at");
+
+                    b.Property<string>("PausedBy")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("paused_by");
+
+                    b.HasKey("Queue")
+                        .HasName("pk_queue_pauses");
+
+                    b.ToTable("queue_pauses", (string)null);
                 });
 
             modelBuilder.Entity("Monolith.Domain.Tenants.ApiKey", b =>
