@@ -16,8 +16,8 @@ public sealed class DispatchTickets(ISchedulerFactory schedulers)
     /// </summary>
     public const int MaxJobsPerTicket = 100;
 
-    /// <summary>Due times within this of now count as "now": the ticket wakes idle nodes at commit.</summary>
-    private static readonly TimeSpan Now = TimeSpan.FromSeconds(1);
+    /// <summary>A ticket due within this wakes idle nodes at commit; later ones are found by Quartz's own scheduling.</summary>
+    private static readonly TimeSpan Soon = TimeSpan.FromSeconds(1);
 
     /// <summary>
     /// Schedules tickets for jobs that become due at <paramref name="dueTimes"/> (one entry per job), in
@@ -26,16 +26,17 @@ public sealed class DispatchTickets(ISchedulerFactory schedulers)
     /// </summary>
     public async Task ScheduleAsync(DbTransaction transaction, IEnumerable<DateTimeOffset> dueTimes, CancellationToken ct)
     {
-        var soon = DateTimeOffset.UtcNow + Now;
-        var groups = dueTimes.GroupBy(at => at <= soon ? DateTimeOffset.MinValue : at);
+        // A ticket fires at the due time of its jobs, never before (one that fires early claims nothing). Jobs already
+        // due share one "now"; jobs submitted together share their due time.
+        var now = DateTimeOffset.UtcNow;
         var wake = false;
-        foreach (var group in groups)
+        foreach (var group in dueTimes.GroupBy(at => at <= now ? now : at))
         {
             var count = group.Count();
             for (var taken = 0; taken < count; taken += MaxJobsPerTicket)
             {
                 var ticket = new DispatchTicket(Guid.CreateVersion7(), Math.Min(MaxJobsPerTicket, count - taken));
-                wake |= await AddTriggerAsync(transaction, ticket, group.Key == DateTimeOffset.MinValue ? DateTimeOffset.UtcNow : group.Key, ct);
+                wake |= await AddTriggerAsync(transaction, ticket, group.Key, ct);
             }
         }
         if (wake) await WakeWorkersAsync(transaction, ct);
@@ -64,7 +65,7 @@ public sealed class DispatchTickets(ISchedulerFactory schedulers)
                 MisfireInstruction = SimpleTriggerMisfireInstruction.FireNow,
             }, ct);
         }
-        return runAt <= DateTimeOffset.UtcNow + Now;
+        return runAt <= DateTimeOffset.UtcNow + Soon;
     }
 
     /// <summary>A NOTIFY is delivered when the transaction commits, so nodes wake only for tickets that exist.</summary>

@@ -8,10 +8,10 @@ namespace Monolith.Worker.Maintenance;
 /// <summary>
 /// The safety net under dispatch tickets. Every waiting job gets a share of a ticket in the transaction that makes it
 /// wait, so none should ever lack one; but a ticket can be spent without claiming its jobs (one that fires a few
-/// milliseconds before its jobs are due by the database's clock, when the API node's clock runs ahead; or one that
-/// fired while the jobs' queue was paused). Every <see cref="Interval"/>, on one node of the cluster, this looks for
-/// jobs due for longer than <see cref="Grace"/> while no ticket is due; when it finds some, it writes tickets for
-/// them. Spare tickets are harmless (one that finds nothing to claim just ends).
+/// milliseconds before its jobs are due by the database's clock, when the API node's clock runs ahead). Every
+/// <see cref="Interval"/>, on one node of the cluster, this looks for jobs due for longer than <see cref="Grace"/>
+/// (in queues that are not paused) while no ticket is due or firing; when it finds some, it writes tickets for them.
+/// Spare tickets are harmless (one that finds nothing to claim just ends).
 /// </summary>
 [DisallowConcurrentExecution]
 public sealed class TicketRescuer(NpgsqlDataSource dataSource, DispatchTickets tickets, ILogger<TicketRescuer> logger) : IJob
@@ -28,10 +28,13 @@ public sealed class TicketRescuer(NpgsqlDataSource dataSource, DispatchTickets t
         await using var count = new NpgsqlCommand($"""
             SELECT
               (SELECT count(*) FROM jobs
-               WHERE state IN ('scheduled', 'queued', 'retrying') AND scheduled_at <= now() - @grace),
+               WHERE state IN ('scheduled', 'queued', 'retrying') AND scheduled_at <= now() - @grace
+                 AND queue NOT IN (SELECT queue FROM queue_pauses)),
               (SELECT count(*) FROM {Hosting.SchemaSetup.QuartzTablePrefix}triggers
                WHERE sched_name = @cluster AND job_name = @job AND trigger_state IN ('WAITING', 'ACQUIRED')
                  AND next_fire_time <= @nowTicks)
+              + (SELECT count(*) FROM {Hosting.SchemaSetup.QuartzTablePrefix}fired_triggers
+                 WHERE sched_name = @cluster AND job_name = @job)
             """, connection, tx);
         count.Parameters.AddWithValue("grace", Grace);
         count.Parameters.AddWithValue("cluster", context.Scheduler.SchedulerName);
@@ -44,7 +47,9 @@ public sealed class TicketRescuer(NpgsqlDataSource dataSource, DispatchTickets t
             (staleJobs, dueTickets) = (reader.GetInt64(0), reader.GetInt64(1));
         }
 
-        if (staleJobs == 0 || dueTickets > 0) return; // a due ticket will claim them (and a spent one shows next round)
+        // A ticket that is due, or firing now (it keeps claiming while it has count left), will take them; once every
+        // ticket is spent, the next round sees it.
+        if (staleJobs == 0 || dueTickets > 0) return;
         var missing = (int)Math.Min(staleJobs, MaxJobsPerRound);
         await tickets.ScheduleAsync(tx, Enumerable.Repeat(DateTimeOffset.UtcNow, missing), ct);
         await tx.CommitAsync(ct);

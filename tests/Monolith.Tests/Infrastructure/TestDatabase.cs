@@ -9,6 +9,10 @@ namespace Monolith.Tests.Infrastructure;
 /// </summary>
 public static class TestDatabase
 {
+    /// <summary>The EF Core migrations the service applies at start-up: one history row each once it ran.</summary>
+    public static long MigrationCount { get; } = typeof(Monolith.Domain.Persistence.MonolithDbContext).Assembly.GetTypes()
+        .Count(t => t.IsSubclassOf(typeof(Microsoft.EntityFrameworkCore.Migrations.Migration)));
+
     public static string ServerUrl =>
         Environment.GetEnvironmentVariable("MONOLITH_TEST_DATABASE_URL") is { Length: > 0 } url
             ? url
