@@ -41,7 +41,7 @@ public sealed class DispatchJob(
             {
                 foreach (var job in await WithStoreAsync(store => store.ReclaimAsync(ticket.Id, node.Id, ct)))
                 {
-                    await slots.TakeAsync(1, ct);
+                    await slots.TakeOneAsync(ct);
                     started.Add(Task.Run(() => executor.RunAsync(job, ct), CancellationToken.None));
                     remaining--;
                 }
@@ -50,16 +50,12 @@ public sealed class DispatchJob(
             var drained = false;
             while (remaining > 0 && slots.Open && !drained)
             {
-                var free = await slots.TakeAsync(remaining, ct);
-                List<Job> claimed = [];
-                try
+                var free = 0;
+                var claimed = await slots.ClaimAsync(remaining, limit =>
                 {
-                    claimed = await WithStoreAsync(store => store.ClaimAsync(ticket.Id, node.Id, queues.NextOrder(), free, ct));
-                }
-                finally
-                {
-                    slots.Release(free - claimed.Count); // the executor gives back the slots of the jobs it runs
-                }
+                    free = limit;
+                    return WithStoreAsync(store => store.ClaimAsync(ticket.Id, node.Id, queues.NextOrder(), limit, ct));
+                }, ct);
                 foreach (var job in claimed)
                 {
                     started.Add(Task.Run(() => executor.RunAsync(job, ct), CancellationToken.None));

@@ -12,6 +12,7 @@ namespace Monolith.Worker.Engine;
 public sealed class JobSlots(IOptions<WorkerOptions> options)
 {
     private readonly SemaphoreSlim _free = new(options.Value.Concurrency, options.Value.Concurrency);
+    private readonly SemaphoreSlim _turn = new(1, 1);
     private volatile bool _closed;
 
     /// <summary>False once a graceful shutdown began: firings claim nothing more (jobs already claimed still run).</summary>
@@ -20,14 +21,40 @@ public sealed class JobSlots(IOptions<WorkerOptions> options)
     /// <summary>Called when the node starts shutting down.</summary>
     public void Close() => _closed = true;
 
-    /// <summary>Waits for one free slot, then takes every other free one, up to <paramref name="max"/>.</summary>
-    public async Task<int> TakeAsync(int max, CancellationToken ct)
+    /// <summary>
+    /// One claim on this node: waits for its turn (one claim at a time per node, so free slots are claimed together
+    /// rather than one by one by competing firings) and for at least one free slot, takes every free slot up to
+    /// <paramref name="max"/>, and runs <paramref name="claim"/> with that number. Slots it did not fill are given
+    /// back; the filled ones are given back by the executor as each job's handler returns.
+    /// </summary>
+    /// <returns>What <paramref name="claim"/> returned: the jobs claimed, at most the number it was given.</returns>
+    public async Task<List<T>> ClaimAsync<T>(int max, Func<int, Task<List<T>>> claim, CancellationToken ct)
     {
-        await _free.WaitAsync(ct);
-        var taken = 1;
-        while (taken < max && _free.Wait(0)) taken++;
-        return taken;
+        await _turn.WaitAsync(ct);
+        try
+        {
+            await _free.WaitAsync(ct);
+            var taken = 1;
+            while (taken < max && _free.Wait(0)) taken++;
+            List<T> claimed = [];
+            try
+            {
+                claimed = await claim(taken);
+                return claimed;
+            }
+            finally
+            {
+                Release(taken - claimed.Count);
+            }
+        }
+        finally
+        {
+            _turn.Release();
+        }
     }
+
+    /// <summary>Waits for one free slot (for a job taken back by a recovered ticket).</summary>
+    public Task TakeOneAsync(CancellationToken ct) => _free.WaitAsync(ct);
 
     public void Release(int count = 1)
     {
