@@ -3,7 +3,8 @@
 # runs bench/Monolith.Bench with the given arguments and writes bench/RESULTS.md. PostgreSQL is stopped on exit.
 #
 #   bash bench/run.sh                 # 20,000 jobs per drain / end-to-end scenario
-#   bash bench/run.sh --jobs 5000     # smaller N (the recorded baseline uses this)
+#   bash bench/run.sh --jobs 5000     # smaller N (bench/RESULTS-baseline.md used 3,000)
+#   bash bench/run.sh --concurrency 8 # WORKER_CONCURRENCY of the nodes (default 16)
 #   bash bench/run.sh --only 1,4      # only some scenarios (1 submit, 2 drain, 3 end to end + 6 RSS, 4 latency, 5 recovery)
 set -euo pipefail
 

@@ -64,37 +64,6 @@ public sealed class Db
         return rows;
     }
 
-    public sealed record Progress(long Total, long Succeeded, long Terminal, long Running);
-
-    public async Task<Progress> ProgressAsync(string database)
-    {
-        var row = (await RowsAsync(database, """
-            SELECT count(*),
-                   count(*) FILTER (WHERE state = 'succeeded'),
-                   count(*) FILTER (WHERE state IN ('succeeded', 'failed', 'cancelled')),
-                   count(*) FILTER (WHERE state = 'running')
-            FROM jobs
-            """))[0];
-        return new Progress((long)row[0]!, (long)row[1]!, (long)row[2]!, (long)row[3]!);
-    }
-
-    /// <summary>
-    /// Polls every 100 ms until at least <paramref name="expected"/> jobs are terminal (succeeded/failed/cancelled)
-    /// or the timeout passes. Returns the last progress seen and whether it completed.
-    /// </summary>
-    public async Task<(Progress Last, bool Completed)> WaitForTerminalAsync(string database, long expected, TimeSpan timeout)
-    {
-        var clock = Stopwatch.StartNew();
-        Progress last;
-        while (true)
-        {
-            last = await ProgressAsync(database);
-            if (last.Terminal >= expected) return (last, true);
-            if (clock.Elapsed > timeout) return (last, false);
-            await Task.Delay(100);
-        }
-    }
-
     /// <summary>Milliseconds from <paramref name="from"/> (UTC) to max(finished_at) of succeeded jobs.</summary>
     public async Task<double?> MsToLastSuccessAsync(string database, DateTime from)
     {

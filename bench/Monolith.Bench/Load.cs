@@ -5,7 +5,7 @@ using System.Text;
 
 namespace Monolith.Bench;
 
-/// <summary>Outcome of a batch of single <c>POST /v1/jobs</c> calls.</summary>
+/// <summary>Outcome of many <c>POST /v1/jobs</c> (or <c>/v1/jobs/batch</c>) calls; counts are in jobs.</summary>
 public sealed record SubmitResult(int Accepted, int Failed, TimeSpan Elapsed, double[] LatenciesMs, string? FirstError)
 {
     public double Rate => Accepted / Elapsed.TotalSeconds;
@@ -31,11 +31,17 @@ public static class Load
     }
 
     /// <summary>
-    /// <paramref name="clients"/> concurrent loops, each posting <paramref name="body"/> one at a time, until
-    /// <paramref name="count"/> posts were made (when given) or <paramref name="duration"/> passed (when given).
+    /// <paramref name="clients"/> concurrent loops, each posting one request at a time, until <paramref name="count"/>
+    /// jobs were sent (when given) or <paramref name="duration"/> passed (when given). With <paramref name="batchSize"/>
+    /// above 1 each request is a <c>POST /v1/jobs/batch</c> of that many copies of <paramref name="body"/>.
     /// </summary>
-    public static async Task<SubmitResult> SubmitAsync(HttpClient http, string body, int clients, int? count, TimeSpan? duration)
+    public static async Task<SubmitResult> SubmitAsync(HttpClient http, string body, int clients, int? count, TimeSpan? duration, int batchSize = 1)
     {
+        var (path, content) = batchSize == 1
+            ? ("/v1/jobs", body)
+            : ("/v1/jobs/batch", "{\"jobs\":[" + string.Join(',', Enumerable.Repeat(body, batchSize)) + "]}");
+        if (count is { } total && total % batchSize != 0) throw new ArgumentException("count must be a multiple of batchSize");
+        var requests = count / batchSize;
         var latencies = new ConcurrentBag<double>();
         var accepted = 0;
         var failed = 0;
@@ -47,13 +53,13 @@ public static class Load
         {
             while (true)
             {
-                if (count is { } n && Interlocked.Increment(ref issued) > n) return;
+                if (requests is { } n && Interlocked.Increment(ref issued) > n) return;
                 if (duration is { } d && clock.Elapsed >= d) return;
-                var error = await PostOnceAsync(http, body, latencies);
-                if (error is null) Interlocked.Increment(ref accepted);
+                var error = await PostOnceAsync(http, path, content, latencies);
+                if (error is null) Interlocked.Add(ref accepted, batchSize);
                 else
                 {
-                    Interlocked.Increment(ref failed);
+                    Interlocked.Add(ref failed, batchSize);
                     Interlocked.CompareExchange(ref firstError, error, null);
                 }
             }
@@ -87,7 +93,7 @@ public static class Load
             while (clock.Elapsed < due) Thread.SpinWait(50);
             inflight.Add(Task.Run(async () =>
             {
-                var error = await PostOnceAsync(http, body, latencies);
+                var error = await PostOnceAsync(http, "/v1/jobs", body, latencies);
                 if (error is null) Interlocked.Increment(ref accepted);
                 else
                 {
@@ -102,6 +108,33 @@ public static class Load
         return new SubmitResult(accepted, failed, clock.Elapsed, sorted, firstError);
     }
 
+    public sealed record Progress(long Total, long Succeeded, long Terminal, long Running);
+
+    /// <summary>The job counts of every queue, summed, from <c>GET /v1/queues</c> (what an autoscaler or dashboard reads).</summary>
+    public static async Task<Progress> ProgressAsync(HttpClient http)
+    {
+        using var doc = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync("/v1/queues"));
+        long Sum(string state) => doc.RootElement.GetProperty("items").EnumerateArray().Sum(q => q.GetProperty("counts").GetProperty(state).GetInt64());
+        long[] all = [Sum("scheduled"), Sum("queued"), Sum("running"), Sum("retrying"), Sum("succeeded"), Sum("failed"), Sum("cancelled")];
+        return new Progress(all.Sum(), all[4], all[4] + all[5] + all[6], all[2]);
+    }
+
+    /// <summary>
+    /// Polls <c>GET /v1/queues</c> every 100 ms until at least <paramref name="expected"/> jobs are terminal
+    /// (succeeded/failed/cancelled) or the timeout passes. Returns the last progress seen and whether it completed.
+    /// </summary>
+    public static async Task<(Progress Last, bool Completed)> WaitForTerminalAsync(HttpClient http, long expected, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var last = await ProgressAsync(http);
+            if (last.Terminal >= expected) return (last, true);
+            if (clock.Elapsed > timeout) return (last, false);
+            await Task.Delay(100);
+        }
+    }
+
     /// <summary>Nearest-rank percentile of an ascending array; NaN when empty.</summary>
     public static double Percentile(double[] sorted, double p)
     {
@@ -110,14 +143,14 @@ public static class Load
         return sorted[Math.Clamp(rank - 1, 0, sorted.Length - 1)];
     }
 
-    /// <summary>One <c>POST /v1/jobs</c>; records its latency when it answers. Returns null on 202, else what went wrong.</summary>
-    private static async Task<string?> PostOnceAsync(HttpClient http, string body, ConcurrentBag<double> latencies)
+    /// <summary>One POST; records its latency when it answers. Returns null on 202, else what went wrong.</summary>
+    private static async Task<string?> PostOnceAsync(HttpClient http, string path, string body, ConcurrentBag<double> latencies)
     {
         var started = Stopwatch.GetTimestamp();
         try
         {
             using var content = new StringContent(body, Encoding.UTF8, "application/json");
-            using var response = await http.PostAsync("/v1/jobs", content);
+            using var response = await http.PostAsync(path, content);
             latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             return response.StatusCode == HttpStatusCode.Accepted
                 ? null

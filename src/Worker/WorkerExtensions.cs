@@ -66,7 +66,7 @@ public static class WorkerExtensions
                 s.IdleWaitTime = TimeSpan.FromSeconds(Math.Max(1, options.IdleWaitSeconds));
                 s.ShutdownJobInterruption = ShutdownJobInterruption.WhenWaitingForJobs;
             });
-            if (executes) q.UseDefaultThreadPool(maxConcurrency: options.Concurrency);
+            if (executes) q.UseThreadPool<SlotGatedThreadPool>();
             else q.UseThreadPool<ZeroSizeThreadPool>();
 
             q.UsePersistentStore(store =>

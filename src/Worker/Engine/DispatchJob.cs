@@ -19,8 +19,9 @@ namespace Monolith.Worker.Engine;
 /// firing, and re-fires it elsewhere if this node dies (<c>RequestRecovery</c>).</item>
 /// </list>
 /// Failures to reach the database propagate, and Quartz's retry policy fires the ticket again later, so a
-/// ticket is never spent without its jobs being claimed. A node that starts shutting down claims nothing more
-/// and passes the unspent part of the ticket on as a new ticket.
+/// ticket is never spent without its jobs being claimed. A node that is full (no slot came free within
+/// <see cref="SlotWait"/>) or starts shutting down claims nothing more and passes the unspent part of the ticket on
+/// as a new ticket, so jobs never wait on a busy node while another has free slots.
 /// </summary>
 [RetryPolicy(1000, "00:00:01", 2, MaxDelay = "00:00:30", Jitter = 0.2)]
 public sealed class DispatchJob(
@@ -28,6 +29,13 @@ public sealed class DispatchJob(
     RunningJobs running, DispatchTickets tickets, ILogger<DispatchJob> logger)
     : IJob<DispatchTicket>
 {
+    /// <summary>
+    /// How long a firing waits for one of this node's slots to come free before it passes the rest of its ticket on.
+    /// Short jobs free slots within milliseconds, so a firing goes on claiming here; behind long jobs, the rest of
+    /// the ticket moves to a node with free slots (only such nodes take tickets: <see cref="Hosting.SlotGatedThreadPool"/>).
+    /// </summary>
+    public static readonly TimeSpan SlotWait = TimeSpan.FromMilliseconds(100);
+
     public async ValueTask Execute(IJobExecutionContext context, DispatchTicket ticket, CancellationToken ct)
     {
         using var inFlight = running.BeginDispatch(); // a graceful shutdown waits for this firing, claim included
@@ -51,11 +59,12 @@ public sealed class DispatchJob(
             while (remaining > 0 && slots.Open && !drained)
             {
                 var free = 0;
-                var claimed = await slots.ClaimAsync(remaining, limit =>
+                var claimed = await slots.ClaimAsync(remaining, SlotWait, limit =>
                 {
                     free = limit;
                     return WithStoreAsync(store => store.ClaimAsync(ticket.Id, node.Id, queues.NextOrder(), limit, ct));
                 }, ct);
+                if (claimed is null) break; // this node stayed full: the rest of the ticket goes to a node with free slots
                 foreach (var job in claimed)
                 {
                     started.Add(Task.Run(() => executor.RunAsync(job, ct), CancellationToken.None));
@@ -83,7 +92,7 @@ public sealed class DispatchJob(
         return await action(scope.ServiceProvider.GetRequiredService<JobStore>());
     }
 
-    /// <summary>A node stopping mid-ticket writes the unspent part as a new ticket, due now, for another node.</summary>
+    /// <summary>A node that is full or stopping writes the unspent part of its ticket as a new one, due now, for another node.</summary>
     private async Task PassOnAsync(int remaining, CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
@@ -91,6 +100,7 @@ public sealed class DispatchJob(
         await using var tx = await store.Db.Database.BeginTransactionAsync(ct);
         await tickets.ScheduleAsync(tx.GetDbTransaction(), new DispatchTicket(Guid.CreateVersion7(), remaining), DateTimeOffset.UtcNow, ct);
         await tx.CommitAsync(ct);
-        logger.LogInformation("Shutting down: passed {Remaining} unclaimed job(s) of this ticket on to another node", remaining);
+        if (slots.Open) logger.LogDebug("No slot came free here: passed {Remaining} unclaimed job(s) of this ticket on", remaining);
+        else logger.LogInformation("Shutting down: passed {Remaining} unclaimed job(s) of this ticket on to another node", remaining);
     }
 }

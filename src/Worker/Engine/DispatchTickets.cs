@@ -51,6 +51,13 @@ public sealed class DispatchTickets(ISchedulerFactory schedulers)
     /// <returns>Whether the ticket is due now.</returns>
     private async Task<bool> AddTriggerAsync(DbTransaction transaction, DispatchTicket ticket, DateTimeOffset runAt, CancellationToken ct)
     {
+        // A transaction whose connection broke (the database restarted mid-request) has no connection any more, and
+        // Quartz would reject it with an ArgumentException: say what happened, as the database driver would.
+        if (transaction.Connection is null)
+        {
+            throw new NpgsqlException("The connection to the database was lost before the dispatch ticket was written; nothing was committed.",
+                new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionReset));
+        }
         var scheduler = await schedulers.GetScheduler(ct);
         using (scheduler.EnlistTransaction(transaction))
         {

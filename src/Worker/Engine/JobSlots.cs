@@ -21,19 +21,30 @@ public sealed class JobSlots(IOptions<WorkerOptions> options)
     /// <summary>Called when the node starts shutting down.</summary>
     public void Close() => _closed = true;
 
+    /// <summary>Slots free now.</summary>
+    public int Free => _free.CurrentCount;
+
+    /// <summary>Waits until at least one slot is free, without taking it (Quartz asks before it takes a ticket).</summary>
+    public async Task WaitForFreeAsync(CancellationToken ct)
+    {
+        await _free.WaitAsync(ct);
+        _free.Release();
+    }
+
     /// <summary>
     /// One claim on this node: waits for its turn (one claim at a time per node, so free slots are claimed together
-    /// rather than one by one by competing firings) and for at least one free slot, takes every free slot up to
+    /// rather than one by one by competing firings) and for a free slot, takes every free slot up to
     /// <paramref name="max"/>, and runs <paramref name="claim"/> with that number. Slots it did not fill are given
     /// back; the filled ones are given back by the executor as each job's handler returns.
     /// </summary>
-    /// <returns>What <paramref name="claim"/> returned: the jobs claimed, at most the number it was given.</returns>
-    public async Task<List<T>> ClaimAsync<T>(int max, Func<int, Task<List<T>>> claim, CancellationToken ct)
+    /// <returns>What <paramref name="claim"/> returned (at most the number it was given), or null when no slot
+    /// came free within <paramref name="wait"/>: this node is full, so the caller passes its work on.</returns>
+    public async Task<List<T>?> ClaimAsync<T>(int max, TimeSpan wait, Func<int, Task<List<T>>> claim, CancellationToken ct)
     {
         await _turn.WaitAsync(ct);
         try
         {
-            await _free.WaitAsync(ct);
+            if (!await _free.WaitAsync(wait, ct)) return null;
             var taken = 1;
             while (taken < max && _free.Wait(0)) taken++;
             List<T> claimed = [];
