@@ -29,9 +29,13 @@ COPY --from=build /app ./
 
 ENV ASPNETCORE_URLS=http://+:8080 \
     SERVICE_TYPE=all \
+    Storage__Root=/data/files \
     DOTNET_NOLOGO=1 \
     DOTNET_CLI_TELEMETRY_OPTOUT=1
 EXPOSE 8080
+
+# Uploaded files (datasets): mount a volume shared by every node here.
+RUN mkdir -p /data/files && chown "$APP_UID" /data/files
 
 # Non-root: the official .NET images define the `app` user and APP_UID (1654).
 USER $APP_UID

@@ -25,6 +25,7 @@ fi
 
 export SERVICE_TYPE="${SERVICE_TYPE:-all}"
 export ASPNETCORE_URLS="${ASPNETCORE_URLS:-http://127.0.0.1:8080}"
+export Storage__Root="${Storage__Root:-$(pwd -P)/.local/files}"   # uploaded files, kept out of the build output
 if [[ -z "${ADMIN_API_KEY:-}" ]]; then
   export ADMIN_API_KEY="dev-admin-key"
   echo "WARNING: ADMIN_API_KEY not set; using the development key 'dev-admin-key'. Never use it in production." >&2

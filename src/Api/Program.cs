@@ -1,6 +1,8 @@
 using Monolith.Api;
 using Monolith.Api.Features.Admin;
+using Monolith.Api.Features.Datasets;
 using Monolith.Api.Features.Jobs;
+using Monolith.Api.Features.Names;
 using Monolith.Api.Features.Queues;
 using Monolith.Domain;
 using Monolith.Worker;
@@ -19,6 +21,8 @@ if (serviceType.ServesApi())
     app.MapJobsApi();
     app.MapAdminApi();
     app.MapQueuesApi();
+    app.MapDatasetsApi();
+    app.MapNamesApi();
 }
 app.Run();
 

@@ -26,6 +26,7 @@ public static class DomainExtensions
         services.AddScoped<JobStore>();
         services.AddScoped<JobQueries>();
         services.AddScoped<Queues.QueueFigures>();
+        services.AddScoped<Datasets.DatasetQueries>();
         services.AddSingleton<DatabaseMigrator>();
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
         return services;

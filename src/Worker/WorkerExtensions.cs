@@ -5,6 +5,7 @@ using Monolith.Domain;
 using Monolith.Worker.Engine;
 using Monolith.Worker.Hosting;
 using Monolith.Worker.Jobs;
+using Monolith.Worker.Jobs.Datasets;
 using Monolith.Worker.Maintenance;
 using Quartz;
 using Quartz.Impl;
@@ -29,6 +30,7 @@ public static class WorkerExtensions
         var node = new NodeIdentity(NodeIdentity.Resolve(configuration["INSTANCE_ID"] ?? configuration["POD_NAME"]), serviceType);
         services.AddSingleton(node);
         services.AddSingleton(JobTypes.Register(new JobTypeRegistry()));
+        services.AddDatasets(configuration);
         services.AddSingleton<QueueSelector>();
         services.AddSingleton<RunningJobs>();
         services.AddSingleton<JobSlots>();

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Monolith.Domain.Datasets;
 using Monolith.Domain.Jobs;
 using Monolith.Domain.Queues;
 using Monolith.Domain.Tenants;
@@ -15,6 +16,8 @@ public sealed class MonolithDbContext(DbContextOptions<MonolithDbContext> option
     public DbSet<QueuePause> QueuePauses => Set<QueuePause>();
     public DbSet<QueueCountTotal> QueueCountTotals => Set<QueueCountTotal>();
     public DbSet<QueueCountDelta> QueueCountDeltas => Set<QueueCountDelta>();
+    public DbSet<Dataset> Datasets => Set<Dataset>();
+    public DbSet<NameRecord> NameRecords => Set<NameRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(MonolithDbContext).Assembly);

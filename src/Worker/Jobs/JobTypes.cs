@@ -1,4 +1,5 @@
 using Monolith.Worker.Engine;
+using Monolith.Worker.Jobs.Datasets;
 using Monolith.Worker.Jobs.Diagnostics;
 
 namespace Monolith.Worker.Jobs;
@@ -12,5 +13,6 @@ public static class JobTypes
     public static JobTypeRegistry Register(JobTypeRegistry types) => types
         .Add<NoopJob, NoopPayload, NoopPayloadValidator>("noop", new JobDefaults(MaxAttempts: 3, TimeoutSeconds: 60, BackoffSeconds: 1))
         .Add<SleepJob, SleepPayload, SleepPayloadValidator>("sleep", new JobDefaults(MaxAttempts: 3, TimeoutSeconds: 3_700, BackoffSeconds: 1))
-        .Add<FailJob, FailPayload, FailPayloadValidator>("fail", new JobDefaults(MaxAttempts: 5, TimeoutSeconds: 60, BackoffSeconds: 1));
+        .Add<FailJob, FailPayload, FailPayloadValidator>("fail", new JobDefaults(MaxAttempts: 5, TimeoutSeconds: 60, BackoffSeconds: 1))
+        .Add<ParseDatasetJob, ParseDatasetPayload, ParseDatasetPayloadValidator>("parse_dataset", new JobDefaults(MaxAttempts: 3, TimeoutSeconds: 3_600, BackoffSeconds: 5));
 }

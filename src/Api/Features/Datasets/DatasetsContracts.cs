@@ -1,0 +1,84 @@
+using System.Text.Json;
+using Monolith.Api.Features.Jobs;
+using Monolith.Domain.Datasets;
+using Monolith.Domain.Jobs;
+
+namespace Monolith.Api.Features.Datasets;
+
+/// <summary>
+/// The multipart form <c>POST /v1/datasets</c> reads (documentation only: the endpoint streams the body itself).
+/// </summary>
+/// <param name="File">The names file: plain text, gzip, or a zip of several files. Its name matters (yob2020.txt).</param>
+/// <param name="Country">ISO 3166-1 alpha-2: US.</param>
+/// <param name="Format">us_yob (the country's default when absent).</param>
+public sealed record UploadDatasetForm(IFormFile File, string Country, string? Format);
+
+/// <summary>An accepted upload: the dataset and the job that parses it.</summary>
+public sealed record DatasetCreatedResponse(Guid Id, Guid JobId, string Country, string Format, string FileName, long SizeBytes, string State);
+
+/// <summary>A dataset as clients see it.</summary>
+/// <param name="State">uploaded, processing, completed or failed.</param>
+/// <param name="Errors">The first rejected lines (at most 20): line number from 1, reason, and the file inside a zip.</param>
+/// <param name="Error">Why the dataset failed, when it did.</param>
+/// <param name="Job">The parse job's state and progress.</param>
+public sealed record DatasetResponse(
+    Guid Id,
+    string Country,
+    string Format,
+    string FileName,
+    long SizeBytes,
+    string State,
+    long RowsInserted,
+    long RowsRejected,
+    IReadOnlyList<DatasetLineError> Errors,
+    string? Error,
+    DatasetJobResponse? Job,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt,
+    double? DurationSeconds)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>
+    /// The state a client sees: a dataset whose job ended failed or cancelled before it could record anything
+    /// (a timeout, a cancel, a lost node on the last attempt) reads as failed, with the job's error.
+    /// </summary>
+    public static DatasetResponse From(Dataset dataset, Job? job)
+    {
+        var state = dataset.State;
+        var error = dataset.Error;
+        var finishedAt = dataset.FinishedAt;
+        if (state is DatasetState.Uploaded or DatasetState.Processing && job?.State is JobState.Failed or JobState.Cancelled)
+        {
+            state = DatasetState.Failed;
+            error = job.State == JobState.Cancelled ? "The parse job was cancelled." : job.LastError;
+            finishedAt = job.FinishedAt;
+        }
+        return new DatasetResponse(
+            dataset.Id,
+            dataset.Country,
+            dataset.Format,
+            dataset.FileName,
+            dataset.SizeBytes,
+            state.ToName(),
+            dataset.RowsInserted,
+            dataset.RowsRejected,
+            JsonSerializer.Deserialize<List<DatasetLineError>>(dataset.FirstErrors, Json) ?? [],
+            error,
+            job is null ? null : new DatasetJobResponse(
+                job.Id,
+                JobQueries.EffectiveState(job, DateTimeOffset.UtcNow).ToName(),
+                job.Attempt,
+                job.MaxAttempts,
+                job.ProgressPercent is null && job.ProgressMessage is null ? null : new JobProgressResponse(job.ProgressPercent ?? 0, job.ProgressMessage),
+                job.LastError),
+            dataset.CreatedAt,
+            dataset.StartedAt,
+            finishedAt,
+            dataset.StartedAt is { } started && finishedAt is { } finished ? (finished - started).TotalSeconds : null);
+    }
+}
+
+/// <summary>The parse job, as far as a dataset's reader needs it; the whole job is at <c>GET /v1/jobs/{id}</c>.</summary>
+public sealed record DatasetJobResponse(Guid Id, string State, int Attempt, int MaxAttempts, JobProgressResponse? Progress, string? LastError);

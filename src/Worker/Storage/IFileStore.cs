@@ -1,0 +1,30 @@
+namespace Monolith.Worker.Storage;
+
+/// <summary>
+/// Where uploaded files are kept, by key (a relative, slash-separated path such as <c>datasets/{tenant}/{id}</c>).
+/// Local disk by default (<see cref="LocalFileStore"/>); an S3-compatible store would implement the same three
+/// calls (a multipart upload in <see cref="WriteAsync"/>, a GET in <see cref="OpenReadAsync"/>).
+/// </summary>
+public interface IFileStore
+{
+    /// <summary>
+    /// Stores <paramref name="content"/> under <paramref name="key"/>, read to its end as a stream (never held in
+    /// memory), and returns the bytes written. The file appears whole or not at all: if reading or writing fails
+    /// (including <see cref="FileTooLargeException"/> from a limiting stream), nothing is left under the key.
+    /// </summary>
+    Task<long> WriteAsync(string key, Stream content, CancellationToken ct);
+
+    /// <summary>Opens a stored file for reading; throws <see cref="StoredFileNotFoundException"/> when there is none.</summary>
+    Task<Stream> OpenReadAsync(string key, CancellationToken ct);
+
+    /// <summary>Removes a stored file; a missing one is not an error.</summary>
+    Task DeleteAsync(string key, CancellationToken ct);
+}
+
+public sealed class StoredFileNotFoundException(string key) : Exception($"No stored file under '{key}'.");
+
+/// <summary>Thrown by <see cref="LimitedReadStream"/> when the content goes past its limit.</summary>
+public sealed class FileTooLargeException(long limit) : Exception($"The file is larger than the limit of {limit} bytes.")
+{
+    public long Limit { get; } = limit;
+}

@@ -1,0 +1,91 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Monolith.Worker.Storage;
+
+/// <summary>
+/// Files on local disk under one root (<c>Storage:Root</c>, default <c>.local/files</c>; a relative root is taken
+/// from the content root). Writes go to a temporary name beside the target and are renamed into place when
+/// complete, so a reader never sees half a file. Every node that runs jobs must see the same root (one machine,
+/// or a shared volume); otherwise use an object store.
+/// </summary>
+public sealed class LocalFileStore : IFileStore
+{
+    public const string Section = "Storage";
+    public const string DefaultRoot = ".local/files";
+
+    public LocalFileStore(string root) => Root = Path.GetFullPath(root);
+
+    public string Root { get; }
+
+    public async Task<long> WriteAsync(string key, Stream content, CancellationToken ct)
+    {
+        var path = PathOf(key);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var temporary = $"{path}.{Guid.NewGuid():N}.part";
+        try
+        {
+            long written;
+            await using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81_920, useAsync: true))
+            {
+                await content.CopyToAsync(file, 81_920, ct);
+                await file.FlushAsync(ct);
+                written = file.Length;
+            }
+            File.Move(temporary, path, overwrite: true);
+            return written;
+        }
+        catch
+        {
+            File.Delete(temporary);
+            throw;
+        }
+    }
+
+    public Task<Stream> OpenReadAsync(string key, CancellationToken ct)
+    {
+        var path = PathOf(key);
+        try
+        {
+            return Task.FromResult<Stream>(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 81_920, useAsync: true));
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new StoredFileNotFoundException(key);
+        }
+    }
+
+    public Task DeleteAsync(string key, CancellationToken ct)
+    {
+        File.Delete(PathOf(key));
+        return Task.CompletedTask;
+    }
+
+    /// <summary>A key's path under the root; a key that would leave the root is refused.</summary>
+    private string PathOf(string key)
+    {
+        if (string.IsNullOrWhiteSpace(key) || key.Contains('\\') || key.Split('/').Any(part => part is "" or "." or ".."))
+        {
+            throw new ArgumentException($"Not a valid storage key: '{key}'.", nameof(key));
+        }
+        var path = Path.GetFullPath(Path.Combine(Root, key));
+        if (!path.StartsWith(Root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"Not a valid storage key: '{key}'.", nameof(key));
+        }
+        return path;
+    }
+}
+
+public static class FileStoreExtensions
+{
+    /// <summary>The file store: local disk under <c>Storage:Root</c> (the only kind so far).</summary>
+    public static IServiceCollection AddFileStore(this IServiceCollection services, IConfiguration configuration) =>
+        services.AddSingleton<IFileStore>(sp =>
+        {
+            var root = configuration[$"{LocalFileStore.Section}:Root"] is { Length: > 0 } configured ? configured : LocalFileStore.DefaultRoot;
+            var contentRoot = sp.GetService<IHostEnvironment>()?.ContentRootPath ?? AppContext.BaseDirectory;
+            return new LocalFileStore(Path.IsPathRooted(root) ? root : Path.Combine(contentRoot, root));
+        });
+}
