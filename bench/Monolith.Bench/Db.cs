@@ -26,6 +26,9 @@ public sealed class Db
 
     public string ConnectionString(string database) => new NpgsqlConnectionStringBuilder(_server.ConnectionString) { Database = database }.ConnectionString;
 
+    /// <summary>A libpq URI for psql.</summary>
+    public string ConnectionUri(string database) => $"postgresql://{_server.Username}@{_server.Host}:{_server.Port}/{database}";
+
     public string Url(string database) => $"postgres://{_server.Username}@{_server.Host}:{_server.Port}/{database}";
 
     /// <summary>Drops (if present) and creates a database; returns its name.</summary>

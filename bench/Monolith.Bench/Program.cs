@@ -99,6 +99,8 @@ public sealed class Bench(Db db, string apiDll, string logDir, Options options, 
     private double? _recoveryRestartS, _recoveryAllS;
     private bool? _recoveryNothingLost;
     private double? _rssIdleMb, _rssLoadMb;
+    private double? _parseRate, _copyRate, _parseRssMb;
+    private const int DatasetLines = 2_000_000;
 
     public async Task<int> RunAsync()
     {
@@ -112,6 +114,7 @@ public sealed class Bench(Db db, string apiDll, string logDir, Options options, 
             ("3", $"3. End to end ({options.Jobs:N0} noop jobs: batches of {BatchSize:N0} from {BatchClients} clients, and single submits from {Clients} clients) + 6. worker RSS", EndToEndAsync),
             ("4", "4. Enqueue-to-start latency (50 jobs/s for 20 s, api node + one worker node)", LatencyAsync),
             ("5", "5. Recovery after SIGKILL (api + two workers, WORKER_CONCURRENCY=100, 100 sleep jobs of 20 s)", RecoveryAsync),
+            ("7", $"7. Dataset parse (issue 4): a {DatasetLines:N0}-line yob file uploaded and parsed, beside psql \\copy of the same rows", DatasetParseAsync),
         ];
         foreach (var (id, title, run) in scenarios)
         {
@@ -365,6 +368,110 @@ public sealed class Bench(Db db, string apiDll, string logDir, Options options, 
         _recoveryNothingLost = succeeded == count && restarted == killedIds.Length;
     }
 
+    private async Task DatasetParseAsync()
+    {
+        var database = await db.CreateDatabaseAsync("bench_s7_dataset");
+        var work = Directory.CreateTempSubdirectory("monolith-bench-dataset-").FullName;
+        try
+        {
+            var env = new Dictionary<string, string> { ["Storage__Root"] = Path.Combine(work, "store") };
+            await using var api = await StartAsync(database, "api", "s7-api", env);
+            await using var worker = await StartAsync(database, "worker", "s7-worker", env);
+            using var http = Load.Client(api.BaseUrl);
+
+            // The same rows twice: a yob file for the service, a CSV of name_records columns for psql.
+            var perSex = DatasetLines / 2;
+            var yob = Path.Combine(work, "yob2000.txt");
+            var csv = Path.Combine(work, "rows.csv");
+            var copyDataset = Guid.NewGuid();
+            var tenant = Guid.Parse("00000000-0000-0000-0000-000000000001");
+            await using (var y = new StreamWriter(yob))
+            await using (var c = new StreamWriter(csv))
+            {
+                foreach (var sex in new[] { "F", "M" })
+                {
+                    for (var i = 0; i < perSex; i++)
+                    {
+                        var name = SyntheticName(i);
+                        await y.WriteAsync($"{name},{sex},{perSex + 5 - i}\r\n");
+                        await c.WriteAsync($"{copyDataset},{tenant},US,2000,{sex},{name},{perSex + 5 - i},name\n");
+                    }
+                }
+            }
+            Line($"yob file: {new FileInfo(yob).Length / 1024.0 / 1024.0:F1} MB, {DatasetLines:N0} lines");
+
+            string id;
+            var uploadClock = Stopwatch.StartNew();
+            await using (var file = File.OpenRead(yob))
+            {
+                using var form = new MultipartFormDataContent();
+                form.Add(new StringContent("US"), "country");
+                form.Add(new StreamContent(file), "file", "yob2000.txt");
+                using var response = await http.PostAsync("/v1/datasets", form);
+                var body = await response.Content.ReadAsStringAsync();
+                if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"upload answered {(int)response.StatusCode}: {body}");
+                using var created = System.Text.Json.JsonDocument.Parse(body);
+                id = created.RootElement.GetProperty("id").GetString()!;
+            }
+            Line($"upload (streamed to the file store, dataset row, parse_dataset job): {uploadClock.Elapsed.TotalSeconds:F2} s");
+
+            string state;
+            await using (var sampler = new RssSampler([worker]))
+            {
+                var clock = Stopwatch.StartNew();
+                while (true)
+                {
+                    using var doc = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync($"/v1/datasets/{id}"));
+                    state = doc.RootElement.GetProperty("state").GetString()!;
+                    if (state is "completed" or "failed" || clock.Elapsed > TimeSpan.FromMinutes(5)) break;
+                    await Task.Delay(100);
+                }
+                _parseRssMb = Mb(sampler.Peak(worker.InstanceId).PeakKb);
+            }
+            var row = (await db.RowsAsync(database,
+                """
+                SELECT d.rows_inserted, (extract(epoch FROM j.finished_at - j.started_at) * 1000)::float8
+                FROM datasets d JOIN jobs j ON j.id = d.job_id WHERE d.id = @id
+                """,
+                ("id", Guid.Parse(id))))[0];
+            var inserted = Convert.ToInt64(row[0]);
+            var parseMs = row[1] as double? ?? double.NaN;
+            _parseRate = inserted / (parseMs / 1000);
+            Result($"parse_dataset: {state}, {inserted:N0} rows in {parseMs / 1000:F2} s = {_parseRate:F0} rows/s (the parse_dataset job's started_at → finished_at: read, parse, binary COPY, commit)");
+            Result($"worker RSS peak during the parse: {_parseRssMb:F0} MB");
+
+            var psql = File.Exists("/usr/bin/psql") ? "/usr/bin/psql" : "psql";
+            var copy = new ProcessStartInfo(psql, ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db.ConnectionUri(database), "-c",
+                $"\\copy name_records (dataset_id, tenant_id, country, year, sex, name, count, kind) FROM '{csv}' WITH (FORMAT csv)"])
+            {
+                RedirectStandardError = true,
+            };
+            var copyClock = Stopwatch.StartNew();
+            using (var p = Process.Start(copy)!)
+            {
+                var err = await p.StandardError.ReadToEndAsync();
+                await p.WaitForExitAsync();
+                if (p.ExitCode != 0) throw new InvalidOperationException($"psql \\copy failed: {err}");
+            }
+            var copyS = copyClock.Elapsed.TotalSeconds;
+            _copyRate = DatasetLines / copyS;
+            Result($"psql \\copy of the same {DatasetLines:N0} rows into name_records (CSV, same database and indexes): {copyS:F2} s = {_copyRate:F0} rows/s" +
+                   $" → parse_dataset runs at {_parseRate / _copyRate:P0} of \\copy");
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    /// <summary>The i-th distinct name made of letters (Baa, Bab, …).</summary>
+    private static string SyntheticName(int i)
+    {
+        var letters = new StringBuilder();
+        for (var n = i + 26 * 26; n > 0; n /= 26) letters.Insert(0, (char)('a' + n % 26));
+        return char.ToUpperInvariant(letters[0]) + letters.ToString(1, letters.Length - 1);
+    }
+
     // ---------------------------------------------------------------- helpers
 
     /// <summary>Starts a node; WORKER_CONCURRENCY is the bench's --concurrency unless <paramref name="env"/> sets it.</summary>
@@ -492,6 +599,8 @@ public sealed class Bench(Db db, string apiDll, string logDir, Options options, 
                       $"{Verdict(_recoveryRestartS is { } r && _recoveryNothingLost is { } nl ? r <= 10 && nl : null)} (judged on the restart time) |");
         sb.AppendLine($"| worker RSS idle | ≤ 100 MB | {Num(_rssIdleMb, "MB")} (highest idle sample) | {Verdict(_rssIdleMb is { } i ? i <= 100 : null)} |");
         sb.AppendLine($"| worker RSS under load | ≤ 150 MB | {Num(_rssLoadMb, "MB")} (peak, 3b) | {Verdict(_rssLoadMb is { } l ? l <= 150 : null)} |");
+        sb.AppendLine($"| dataset parse vs psql \\copy (issue 4) | ≥ 0.8× | {Num(_parseRate, "rows/s")} vs {Num(_copyRate, "rows/s")} | {Verdict(_parseRate is { } pr && _copyRate is { } cr ? pr >= 0.8 * cr : null)} |");
+        sb.AppendLine($"| worker RSS while parsing (issue 4) | < 200 MB | {Num(_parseRssMb, "MB")} | {Verdict(_parseRssMb is { } pm ? pm < 200 : null)} |");
         return sb.ToString();
     }
 
