@@ -5,7 +5,7 @@ using System.Text;
 namespace Monolith.Bench;
 
 /// <summary>
-/// Benchmark driver. Usage: <c>Monolith.Bench [--jobs N] [--only 1,2,3,4,5] [--out RESULTS.md] [--command "..."]</c>.
+/// Benchmark driver. Usage: <c>Monolith.Bench [--jobs N] [--concurrency N] [--only 1,2,3,4,5,7] [--out RESULTS.md] [--command "..."]</c>.
 /// Needs DATABASE_URL (any database of the server; scenarios create their own) and a Release build of Monolith.Api.
 /// </summary>
 public static class Program
@@ -72,7 +72,7 @@ public sealed record Options(int Jobs, int Concurrency, HashSet<string> Only, st
                 case "--out": output = args[++i]; break;
                 case "--command": command = args[++i]; break;
                 case "--note": notes.Add(args[++i]); break;
-                default: throw new ArgumentException($"Unknown argument {args[i]} (use --jobs N, --concurrency N, --only 1,2,3,4,5, --out FILE, --command TEXT, --note TEXT).");
+                default: throw new ArgumentException($"Unknown argument {args[i]} (use --jobs N, --concurrency N, --only 1,2,3,4,5,7, --out FILE, --command TEXT, --note TEXT).");
             }
         }
         return new Options(jobs, concurrency, only, output, command, notes);
