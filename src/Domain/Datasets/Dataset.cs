@@ -27,6 +27,9 @@ public sealed class Dataset
     public long RowsInserted { get; set; }
     public long RowsRejected { get; set; }
 
+    /// <summary>Of <see cref="RowsInserted"/>, the aggregate rows (France's <c>_PRENOMS_RARES</c> and year <c>XXXX</c>).</summary>
+    public long AggregateRows { get; set; }
+
     /// <summary>The first rejected lines, a JSON array of <see cref="DatasetLineError"/> (jsonb, at most <see cref="MaxErrorsKept"/>).</summary>
     public string FirstErrors { get; set; } = "[]";
 

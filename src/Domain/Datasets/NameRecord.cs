@@ -12,6 +12,9 @@ public sealed class NameRecord
     public Guid TenantId { get; set; }
     public string Country { get; set; } = "";
 
+    /// <summary>The state of a US by-state record (<c>AK</c>); null for a national record. Name queries read national records unless asked for a region.</summary>
+    public string? Region { get; set; }
+
     /// <summary>Null for an aggregate row whose year is unknown (France's <c>XXXX</c>).</summary>
     public int? Year { get; set; }
 

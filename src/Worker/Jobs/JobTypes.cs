@@ -14,5 +14,6 @@ public static class JobTypes
         .Add<NoopJob, NoopPayload, NoopPayloadValidator>("noop", new JobDefaults(MaxAttempts: 3, TimeoutSeconds: 60, BackoffSeconds: 1))
         .Add<SleepJob, SleepPayload, SleepPayloadValidator>("sleep", new JobDefaults(MaxAttempts: 3, TimeoutSeconds: 3_700, BackoffSeconds: 1))
         .Add<FailJob, FailPayload, FailPayloadValidator>("fail", new JobDefaults(MaxAttempts: 5, TimeoutSeconds: 60, BackoffSeconds: 1))
-        .Add<ParseDatasetJob, ParseDatasetPayload, ParseDatasetPayloadValidator>("parse_dataset", new JobDefaults(MaxAttempts: 3, TimeoutSeconds: 3_600, BackoffSeconds: 5));
+        .Add<ParseDatasetJob, ParseDatasetPayload, ParseDatasetPayloadValidator>("parse_dataset", new JobDefaults(MaxAttempts: 3, TimeoutSeconds: 3_600, BackoffSeconds: 5))
+        .Add<ReprocessDatasetJob, ReprocessDatasetPayload, ReprocessDatasetPayloadValidator>("reprocess_dataset", new JobDefaults(MaxAttempts: 3, TimeoutSeconds: 3_600, BackoffSeconds: 5));
 }

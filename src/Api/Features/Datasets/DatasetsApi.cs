@@ -20,6 +20,8 @@ namespace Monolith.Api.Features.Datasets;
 public static class DatasetsApi
 {
     public const string ParseJobType = "parse_dataset";
+    public const string ReprocessJobType = "reprocess_dataset";
+    public const int DefaultPageSize = 50;
 
     /// <summary>Longest text field (country, format) read from the form.</summary>
     private const int MaxFieldLength = 100;
@@ -35,8 +37,17 @@ public static class DatasetsApi
             .WithDescription("The file is streamed to storage (limit Datasets__MaxUploadBytes, 1 GiB by default, counted as it " +
                              "arrives: 413 past it, nothing kept), recorded, and parsed by a parse_dataset job. Plain text, gzip, " +
                              "or a zip of several files. 202 with the dataset id, the job id and a Location header.");
+        datasets.MapGet("/", ListDatasets).WithName("ListDatasets").ProducesValidationProblem()
+            .WithSummary("List datasets, newest first, with cursor paging (optionally one country's)");
         datasets.MapGet("/{id:guid}", GetDataset).WithName("GetDataset").ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary("A dataset's state, rows inserted and rejected (with the first bad lines), the job's progress and timings");
+        datasets.MapPost("/{id:guid}/reprocess", ReprocessDataset).WithName("ReprocessDataset")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
+            .WithSummary("Parse the stored file again (a reprocess_dataset job): its records are replaced in one transaction")
+            .WithDescription("409 while the dataset is uploaded or processing (its job has not finished). 202 with the dataset and the new job.");
+        datasets.MapDelete("/{id:guid}", DeleteDataset).WithName("DeleteDataset")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
+            .WithSummary("Remove a dataset: its records, its stored file and the dataset itself (409 while it is processing)");
         return datasets;
     }
 
@@ -132,7 +143,16 @@ public static class DatasetsApi
             return TypedResults.ValidationProblem(fieldErrors);
         }
 
-        var resolved = format is null ? DatasetFormats.DefaultFor(Normalize(country!))! : DatasetFormats.Find(format)!;
+        // No format given: the file's name tells it (yob2020.txt, AK.TXT, nat2022.csv, with or without .gz); a name
+        // that tells none (a zip) gets the country's default.
+        var code = Normalize(country!);
+        var detected = format is null ? DatasetFormats.Detect(fileName!) : null;
+        if (detected is not null && detected.Country != code)
+        {
+            await DeleteQuietlyAsync(store, storageKey);
+            return Invalid("country", $"The file '{fileName}' is of format {detected.Name}, which is for {detected.Country}, not {code}.");
+        }
+        var resolved = format is not null ? DatasetFormats.Find(format)! : detected ?? DatasetFormats.DefaultFor(code)!;
         var dataset = new Dataset
         {
             Id = datasetId,
@@ -174,22 +194,130 @@ public static class DatasetsApi
         Guid id, ClaimsPrincipal user, DatasetQueries datasets, JobQueries jobs, CancellationToken ct)
     {
         var dataset = await datasets.GetAsync(user.TenantScope(), id, ct);
-        if (dataset is null)
-        {
-            return TypedResults.Problem(title: "Dataset not found.", detail: $"No dataset {id} is visible to this API key.",
-                statusCode: StatusCodes.Status404NotFound);
-        }
+        if (dataset is null) return NotFound(id);
         var job = dataset.JobId is { } jobId ? await jobs.GetAsync(user.TenantScope(), jobId, ct) : null;
         return TypedResults.Ok(DatasetResponse.From(dataset, job));
     }
 
-    private static async Task<Job> SubmitParseJobAsync(JobClient client, JobTypeRegistry types, Dataset dataset, CancellationToken ct)
+    /// <param name="country" example="US">Only this country's datasets.</param>
+    /// <param name="cursor">The <c>nextCursor</c> of the previous page.</param>
+    /// <param name="limit">Page size, 1 to 200 (default 50).</param>
+    public static async Task<Results<Ok<DatasetListResponse>, ValidationProblem>> ListDatasets(
+        string? country, string? cursor, int? limit, ClaimsPrincipal user, DatasetQueries datasets, CancellationToken ct)
     {
-        var definition = types.Find(ParseJobType) ?? throw new InvalidOperationException($"Job type {ParseJobType} is not registered.");
+        var errors = new Dictionary<string, string[]>();
+        string? code = null;
+        if (country is not null)
+        {
+            code = Normalize(country);
+            if (!DatasetFormats.Countries.Contains(code)) errors["country"] = [$"Unknown country. Countries: {string.Join(", ", DatasetFormats.Countries)}."];
+        }
+        Guid? after = null;
+        if (cursor is not null)
+        {
+            if (Guid.TryParse(cursor, out var parsed)) after = parsed;
+            else errors["cursor"] = ["Not a cursor from a previous page."];
+        }
+        if (limit is < 1 or > DatasetQueries.MaxPageSize) errors["limit"] = [$"Must be between 1 and {DatasetQueries.MaxPageSize}."];
+        if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
+
+        var pageSize = limit ?? DefaultPageSize;
+        var page = await datasets.ListAsync(user.TenantScope(), code, after, pageSize, ct);
+        var jobs = await datasets.JobsAsync(page.Where(d => d.JobId is not null).Select(d => d.JobId!.Value), ct);
+        var next = page.Count == pageSize ? page[^1].Id.ToString() : null;
+        return TypedResults.Ok(new DatasetListResponse(
+            page.Select(d => DatasetResponse.From(d, d.JobId is { } jobId ? jobs.GetValueOrDefault(jobId) : null)).ToList(), next));
+    }
+
+    public static async Task<Results<Accepted<DatasetCreatedResponse>, ProblemHttpResult>> ReprocessDataset(
+        Guid id, ClaimsPrincipal user, DatasetQueries datasets, JobQueries jobs, MonolithDbContext db, JobClient client,
+        JobTypeRegistry types, CancellationToken ct)
+    {
+        var dataset = await datasets.GetAsync(user.TenantScope(), id, ct);
+        if (dataset is null) return NotFound(id);
+        var seen = await IdleStateAsync(dataset, user, jobs, ct);
+        if (seen is null) return Busy(id, "reprocessed");
+
+        // Claim it: only if nobody changed it since it was read (a second reprocess, a parse starting) does it go
+        // back to uploaded; the loser gets the 409.
+        var seenState = dataset.State;
+        var seenJob = dataset.JobId;
+        var claimed = await db.Datasets
+            .Where(d => d.Id == id && d.State == seenState && d.JobId == seenJob)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(d => d.State, DatasetState.Uploaded)
+                .SetProperty(d => d.JobId, (Guid?)null), ct);
+        if (claimed == 0) return Busy(id, "reprocessed");
+
+        Job job;
+        try
+        {
+            job = await SubmitJobAsync(client, types, ReprocessJobType, dataset, new ReprocessDatasetPayload(dataset.Id), ct);
+        }
+        catch
+        {
+            await db.Datasets.Where(d => d.Id == id && d.JobId == null)
+                .ExecuteUpdateAsync(s => s.SetProperty(d => d.State, seenState).SetProperty(d => d.JobId, seenJob), CancellationToken.None);
+            throw;
+        }
+        await db.Datasets.Where(d => d.Id == id && d.JobId == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(d => d.JobId, job.Id), ct);
+        return TypedResults.Accepted($"/v1/datasets/{id}", new DatasetCreatedResponse(
+            id, job.Id, dataset.Country, dataset.Format, dataset.FileName, dataset.SizeBytes, DatasetState.Uploaded.ToName()));
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteDataset(
+        Guid id, ClaimsPrincipal user, DatasetQueries datasets, JobQueries jobs, MonolithDbContext db, IFileStore store, CancellationToken ct)
+    {
+        var dataset = await datasets.GetAsync(user.TenantScope(), id, ct);
+        if (dataset is null) return NotFound(id);
+        if (await IdleStateAsync(dataset, user, jobs, ct) is null) return Busy(id, "deleted");
+
+        // The row and the records in one transaction, and only if nothing started meanwhile; then the file (a parse
+        // that raced in finds the row gone and keeps nothing).
+        await using (var tx = await db.Database.BeginTransactionAsync(ct))
+        {
+            var seenState = dataset.State;
+            var seenJob = dataset.JobId;
+            var deleted = await db.Datasets.Where(d => d.Id == id && d.State == seenState && d.JobId == seenJob).ExecuteDeleteAsync(ct);
+            if (deleted == 0) return Busy(id, "deleted");
+            await db.NameRecords.Where(r => r.DatasetId == id).ExecuteDeleteAsync(ct);
+            await tx.CommitAsync(ct);
+        }
+        await DeleteQuietlyAsync(store, dataset.StorageKey);
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>
+    /// The dataset's state when nothing is working on it (completed, or failed: also a dataset whose job ended
+    /// without recording anything), null while it is uploaded or processing.
+    /// </summary>
+    private static async Task<string?> IdleStateAsync(Dataset dataset, ClaimsPrincipal user, JobQueries jobs, CancellationToken ct)
+    {
+        var job = dataset.JobId is { } jobId ? await jobs.GetAsync(user.TenantScope(), jobId, ct) : null;
+        var state = DatasetResponse.From(dataset, job).State;
+        return state is "completed" or "failed" ? state : null;
+    }
+
+    private static ProblemHttpResult NotFound(Guid id) => TypedResults.Problem(
+        title: "Dataset not found.", detail: $"No dataset {id} is visible to this API key.", statusCode: StatusCodes.Status404NotFound);
+
+    private static ProblemHttpResult Busy(Guid id, string what) => TypedResults.Problem(
+        title: "The dataset is being processed.",
+        detail: $"Dataset {id} is uploaded or processing; it can be {what} once its job has finished.",
+        statusCode: StatusCodes.Status409Conflict);
+
+    private static Task<Job> SubmitParseJobAsync(JobClient client, JobTypeRegistry types, Dataset dataset, CancellationToken ct) =>
+        SubmitJobAsync(client, types, ParseJobType, dataset, new ParseDatasetPayload(dataset.Id), ct);
+
+    private static async Task<Job> SubmitJobAsync<TPayload>(
+        JobClient client, JobTypeRegistry types, string kind, Dataset dataset, TPayload payload, CancellationToken ct)
+    {
+        var definition = types.Find(kind) ?? throw new InvalidOperationException($"Job type {kind} is not registered.");
         var outcome = await client.SubmitAsync(new NewJob(
             TenantId: dataset.TenantId,
             Type: definition.Kind,
-            PayloadJson: JsonSerializer.Serialize(new ParseDatasetPayload(dataset.Id), JobTypeDefinition.PayloadJson),
+            PayloadJson: JsonSerializer.Serialize(payload, JobTypeDefinition.PayloadJson),
             Queue: definition.Defaults.Queue,
             Priority: 0,
             RunAt: DateTimeOffset.UtcNow,

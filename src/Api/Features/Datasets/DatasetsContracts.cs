@@ -8,9 +8,10 @@ namespace Monolith.Api.Features.Datasets;
 /// <summary>
 /// The multipart form <c>POST /v1/datasets</c> reads (documentation only: the endpoint streams the body itself).
 /// </summary>
-/// <param name="File">The names file: plain text, gzip, or a zip of several files. Its name matters (yob2020.txt).</param>
-/// <param name="Country">ISO 3166-1 alpha-2: US.</param>
-/// <param name="Format">us_yob (the country's default when absent).</param>
+/// <param name="File">The names file: plain text, gzip, or a zip of several files. Its name matters (yob2020.txt, AK.TXT, nat2022.csv).</param>
+/// <param name="Country">ISO 3166-1 alpha-2: US or FR.</param>
+/// <param name="Format">us_yob, us_state or fr_national; when absent, told by the file's name (yobYYYY.txt, XX.TXT,
+/// nat*.csv), else the country's default (a zip: US us_yob, FR fr_national).</param>
 public sealed record UploadDatasetForm(IFormFile File, string Country, string? Format);
 
 /// <summary>An accepted upload: the dataset and the job that parses it.</summary>
@@ -18,6 +19,7 @@ public sealed record DatasetCreatedResponse(Guid Id, Guid JobId, string Country,
 
 /// <summary>A dataset as clients see it.</summary>
 /// <param name="State">uploaded, processing, completed or failed.</param>
+/// <param name="AggregateRows">Of the rows inserted, the aggregate ones (France's _PRENOMS_RARES and year XXXX), kept out of the name queries.</param>
 /// <param name="Errors">The first rejected lines (at most 20): line number from 1, reason, and the file inside a zip.</param>
 /// <param name="Error">Why the dataset failed, when it did.</param>
 /// <param name="Job">The parse job's state and progress.</param>
@@ -30,6 +32,7 @@ public sealed record DatasetResponse(
     string State,
     long RowsInserted,
     long RowsRejected,
+    long AggregateRows,
     IReadOnlyList<DatasetLineError> Errors,
     string? Error,
     DatasetJobResponse? Job,
@@ -64,6 +67,7 @@ public sealed record DatasetResponse(
             state.ToName(),
             dataset.RowsInserted,
             dataset.RowsRejected,
+            dataset.AggregateRows,
             JsonSerializer.Deserialize<List<DatasetLineError>>(dataset.FirstErrors, Json) ?? [],
             error,
             job is null ? null : new DatasetJobResponse(
@@ -82,3 +86,7 @@ public sealed record DatasetResponse(
 
 /// <summary>The parse job, as far as a dataset's reader needs it; the whole job is at <c>GET /v1/jobs/{id}</c>.</summary>
 public sealed record DatasetJobResponse(Guid Id, string State, int Attempt, int MaxAttempts, JobProgressResponse? Progress, string? LastError);
+
+/// <summary>One page of datasets, newest first.</summary>
+/// <param name="NextCursor">Pass as <c>cursor</c> for the next page; null on the last page.</param>
+public sealed record DatasetListResponse(IReadOnlyList<DatasetResponse> Items, string? NextCursor);

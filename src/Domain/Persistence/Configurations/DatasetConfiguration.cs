@@ -20,7 +20,7 @@ public sealed class DatasetConfiguration : IEntityTypeConfiguration<Dataset>
         dataset.Property(d => d.FirstErrors).HasColumnType("jsonb").HasDefaultValueSql("'[]'::jsonb");
         dataset.Property(d => d.Error).HasMaxLength(2000);
 
-        // A tenant's datasets, newest first by the time-ordered id (listing, later).
+        // A tenant's datasets, newest first by the time-ordered id (GET /v1/datasets).
         dataset.HasIndex(d => new { d.TenantId, d.Id }).HasDatabaseName("ix_datasets_tenant_id");
     }
 }
@@ -33,6 +33,7 @@ public sealed class NameRecordConfiguration : IEntityTypeConfiguration<NameRecor
         record.HasKey(r => r.Id);
         record.Property(r => r.Id).UseIdentityAlwaysColumn();
         record.Property(r => r.Country).HasMaxLength(2);
+        record.Property(r => r.Region).HasMaxLength(2);
         record.Property(r => r.Sex).HasMaxLength(1);
         record.Property(r => r.Name).HasMaxLength(100);
         record.Property(r => r.Kind).HasMaxLength(20);
@@ -42,14 +43,14 @@ public sealed class NameRecordConfiguration : IEntityTypeConfiguration<NameRecor
         // Re-parsing deletes a dataset's records.
         record.HasIndex(r => r.DatasetId).HasDatabaseName("ix_name_records_dataset");
         // GET /v1/names/{name}: one name's counts per year.
-        record.HasIndex(r => new { r.TenantId, r.Country, r.Name, r.Sex, r.Year })
+        record.HasIndex(r => new { r.TenantId, r.Country, r.Region, r.Name, r.Sex, r.Year })
             .HasDatabaseName("ix_name_records_name")
             .IncludeProperties(r => r.Count)
             .HasFilter("kind = 'name'");
         // GET /v1/names/top: one year's names, largest count first.
-        record.HasIndex(r => new { r.TenantId, r.Country, r.Year, r.Sex, r.Count })
+        record.HasIndex(r => new { r.TenantId, r.Country, r.Region, r.Year, r.Sex, r.Count })
             .HasDatabaseName("ix_name_records_top")
-            .IsDescending(false, false, false, false, true)
+            .IsDescending(false, false, false, false, false, true)
             .IncludeProperties(r => r.Name)
             .HasFilter("kind = 'name'");
     }

@@ -28,6 +28,10 @@ namespace Monolith.Domain.Persistence.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
+                    b.Property<long>("AggregateRows")
+                        .HasColumnType("bigint")
+                        .HasColumnName("aggregate_rows");
+
                     b.Property<string>("Country")
                         .IsRequired()
                         .HasMaxLength(2)
@@ -146,6 +150,11 @@ namespace Monolith.Domain.Persistence.Migrations
                         .HasColumnType("character varying(100)")
                         .HasColumnName("name");
 
+                    b.Property<string>("Region")
+                        .HasMaxLength(2)
+                        .HasColumnType("character varying(2)")
+                        .HasColumnName("region");
+
                     b.Property<string>("Sex")
                         .IsRequired()
                         .HasMaxLength(1)
@@ -166,18 +175,18 @@ namespace Monolith.Domain.Persistence.Migrations
                     b.HasIndex("DatasetId")
                         .HasDatabaseName("ix_name_records_dataset");
 
-                    b.HasIndex("TenantId", "Country", "Name", "Sex", "Year")
+                    b.HasIndex("TenantId", "Country", "Region", "Name", "Sex", "Year")
                         .HasDatabaseName("ix_name_records_name")
                         .HasFilter("kind = 'name'");
 
-                    NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex("TenantId", "Country", "Name", "Sex", "Year"), new[] { "Count" });
+                    NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex("TenantId", "Country", "Region", "Name", "Sex", "Year"), new[] { "Count" });
 
-                    b.HasIndex("TenantId", "Country", "Year", "Sex", "Count")
-                        .IsDescending(false, false, false, false, true)
+                    b.HasIndex("TenantId", "Country", "Region", "Year", "Sex", "Count")
+                        .IsDescending(false, false, false, false, false, true)
                         .HasDatabaseName("ix_name_records_top")
                         .HasFilter("kind = 'name'");
 
-                    NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex("TenantId", "Country", "Year", "Sex", "Count"), new[] { "Name" });
+                    NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex("TenantId", "Country", "Region", "Year", "Sex", "Count"), new[] { "Name" });
 
                     b.ToTable("name_records", (string)null);
                 });

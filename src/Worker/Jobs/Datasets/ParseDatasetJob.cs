@@ -14,7 +14,8 @@ using NpgsqlTypes;
 namespace Monolith.Worker.Jobs.Datasets;
 
 /// <summary>
-/// Parses a stored dataset file into <c>name_records</c> (docs/datasets.md). The file is streamed (plain text,
+/// Parses a stored dataset file into <c>name_records</c> (docs/datasets.md); <c>reprocess_dataset</c>
+/// (<see cref="ReprocessDatasetJob"/>) runs the same code again. The file is streamed (plain text,
 /// gzip, or a zip of several files, told apart by their first bytes) and copied in with binary COPY in batches.
 /// <para>
 /// Idempotent: the dataset's old records are deleted and the new ones inserted in one transaction, which also
@@ -41,7 +42,7 @@ public sealed class ParseDatasetJob(
         if (dataset.State == DatasetState.Completed && dataset.JobId == context.JobId)
         {
             // This job already committed its records; only recording the outcome was lost.
-            return Result(dataset.Id, dataset.RowsInserted, dataset.RowsRejected);
+            return Result(dataset.Id, dataset.RowsInserted, dataset.RowsRejected, dataset.AggregateRows);
         }
 
         var now = DateTimeOffset.UtcNow;
@@ -57,7 +58,7 @@ public sealed class ParseDatasetJob(
         if (started == 0)
         {
             // Another attempt of this job completed it meanwhile (this one was presumed dead and came back).
-            return Result(dataset.Id, dataset.RowsInserted, dataset.RowsRejected);
+            return Result(dataset.Id, dataset.RowsInserted, dataset.RowsRejected, dataset.AggregateRows);
         }
 
         var tally = new Tally();
@@ -66,7 +67,7 @@ public sealed class ParseDatasetJob(
             await ParseAndStoreAsync(dataset, context, tally, ct);
             logger.LogInformation("Dataset {DatasetId} parsed: {Rows} rows inserted, {Rejected} rejected",
                 dataset.Id, tally.Inserted, tally.Rejected);
-            return Result(dataset.Id, tally.Inserted, tally.Rejected, tally.SkippedEntries);
+            return Result(dataset.Id, tally.Inserted, tally.Rejected, tally.Aggregates, tally.SkippedEntries);
         }
         catch (InvalidDataException ex)
         {
@@ -86,8 +87,8 @@ public sealed class ParseDatasetJob(
         }
     }
 
-    private static object Result(Guid datasetId, long inserted, long rejected, IReadOnlyList<string>? skipped = null) =>
-        new { datasetId, rowsInserted = inserted, rowsRejected = rejected, skippedEntries = skipped ?? [] };
+    private static object Result(Guid datasetId, long inserted, long rejected, long aggregates, IReadOnlyList<string>? skipped = null) =>
+        new { datasetId, rowsInserted = inserted, rowsRejected = rejected, aggregateRows = aggregates, skippedEntries = skipped ?? [] };
 
     private async Task ParseAndStoreAsync(Dataset dataset, JobContext context, Tally tally, CancellationToken ct)
     {
@@ -122,6 +123,7 @@ public sealed class ParseDatasetJob(
             var parse = format.ForFile(fileName)!;
             using var text = new StreamReader(content, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 64 * 1024);
             var lines = new LineReader(text, fileName);
+            var headerPending = format.Header is not null;
             long number = 0;
             while (true)
             {
@@ -134,7 +136,20 @@ public sealed class ParseDatasetJob(
                     continue;
                 }
                 if (string.IsNullOrWhiteSpace(line)) continue;
-                if (parse(line, out var row, out var reason)) batch.Add(row);
+                if (headerPending)
+                {
+                    if (!line.Trim().Equals(format.Header, StringComparison.OrdinalIgnoreCase))
+                    {
+                        throw new PermanentJobException($"'{fileName}' does not start with the header of format {format.Name} ({format.Header}).");
+                    }
+                    headerPending = false;
+                    continue;
+                }
+                if (parse(line, out var row, out var reason))
+                {
+                    batch.Add(row);
+                    if (row.Kind == NameRecordKinds.Aggregate) tally.Aggregates++;
+                }
                 else tally.Reject(number, reason, inArchive ? fileName : null);
                 if (batch.Count >= options.Value.BatchSize) await FlushAsync();
             }
@@ -151,7 +166,7 @@ public sealed class ParseDatasetJob(
 
         await using (var complete = new NpgsqlCommand("""
             UPDATE datasets SET state = 'completed', rows_inserted = $2, rows_rejected = $3, first_errors = $4::jsonb,
-                                error = NULL, finished_at = now()
+                                aggregate_rows = $5, error = NULL, finished_at = now()
             WHERE id = $1
             """, connection, tx))
         {
@@ -159,7 +174,12 @@ public sealed class ParseDatasetJob(
             complete.Parameters.Add(new NpgsqlParameter { Value = tally.Inserted });
             complete.Parameters.Add(new NpgsqlParameter { Value = tally.Rejected });
             complete.Parameters.Add(new NpgsqlParameter { Value = JsonSerializer.Serialize(tally.Errors, Json) });
-            await complete.ExecuteNonQueryAsync(ct);
+            complete.Parameters.Add(new NpgsqlParameter { Value = tally.Aggregates });
+            if (await complete.ExecuteNonQueryAsync(ct) == 0)
+            {
+                // DELETE /v1/datasets/{id} removed it meanwhile: keep nothing (the transaction rolls back).
+                throw new PermanentJobException($"Dataset {dataset.Id} was deleted while it was being parsed.");
+            }
         }
         ct.ThrowIfCancellationRequested();
         await tx.CommitAsync(ct);
@@ -236,13 +256,15 @@ public sealed class ParseDatasetJob(
     private static async Task CopyAsync(NpgsqlConnection connection, Dataset dataset, List<NameRow> rows, CancellationToken ct)
     {
         await using var copy = await connection.BeginBinaryImportAsync(
-            "COPY name_records (dataset_id, tenant_id, country, year, sex, name, count, kind) FROM STDIN (FORMAT BINARY)", ct);
+            "COPY name_records (dataset_id, tenant_id, country, region, year, sex, name, count, kind) FROM STDIN (FORMAT BINARY)", ct);
         foreach (var row in rows)
         {
             await copy.StartRowAsync(ct);
             await copy.WriteAsync(dataset.Id, NpgsqlDbType.Uuid, ct);
             await copy.WriteAsync(dataset.TenantId, NpgsqlDbType.Uuid, ct);
             await copy.WriteAsync(dataset.Country, NpgsqlDbType.Varchar, ct);
+            if (row.Region is { } region) await copy.WriteAsync(region, NpgsqlDbType.Varchar, ct);
+            else await copy.WriteNullAsync(ct);
             if (row.Year is { } year) await copy.WriteAsync(year, NpgsqlDbType.Integer, ct);
             else await copy.WriteNullAsync(ct);
             await copy.WriteAsync(row.Sex, NpgsqlDbType.Varchar, ct);
@@ -260,15 +282,22 @@ public sealed class ParseDatasetJob(
         await command.ExecuteNonQueryAsync(ct);
     }
 
-    /// <summary>Records why the dataset failed (with the bad lines found so far); runs even when the job is being stopped.</summary>
+    /// <summary>
+    /// Records why the dataset failed (with the bad lines found so far) and, in the same statement, deletes records
+    /// an earlier run left (a failed reprocess keeps none: records exist exactly when the dataset is completed);
+    /// runs even when the job is being stopped.
+    /// </summary>
     private async Task MarkFailedAsync(Guid datasetId, Guid jobId, string error, Tally tally)
     {
         var errors = JsonSerializer.Serialize(tally.Errors, Json);
         var clipped = error.Length <= 2000 ? error : error[..2000];
         await db.Database.ExecuteSqlAsync($"""
-            UPDATE datasets SET state = 'failed', error = {clipped}, rows_inserted = 0, rows_rejected = {tally.Rejected},
-                                first_errors = {errors}::jsonb, finished_at = now()
-            WHERE id = {datasetId} AND NOT (state = 'completed' AND job_id = {jobId})
+            WITH failed AS (
+                UPDATE datasets SET state = 'failed', error = {clipped}, rows_inserted = 0, rows_rejected = {tally.Rejected},
+                                    aggregate_rows = 0, first_errors = {errors}::jsonb, finished_at = now()
+                WHERE id = {datasetId} AND NOT (state = 'completed' AND job_id = {jobId})
+                RETURNING id)
+            DELETE FROM name_records WHERE dataset_id IN (SELECT id FROM failed)
             """, CancellationToken.None);
     }
 
@@ -277,6 +306,7 @@ public sealed class ParseDatasetJob(
     {
         public long Inserted;
         public long Rejected;
+        public long Aggregates;
         public List<DatasetLineError> Errors { get; } = [];
         public List<string> SkippedEntries { get; } = [];
 

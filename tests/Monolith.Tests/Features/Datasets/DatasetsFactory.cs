@@ -176,7 +176,10 @@ public sealed record DatasetDto(
     DatasetJobDto? Job,
     DateTimeOffset CreatedAt,
     DateTimeOffset? StartedAt,
-    DateTimeOffset? FinishedAt);
+    DateTimeOffset? FinishedAt,
+    long AggregateRows = 0);
+
+public sealed record DatasetPageDto(List<DatasetDto> Items, string? NextCursor);
 
 public sealed record LineErrorDto(long Line, string Reason, string? File);
 
