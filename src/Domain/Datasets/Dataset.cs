@@ -30,6 +30,15 @@ public sealed class Dataset
     /// <summary>Of <see cref="RowsInserted"/>, the aggregate rows (France's <c>_PRENOMS_RARES</c> and year <c>XXXX</c>).</summary>
     public long AggregateRows { get; set; }
 
+    /// <summary>
+    /// Of <see cref="RowsInserted"/>, the rows a later dataset replaced: the newest completed dataset holds each
+    /// (country, region, year) of a tenant (docs/datasets.md, "One dataset per scope").
+    /// </summary>
+    public long RowsSuperseded { get; set; }
+
+    /// <summary>The dataset that last replaced rows of this one.</summary>
+    public Guid? SupersededBy { get; set; }
+
     /// <summary>The first rejected lines, a JSON array of <see cref="DatasetLineError"/> (jsonb, at most <see cref="MaxErrorsKept"/>).</summary>
     public string FirstErrors { get; set; } = "[]";
 

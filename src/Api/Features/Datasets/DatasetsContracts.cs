@@ -20,6 +20,8 @@ public sealed record DatasetCreatedResponse(Guid Id, Guid JobId, string Country,
 /// <summary>A dataset as clients see it.</summary>
 /// <param name="State">uploaded, processing, completed or failed.</param>
 /// <param name="AggregateRows">Of the rows inserted, the aggregate ones (France's _PRENOMS_RARES and year XXXX), kept out of the name queries.</param>
+/// <param name="RowsSuperseded">Of the rows inserted, those a later dataset of the same country, region and year replaced.</param>
+/// <param name="SupersededBy">The dataset that last replaced rows of this one.</param>
 /// <param name="Errors">The first rejected lines (at most 20): line number from 1, reason, and the file inside a zip.</param>
 /// <param name="Error">Why the dataset failed, when it did.</param>
 /// <param name="Job">The parse job's state and progress.</param>
@@ -33,6 +35,8 @@ public sealed record DatasetResponse(
     long RowsInserted,
     long RowsRejected,
     long AggregateRows,
+    long RowsSuperseded,
+    Guid? SupersededBy,
     IReadOnlyList<DatasetLineError> Errors,
     string? Error,
     DatasetJobResponse? Job,
@@ -68,6 +72,8 @@ public sealed record DatasetResponse(
             dataset.RowsInserted,
             dataset.RowsRejected,
             dataset.AggregateRows,
+            dataset.RowsSuperseded,
+            dataset.SupersededBy,
             JsonSerializer.Deserialize<List<DatasetLineError>>(dataset.FirstErrors, Json) ?? [],
             error,
             job is null ? null : new DatasetJobResponse(

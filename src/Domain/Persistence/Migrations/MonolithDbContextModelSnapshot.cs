@@ -82,6 +82,10 @@ namespace Monolith.Domain.Persistence.Migrations
                         .HasColumnType("bigint")
                         .HasColumnName("rows_rejected");
 
+                    b.Property<long>("RowsSuperseded")
+                        .HasColumnType("bigint")
+                        .HasColumnName("rows_superseded");
+
                     b.Property<long>("SizeBytes")
                         .HasColumnType("bigint")
                         .HasColumnName("size_bytes");
@@ -101,6 +105,10 @@ namespace Monolith.Domain.Persistence.Migrations
                         .HasMaxLength(500)
                         .HasColumnType("character varying(500)")
                         .HasColumnName("storage_key");
+
+                    b.Property<Guid?>("SupersededBy")
+                        .HasColumnType("uuid")
+                        .HasColumnName("superseded_by");
 
                     b.Property<Guid>("TenantId")
                         .HasColumnType("uuid")

@@ -164,6 +164,7 @@ public sealed class ParseDatasetJob(
                 $"{tally.Rejected:N0} of {total:N0} lines are bad, more than the {options.Value.MaxBadLineShare:P1} allowed; nothing was kept.");
         }
 
+        await SupersedeAsync(connection, tx, dataset, ct);
         await using (var complete = new NpgsqlCommand("""
             UPDATE datasets SET state = 'completed', rows_inserted = $2, rows_rejected = $3, first_errors = $4::jsonb,
                                 aggregate_rows = $5, error = NULL, finished_at = now()
@@ -184,6 +185,36 @@ public sealed class ParseDatasetJob(
         ct.ThrowIfCancellationRequested();
         await tx.CommitAsync(ct);
         await context.ReportProgressAsync(100, $"{tally.Inserted:N0} rows inserted, {tally.Rejected:N0} rejected", ct);
+    }
+
+    /// <summary>
+    /// One dataset per scope: the dataset completing now holds every (country, region, year) it has rows for, so the
+    /// tenant's older records of those scopes are deleted in the same transaction, and their datasets record how
+    /// many rows were replaced and by which dataset. A per-tenant-and-country transaction lock makes two parses that
+    /// finish at once take turns, so the later one always replaces the earlier (never both kept, never both gone).
+    /// </summary>
+    private static async Task SupersedeAsync(NpgsqlConnection connection, NpgsqlTransaction tx, Dataset dataset, CancellationToken ct)
+    {
+        // A statement of its own, before the delete: the delete's snapshot must be taken after the lock is held.
+        await ExecuteAsync(connection, tx, "SELECT pg_advisory_xact_lock(hashtextextended('datasets:' || $1::text || ':' || $2, 0))",
+            ct, dataset.TenantId, dataset.Country);
+        await using var supersede = new NpgsqlCommand("""
+            WITH scope AS (
+                SELECT DISTINCT region, year FROM name_records WHERE dataset_id = $1),
+            replaced AS (
+                DELETE FROM name_records r USING scope s
+                WHERE r.tenant_id = $2 AND r.country = $3 AND r.dataset_id <> $1
+                  AND r.region IS NOT DISTINCT FROM s.region AND r.year IS NOT DISTINCT FROM s.year
+                RETURNING r.dataset_id),
+            counted AS (
+                SELECT dataset_id, count(*) AS n FROM replaced GROUP BY dataset_id)
+            UPDATE datasets d SET rows_superseded = d.rows_superseded + c.n, superseded_by = $1
+            FROM counted c WHERE d.id = c.dataset_id
+            """, connection, tx);
+        supersede.Parameters.Add(new NpgsqlParameter { Value = dataset.Id });
+        supersede.Parameters.Add(new NpgsqlParameter { Value = dataset.TenantId });
+        supersede.Parameters.Add(new NpgsqlParameter { Value = dataset.Country });
+        await supersede.ExecuteNonQueryAsync(ct);
     }
 
     /// <summary>
@@ -275,10 +306,10 @@ public sealed class ParseDatasetJob(
         await copy.CompleteAsync(ct);
     }
 
-    private static async Task ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string sql, CancellationToken ct, Guid id)
+    private static async Task ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string sql, CancellationToken ct, params object[] values)
     {
         await using var command = new NpgsqlCommand(sql, connection, tx);
-        command.Parameters.Add(new NpgsqlParameter { Value = id });
+        foreach (var value in values) command.Parameters.Add(new NpgsqlParameter { Value = value });
         await command.ExecuteNonQueryAsync(ct);
     }
 

@@ -177,7 +177,9 @@ public sealed record DatasetDto(
     DateTimeOffset CreatedAt,
     DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt,
-    long AggregateRows = 0);
+    long AggregateRows = 0,
+    long RowsSuperseded = 0,
+    Guid? SupersededBy = null);
 
 public sealed record DatasetPageDto(List<DatasetDto> Items, string? NextCursor);
 

@@ -100,7 +100,7 @@ public sealed class DatasetsTests(DatasetsFactory app) : IClassFixture<DatasetsF
         Assert.Equal(120 + 180, dataset.RowsInserted);
         Assert.Equal(0, dataset.RowsRejected);
         Assert.Equal(300, await RecordCountAsync(created.Id));
-        var job = await client.GetJobAsync(created.JobId);
+        var job = await client.WaitForStateAsync(created.JobId, "succeeded"); // its outcome is written just after the dataset's
         Assert.Equal(["NationalReadMe.txt"], job.Result!.Value.GetProperty("skippedEntries").EnumerateArray().Select(e => e.GetString()));
 
         var years = await client.GetFromJsonAsync<NameByYearDto>($"/v1/names/{TestFiles.NameAt(3)}?country=US&sex=F", JobClientExtensions.Json);
