@@ -12,8 +12,8 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Monolith.Domain.Persistence.Migrations
 {
     [DbContext(typeof(MonolithDbContext))]
-    [Migration("20261123150748_DatasetSupersede")]
-    partial class DatasetSupersede
+    [Migration("20261123152531_Datasets")]
+    partial class Datasets
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)

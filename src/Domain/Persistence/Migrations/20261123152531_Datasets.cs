@@ -26,6 +26,9 @@ namespace Monolith.Domain.Persistence.Migrations
                     state = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
                     rows_inserted = table.Column<long>(type: "bigint", nullable: false),
                     rows_rejected = table.Column<long>(type: "bigint", nullable: false),
+                    aggregate_rows = table.Column<long>(type: "bigint", nullable: false),
+                    rows_superseded = table.Column<long>(type: "bigint", nullable: false),
+                    superseded_by = table.Column<Guid>(type: "uuid", nullable: true),
                     first_errors = table.Column<string>(type: "jsonb", nullable: false, defaultValueSql: "'[]'::jsonb"),
                     error = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true),
                     job_id = table.Column<Guid>(type: "uuid", nullable: true),
@@ -47,6 +50,7 @@ namespace Monolith.Domain.Persistence.Migrations
                     dataset_id = table.Column<Guid>(type: "uuid", nullable: false),
                     tenant_id = table.Column<Guid>(type: "uuid", nullable: false),
                     country = table.Column<string>(type: "character varying(2)", maxLength: 2, nullable: false),
+                    region = table.Column<string>(type: "character varying(2)", maxLength: 2, nullable: true),
                     year = table.Column<int>(type: "integer", nullable: true),
                     sex = table.Column<string>(type: "character varying(1)", maxLength: 1, nullable: false),
                     name = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
@@ -71,15 +75,15 @@ namespace Monolith.Domain.Persistence.Migrations
             migrationBuilder.CreateIndex(
                 name: "ix_name_records_name",
                 table: "name_records",
-                columns: new[] { "tenant_id", "country", "name", "sex", "year" },
+                columns: new[] { "tenant_id", "country", "region", "name", "sex", "year" },
                 filter: "kind = 'name'")
                 .Annotation("Npgsql:IndexInclude", new[] { "count" });
 
             migrationBuilder.CreateIndex(
                 name: "ix_name_records_top",
                 table: "name_records",
-                columns: new[] { "tenant_id", "country", "year", "sex", "count" },
-                descending: new[] { false, false, false, false, true },
+                columns: new[] { "tenant_id", "country", "region", "year", "sex", "count" },
+                descending: new[] { false, false, false, false, false, true },
                 filter: "kind = 'name'")
                 .Annotation("Npgsql:IndexInclude", new[] { "name" });
         }
