@@ -10,6 +10,10 @@
 #   SERVICE_TYPE     all | api | worker          (default: all)
 #   ASPNETCORE_URLS                              (default: http://127.0.0.1:8080)
 #   ADMIN_API_KEY                                (default: dev-admin-key, development only)
+#   Secrets__Keys__<id>, Secrets__CurrentKeyId   key(s) encrypting secrets at rest (default: a development
+#                                               key generated once into .local/dev-secret-key)
+#   Transfers__AllowedHosts__0, __1, ...         hosts/addresses/networks outbound calls may reach even
+#                                               though they are loopback or private (e.g. 127.0.0.1)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
@@ -29,6 +33,14 @@ export Storage__Root="${Storage__Root:-$(pwd -P)/.local/files}"   # uploaded fil
 if [[ -z "${ADMIN_API_KEY:-}" ]]; then
   export ADMIN_API_KEY="dev-admin-key"
   echo "WARNING: ADMIN_API_KEY not set; using the development key 'dev-admin-key'. Never use it in production." >&2
+fi
+
+if ! env | grep -q '^Secrets__Keys__'; then
+  # A development key kept under .local, so secrets stored by earlier runs still decrypt.
+  mkdir -p .local
+  [[ -s .local/dev-secret-key ]] || head -c 32 /dev/urandom | base64 > .local/dev-secret-key
+  export Secrets__Keys__dev="$(cat .local/dev-secret-key)"
+  echo "WARNING: Secrets__Keys__* not set; using the development key in .local/dev-secret-key." >&2
 fi
 
 echo "SERVICE_TYPE=$SERVICE_TYPE"

@@ -196,6 +196,8 @@ public sealed class Node : IAsyncDisposable
         start.Environment["INSTANCE_ID"] = instanceId;
         start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
         start.Environment["ADMIN_API_KEY"] = AdminKey;
+        start.Environment["Secrets__Keys__bench"] = "YmVuY2gta2V5LWJlbmNoLWtleS1iZW5jaC1rZXktYmU=";
+        start.Environment["Transfers__AllowedHosts__0"] = "127.0.0.1";
         if (extraEnv is not null)
         {
             foreach (var (key, value) in extraEnv) start.Environment[key] = value;

@@ -3,6 +3,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Monolith.Domain.Jobs;
 using Monolith.Domain.Persistence;
+using Monolith.Domain.Secrets;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace Monolith.Domain;
@@ -28,6 +30,9 @@ public static class DomainExtensions
         services.AddScoped<Queues.QueueFigures>();
         services.AddScoped<Datasets.DatasetQueries>();
         services.AddSingleton<DatabaseMigrator>();
+        services.AddOptions<SecretOptions>().BindConfiguration(SecretOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SecretOptions>, SecretOptions.Validator>();
+        services.AddSingleton<SecretProtector>();
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
         return services;
     }

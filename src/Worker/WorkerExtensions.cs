@@ -7,6 +7,7 @@ using Monolith.Worker.Hosting;
 using Monolith.Worker.Jobs;
 using Monolith.Worker.Jobs.Datasets;
 using Monolith.Worker.Maintenance;
+using Monolith.Worker.Outbound;
 using Quartz;
 using Quartz.Impl;
 
@@ -31,6 +32,7 @@ public static class WorkerExtensions
         services.AddSingleton(node);
         services.AddSingleton(JobTypes.Register(new JobTypeRegistry()));
         services.AddDatasets(configuration);
+        services.AddOutboundHttp();
         services.AddSingleton<QueueSelector>();
         services.AddSingleton<RunningJobs>();
         services.AddSingleton<JobSlots>();

@@ -14,6 +14,10 @@ public class MonolithFactory : WebApplicationFactory<Program>, IAsyncLifetime
 {
     public const string AdminKey = "test-admin-key";
 
+    /// <summary>The encryption key every test node uses (Secrets:Keys:test), base64 of 32 bytes.</summary>
+    public const string SecretKeyId = "test";
+    public const string SecretKey = "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdCE=";
+
     public string DatabaseUrl { get; private set; } = "";
 
     /// <summary>Settings passed to the service as configuration; override to add or change some.</summary>
@@ -22,6 +26,8 @@ public class MonolithFactory : WebApplicationFactory<Program>, IAsyncLifetime
         ["SERVICE_TYPE"] = "all",
         ["WORKER_CONCURRENCY"] = "8",
         ["ADMIN_API_KEY"] = AdminKey,
+        [$"Secrets:Keys:{SecretKeyId}"] = SecretKey,
+        ["Transfers:AllowedHosts:0"] = "127.0.0.1",
         ["Worker:ShutdownGraceSeconds"] = "5",
         // Quartz registers schedulers process-wide by name: each in-process node needs its own.
         ["Worker:ClusterName"] = "test-" + Guid.NewGuid().ToString("N"),

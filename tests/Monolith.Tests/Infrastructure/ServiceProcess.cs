@@ -195,6 +195,8 @@ public sealed class ServiceProcess : IAsyncDisposable
         start.Environment["INSTANCE_ID"] = instanceId;
         start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
         start.Environment["ADMIN_API_KEY"] = MonolithFactory.AdminKey;
+        start.Environment[$"Secrets__Keys__{MonolithFactory.SecretKeyId}"] = MonolithFactory.SecretKey;
+        start.Environment["Transfers__AllowedHosts__0"] = "127.0.0.1";
         if (extraEnv is not null)
         {
             foreach (var (key, value) in extraEnv) start.Environment[key] = value;

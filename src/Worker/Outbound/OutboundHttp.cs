@@ -1,0 +1,67 @@
+using System.Net.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Monolith.Worker.Outbound;
+
+/// <summary>
+/// The one HttpClient for calls made on a client's behalf: <c>IHttpClientFactory.CreateClient(OutboundHttp.ClientName)</c>.
+/// Every connection it opens (the first request and each redirect) goes through
+/// <see cref="OutboundAddressPolicy.ResolveAsync"/>, so only allowed addresses are ever connected to. No proxy
+/// from the environment (it would bypass the check), no request logging (URLs and headers can carry secrets),
+/// no overall timeout (jobs pass their own cancellation token and per-call limits).
+/// </summary>
+public static class OutboundHttp
+{
+    public const string ClientName = "outbound";
+
+    public static IServiceCollection AddOutboundHttp(this IServiceCollection services)
+    {
+        services.AddOptions<OutboundOptions>().BindConfiguration(OutboundOptions.Section);
+        services.AddSingleton<OutboundAddressPolicy>();
+        services.AddHttpClient(ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .RemoveAllLoggers()
+            .ConfigurePrimaryHttpMessageHandler(sp =>
+            {
+                var policy = sp.GetRequiredService<OutboundAddressPolicy>();
+                return new SocketsHttpHandler
+                {
+                    UseProxy = false,
+                    AllowAutoRedirect = true,
+                    MaxAutomaticRedirections = 5,
+                    ConnectTimeout = TimeSpan.FromSeconds(15),
+                    PooledConnectionLifetime = TimeSpan.FromMinutes(2), // names are resolved (and checked) again
+                    ConnectCallback = async (context, ct) =>
+                    {
+                        var addresses = await policy.ResolveAsync(context.DnsEndPoint.Host, ct);
+                        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                        try
+                        {
+                            await socket.ConnectAsync(addresses, context.DnsEndPoint.Port, ct);
+                            return new NetworkStream(socket, ownsSocket: true);
+                        }
+                        catch
+                        {
+                            socket.Dispose();
+                            throw;
+                        }
+                    },
+                };
+            });
+        return services;
+    }
+
+    /// <summary>True when a call failed because its address was refused (anywhere in the exception's chain).</summary>
+    public static bool IsRefusedAddress(Exception? ex, out OutboundAddressRefusedException? refused)
+    {
+        for (; ex is not null; ex = ex.InnerException)
+        {
+            if (ex is OutboundAddressRefusedException r)
+            {
+                refused = r;
+                return true;
+            }
+        }
+        refused = null;
+        return false;
+    }
+}
