@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 
 namespace Monolith.Worker.Storage;
@@ -80,9 +81,9 @@ public sealed class LocalFileStore : IFileStore
 
 public static class FileStoreExtensions
 {
-    /// <summary>The file store: local disk under <c>Storage:Root</c> (the only kind so far).</summary>
+    /// <summary>The file store: local disk under <c>Storage:Root</c> (the only kind so far); registered once however many features ask.</summary>
     public static IServiceCollection AddFileStore(this IServiceCollection services, IConfiguration configuration) =>
-        services.AddSingleton<IFileStore>(sp =>
+        services.TryAddSingleton<IFileStore>(sp =>
         {
             var root = configuration[$"{LocalFileStore.Section}:Root"] is { Length: > 0 } configured ? configured : LocalFileStore.DefaultRoot;
             var contentRoot = sp.GetService<IHostEnvironment>()?.ContentRootPath ?? AppContext.BaseDirectory;
