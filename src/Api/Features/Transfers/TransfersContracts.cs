@@ -57,7 +57,7 @@ public sealed record TransferResponse(
             state,
             new TransferSourceView(source.Type, source.UploadId, source.Url, HeaderNames(source.Headers)),
             new TransferDestinationView(destination.Type, destination.Url, destination.Method, HeaderNames(destination.Headers),
-                destination.Form?.Keys.ToList(), destination.Path),
+                destination.Form?.Keys.Order(StringComparer.Ordinal).ToList(), destination.Path),
             transfer.ReadMetadata(),
             transfer.BytesMoved,
             transfer.SizeBytes,
@@ -95,7 +95,7 @@ public sealed record TransferResponse(
         };
     }
 
-    private static IReadOnlyList<string> HeaderNames(Dictionary<string, string>? headers) => headers?.Keys.ToList() ?? [];
+    private static IReadOnlyList<string> HeaderNames(Dictionary<string, string>? headers) => headers?.Keys.Order(StringComparer.OrdinalIgnoreCase).ToList() ?? [];
 }
 
 /// <summary>The source as given, header values left out.</summary>

@@ -25,12 +25,12 @@ public static class UploadsApi
     {
         var uploads = routes.MapGroup("/v1/uploads").WithTags("Uploads").RequireAuthorization();
         uploads.MapPost("/", UploadDocument).WithName("UploadDocument")
-            .Accepts<UploadForm>("multipart/form-data", "application/octet-stream")
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .WithSummary("Store a document: multipart/form-data with a 'file' part, or the raw request body")
             .WithDescription("Streamed to the file store (limit Uploads__MaxBytes, counted as it arrives: 413 past it, nothing kept) " +
                              "and hashed on the way. A raw body keeps its Content-Type; its name comes from the 'filename' query " +
-                             "parameter or a Content-Disposition header. 201 with id, size, SHA-256 and content type.");
+                             "parameter or a Content-Disposition header. 201 with id, size, SHA-256 and content type. (Any Content-Type is " +
+                             "accepted, so no request body type is declared.)");
         uploads.MapGet("/{id:guid}", GetUpload).WithName("GetUpload").ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary("A stored document's name, size, SHA-256 and content type");
         uploads.MapGet("/{id:guid}/content", GetUploadContent).WithName("GetUploadContent").ProducesProblem(StatusCodes.Status404NotFound)

@@ -4,7 +4,3 @@ namespace Monolith.Api.Features.Uploads;
 /// <param name="Sha256">SHA-256 of the bytes, lower-case hex, computed while they streamed in.</param>
 /// <param name="ContentType">As sent (the part's or the body's Content-Type).</param>
 public sealed record UploadResponse(Guid Id, string FileName, string ContentType, long SizeBytes, string Sha256, DateTimeOffset CreatedAt);
-
-/// <summary>The multipart form <c>POST /v1/uploads</c> reads (documentation only: the endpoint streams the body itself).</summary>
-/// <param name="File">The document.</param>
-public sealed record UploadForm(IFormFile File);

@@ -23,7 +23,7 @@ public sealed class TransferSafetyTests(TransfersFactory app) : IClassFixture<Tr
     [InlineData("http://10.0.0.1/doc.pdf")]
     [InlineData("http://169.254.169.254/latest/meta-data/")]
     [InlineData("http://[::1]:8080/doc.pdf")]
-    [InlineData("http://localhost:1/doc.pdf")]
+    [InlineData("http://127.0.0.2:1/doc.pdf")] // loopback, but not the allow-listed address
     [InlineData("http://192.168.1.10/doc.pdf")]
     [InlineData("http://[::ffff:10.0.0.1]/doc.pdf")]
     public async Task InternalAddress_AsSourceOrDestination_IsRefused_NamingTheField(string url)

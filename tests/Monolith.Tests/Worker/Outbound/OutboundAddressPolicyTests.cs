@@ -57,7 +57,8 @@ public sealed class OutboundAddressPolicyTests
         Assert.Null(await policy.CheckAsync(new Uri("http://127.0.0.1:9/x"), CancellationToken.None));
         Assert.Contains("link-local", await policy.CheckAsync(new Uri("http://169.254.169.254/"), CancellationToken.None));
         Assert.NotNull(await policy.CheckAsync(new Uri("http://[::1]/"), CancellationToken.None));
-        Assert.NotNull(await policy.CheckAsync(new Uri("http://localhost/"), CancellationToken.None)); // resolves to ::1 as well, or is not allowed by name
+        Assert.NotNull(await policy.CheckAsync(new Uri("http://127.0.0.2/"), CancellationToken.None));
+        Assert.NotNull(await policy.CheckAsync(new Uri("http://[::ffff:10.0.0.1]/"), CancellationToken.None));
         Assert.NotNull(await policy.CheckAsync(new Uri("ftp://example.com/"), CancellationToken.None));
         Assert.Contains("Credentials", await policy.CheckAsync(new Uri("http://user:pw@127.0.0.1/"), CancellationToken.None));
     }
