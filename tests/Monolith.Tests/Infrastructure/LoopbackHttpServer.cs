@@ -133,7 +133,7 @@ public sealed class LoopbackHttpServer : IAsyncDisposable
                 var name = HeaderUtilities.RemoveQuotes(disposition!.Name).Value!;
                 if (disposition.IsFileDisposition())
                 {
-                    var (length, sha) = await HashAsync(section.Body, http.RequestAborted);
+                    var (length, sha) = await HashAsync(section.Body, null, http.RequestAborted);
                     request.File = new ReceivedFile(name, HeaderUtilities.RemoveQuotes(disposition.FileName).Value ?? "", section.ContentType, length, sha);
                 }
                 else
@@ -144,7 +144,7 @@ public sealed class LoopbackHttpServer : IAsyncDisposable
             request.Complete = true;
             return;
         }
-        (request.Length, request.Sha256) = await HashAsync(body, http.RequestAborted);
+        (request.Length, request.Sha256) = await HashAsync(body, n => request.Length = n, http.RequestAborted);
         request.Complete = http.Request.ContentLength is not { } declared || declared == request.Length;
         if (request.Headers.TryGetValue("Content-Digest", out var digest) && digest.StartsWith("sha-256=:", StringComparison.Ordinal))
         {
@@ -152,7 +152,8 @@ public sealed class LoopbackHttpServer : IAsyncDisposable
         }
     }
 
-    private async Task<(long Length, string Sha256)> HashAsync(Stream body, CancellationToken ct)
+    /// <param name="progress">Told the bytes read so far (so an incomplete body's length is known).</param>
+    private async Task<(long Length, string Sha256)> HashAsync(Stream body, Action<long>? progress, CancellationToken ct)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var buffer = new byte[64 * 1024];
@@ -163,6 +164,7 @@ public sealed class LoopbackHttpServer : IAsyncDisposable
         {
             hash.AppendData(buffer, 0, read);
             total += read;
+            progress?.Invoke(total);
             if (BytesPerSecond is { } rate)
             {
                 var due = TimeSpan.FromSeconds((double)total / rate) - clock.Elapsed;
