@@ -18,7 +18,7 @@ public sealed class TransferConfiguration : IEntityTypeConfiguration<Transfer>
             .HasConversion(s => s.ToName(), s => Enum.Parse<TransferState>(s, true));
         transfer.Property(t => t.Sha256).HasMaxLength(64);
         transfer.Property(t => t.SourceSha256).HasMaxLength(64);
-        transfer.Property(t => t.SourceETag).HasMaxLength(500);
+        transfer.Property(t => t.SourceETag).HasColumnName("source_etag").HasMaxLength(500);
         transfer.Property(t => t.SourceLastModified).HasMaxLength(100);
         transfer.Property(t => t.DestinationLocation).HasMaxLength(2000);
         transfer.Property(t => t.Error).HasMaxLength(2000);

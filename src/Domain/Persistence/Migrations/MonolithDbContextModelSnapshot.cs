@@ -622,7 +622,7 @@ namespace Monolith.Domain.Persistence.Migrations
                     b.Property<string>("SourceETag")
                         .HasMaxLength(500)
                         .HasColumnType("character varying(500)")
-                        .HasColumnName("source_e_tag");
+                        .HasColumnName("source_etag");
 
                     b.Property<string>("SourceLastModified")
                         .HasMaxLength(100)

@@ -60,7 +60,15 @@ public sealed class TransferDocumentJob(
                 (bytes, token) => ReportAsync(context, id, bytes, size, token), options.Value.ProgressIntervalBytes);
             var outgoing = new OutgoingDocument(id, IdempotencyKey(id), stream, document.Length, document.ContentType, document.FileName,
                 transfer.ReadMetadata());
-            var answer = await destination.SendAsync(destinationSpec, outgoing, ct);
+            DestinationAnswer answer;
+            try
+            {
+                answer = await destination.SendAsync(destinationSpec, outgoing, ct);
+            }
+            finally
+            {
+                await stream.ProgressWrittenAsync(); // the report shares this job's DbContext: never two queries at once
+            }
 
             var finished = DateTimeOffset.UtcNow;
             await db.Transfers.Where(t => t.Id == id).ExecuteUpdateAsync(s => s

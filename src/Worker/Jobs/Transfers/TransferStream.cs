@@ -22,12 +22,13 @@ public sealed class TransferStream : Stream
     private readonly Func<long, CancellationToken, Task>? _progress;
     private readonly long _progressInterval;
     private long _nextProgress;
+    private Task _progressReport = Task.CompletedTask;
     private int _start, _end;
     private bool _sourceDone;
 
     /// <param name="expectedSha256">Hex SHA-256 the source's bytes must have, or null when not known.</param>
     /// <param name="expectedLength">The size they must have, or null.</param>
-    /// <param name="progress">Called with the bytes handed over so far, every <paramref name="progressInterval"/> bytes.</param>
+    /// <param name="progress">Called with the bytes handed over so far, about every <paramref name="progressInterval"/> bytes (never two at once).</param>
     public TransferStream(Stream source, string? expectedSha256, long? expectedLength,
         Func<long, CancellationToken, Task>? progress = null, long progressInterval = 8L << 20)
     {
@@ -72,12 +73,28 @@ public sealed class TransferStream : Stream
         BytesDelivered += count;
         // Read ahead: learn whether these were the source's last bytes, and verify it, before handing them over.
         if (_start == _end && !_sourceDone) await FillAsync(ct);
-        if (_progress is not null && BytesDelivered >= _nextProgress)
+        if (_progress is not null && BytesDelivered >= _nextProgress && _progressReport.IsCompleted)
         {
+            // Progress is written beside the bytes, not in their way: one report at a time, started here and awaited
+            // only when the next is due (or by ProgressWrittenAsync), so a slow database does not slow the copy.
+            await _progressReport;
             _nextProgress = BytesDelivered + _progressInterval;
-            await _progress(BytesDelivered, ct);
+            _progressReport = _progress(BytesDelivered, ct);
         }
         return count;
+    }
+
+    /// <summary>Waits for the progress report under way, if any (before the caller writes to the same database context).</summary>
+    public async Task ProgressWrittenAsync()
+    {
+        try
+        {
+            await _progressReport;
+        }
+        catch (Exception) when (_progressReport.IsCanceled || _progressReport.IsFaulted)
+        {
+            // A report that failed (cancelled, database away) is only progress: the outcome is written next.
+        }
     }
 
     private async Task FillAsync(CancellationToken ct)

@@ -27,7 +27,7 @@ namespace Monolith.Domain.Persistence.Migrations
                     sha256 = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
                     source_sha256 = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
                     source_size = table.Column<long>(type: "bigint", nullable: true),
-                    source_e_tag = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: true),
+                    source_etag = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: true),
                     source_last_modified = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true),
                     destination_status = table.Column<int>(type: "integer", nullable: true),
                     destination_location = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true),

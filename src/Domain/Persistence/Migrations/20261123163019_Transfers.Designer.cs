@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Monolith.Domain.Persistence.Migrations
 {
     [DbContext(typeof(MonolithDbContext))]
-    [Migration("20261123155121_Transfers")]
+    [Migration("20261123163019_Transfers")]
     partial class Transfers
     {
         /// <inheritdoc />
@@ -625,7 +625,7 @@ namespace Monolith.Domain.Persistence.Migrations
                     b.Property<string>("SourceETag")
                         .HasMaxLength(500)
                         .HasColumnType("character varying(500)")
-                        .HasColumnName("source_e_tag");
+                        .HasColumnName("source_etag");
 
                     b.Property<string>("SourceLastModified")
                         .HasMaxLength(100)
