@@ -5,7 +5,7 @@ using System.Text;
 namespace Monolith.Bench;
 
 /// <summary>
-/// Benchmark driver. Usage: <c>Monolith.Bench [--jobs N] [--concurrency N] [--only 1,2,3,4,5,7] [--out RESULTS.md] [--command "..."]</c>.
+/// Benchmark driver. Usage: <c>Monolith.Bench [--jobs N] [--concurrency N] [--only 1,2,3,4,5,7,8] [--out RESULTS.md] [--command "..."]</c>.
 /// Needs DATABASE_URL (any database of the server; scenarios create their own) and a Release build of Monolith.Api.
 /// </summary>
 public static class Program
@@ -72,7 +72,7 @@ public sealed record Options(int Jobs, int Concurrency, HashSet<string> Only, st
                 case "--out": output = args[++i]; break;
                 case "--command": command = args[++i]; break;
                 case "--note": notes.Add(args[++i]); break;
-                default: throw new ArgumentException($"Unknown argument {args[i]} (use --jobs N, --concurrency N, --only 1,2,3,4,5,7, --out FILE, --command TEXT, --note TEXT).");
+                default: throw new ArgumentException($"Unknown argument {args[i]} (use --jobs N, --concurrency N, --only 1,2,3,4,5,7,8, --out FILE, --command TEXT, --note TEXT).");
             }
         }
         return new Options(jobs, concurrency, only, output, command, notes);
@@ -82,7 +82,7 @@ public sealed record Options(int Jobs, int Concurrency, HashSet<string> Only, st
 }
 
 /// <summary>Runs the scenarios and writes the report.</summary>
-public sealed class Bench(Db db, string apiDll, string logDir, Options options, string repo)
+public sealed partial class Bench(Db db, string apiDll, string logDir, Options options, string repo)
 {
     private const int Clients = 16;
     private const int BatchSize = 1000;
@@ -115,6 +115,7 @@ public sealed class Bench(Db db, string apiDll, string logDir, Options options, 
             ("4", "4. Enqueue-to-start latency (50 jobs/s for 20 s, api node + one worker node)", LatencyAsync),
             ("5", "5. Recovery after SIGKILL (api + two workers, WORKER_CONCURRENCY=100, 100 sleep jobs of 20 s)", RecoveryAsync),
             ("7", $"7. Dataset parse (issue 4): a {DatasetLines:N0}-line yob file uploaded and parsed, beside psql \\copy of the same rows", DatasetParseAsync),
+            ("8", $"8. Document transfer (issue 5): a {TransferMegabytes / 1024} GiB upload sent by transfer_document to an HTTP destination on loopback, beside curl -T of the same file to the same receiver", TransferAsync),
         ];
         foreach (var (id, title, run) in scenarios)
         {
@@ -601,6 +602,8 @@ public sealed class Bench(Db db, string apiDll, string logDir, Options options, 
         sb.AppendLine($"| worker RSS under load | ≤ 150 MB | {Num(_rssLoadMb, "MB")} (peak, 3b) | {Verdict(_rssLoadMb is { } l ? l <= 150 : null)} |");
         sb.AppendLine($"| dataset parse vs psql \\copy (issue 4) | ≥ 0.8× | {Num(_parseRate, "rows/s")} vs {Num(_copyRate, "rows/s")} | {Verdict(_parseRate is { } pr && _copyRate is { } cr ? pr >= 0.8 * cr : null)} |");
         sb.AppendLine($"| worker RSS while parsing (issue 4) | < 200 MB | {Num(_parseRssMb, "MB")} | {Verdict(_parseRssMb is { } pm ? pm < 200 : null)} |");
+        sb.AppendLine($"| transfer vs curl -T, 1 GiB on loopback (issue 5) | ≥ 0.9× | median per-round ratio {(_transferRatio is { } ratio ? ratio.ToString("P0") : "—")} (best {Num(_transferRate, "MB/s")} vs {Num(_curlRate, "MB/s")}) | {Verdict(_transferRatio is { } tRatio ? tRatio >= 0.9 : null)} |");
+        sb.AppendLine($"| worker peak RSS while transferring (issue 5) | < 150 MB | {Num(_transferRssMb, "MB")} | {Verdict(_transferRssMb is { } tm ? tm < 150 : null)} |");
         return sb.ToString();
     }
 

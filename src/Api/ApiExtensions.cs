@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.OpenApi;
 using Monolith.Api.Features.Admin;
 using Monolith.Api.Features.Jobs;
+using Monolith.Api.Features.Uploads;
 using Monolith.Api.Infrastructure;
 using Monolith.Worker.Hosting;
 using Prometheus;
@@ -44,6 +45,7 @@ public static class ApiExtensions
         services.AddAuthorizationBuilder()
             .AddPolicy(AdminApi.Policy, policy => policy.RequireRole(ApiKeyAuthentication.AdminRole));
         services.AddValidatorsFromAssemblyContaining<SubmitJobRequestValidator>(ServiceLifetime.Singleton);
+        services.AddOptions<UploadOptions>().BindConfiguration(UploadOptions.Section).Validate(o => o.MaxBytes > 0, "Uploads:MaxBytes must be positive.");
 
         services.AddEndpointsApiExplorer();
         services.AddSwaggerGen(o =>

@@ -6,6 +6,7 @@ using Monolith.Worker.Engine;
 using Monolith.Worker.Hosting;
 using Monolith.Worker.Jobs;
 using Monolith.Worker.Jobs.Datasets;
+using Monolith.Worker.Jobs.Transfers;
 using Monolith.Worker.Maintenance;
 using Monolith.Worker.Outbound;
 using Quartz;
@@ -32,6 +33,7 @@ public static class WorkerExtensions
         services.AddSingleton(node);
         services.AddSingleton(JobTypes.Register(new JobTypeRegistry()));
         services.AddDatasets(configuration);
+        services.AddTransfers(configuration);
         services.AddOutboundHttp();
         services.AddSingleton<QueueSelector>();
         services.AddSingleton<RunningJobs>();

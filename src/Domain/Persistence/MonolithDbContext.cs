@@ -3,6 +3,8 @@ using Monolith.Domain.Datasets;
 using Monolith.Domain.Jobs;
 using Monolith.Domain.Queues;
 using Monolith.Domain.Tenants;
+using Monolith.Domain.Transfers;
+using Monolith.Domain.Uploads;
 
 namespace Monolith.Domain.Persistence;
 
@@ -18,6 +20,8 @@ public sealed class MonolithDbContext(DbContextOptions<MonolithDbContext> option
     public DbSet<QueueCountDelta> QueueCountDeltas => Set<QueueCountDelta>();
     public DbSet<Dataset> Datasets => Set<Dataset>();
     public DbSet<NameRecord> NameRecords => Set<NameRecord>();
+    public DbSet<Upload> Uploads => Set<Upload>();
+    public DbSet<Transfer> Transfers => Set<Transfer>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(MonolithDbContext).Assembly);

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 
 namespace Monolith.Worker.Storage;
@@ -80,12 +81,15 @@ public sealed class LocalFileStore : IFileStore
 
 public static class FileStoreExtensions
 {
-    /// <summary>The file store: local disk under <c>Storage:Root</c> (the only kind so far).</summary>
-    public static IServiceCollection AddFileStore(this IServiceCollection services, IConfiguration configuration) =>
-        services.AddSingleton<IFileStore>(sp =>
+    /// <summary>The file store: local disk under <c>Storage:Root</c> (the only kind so far); registered once however many features ask.</summary>
+    public static IServiceCollection AddFileStore(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.TryAddSingleton<IFileStore>(sp =>
         {
             var root = configuration[$"{LocalFileStore.Section}:Root"] is { Length: > 0 } configured ? configured : LocalFileStore.DefaultRoot;
             var contentRoot = sp.GetService<IHostEnvironment>()?.ContentRootPath ?? AppContext.BaseDirectory;
             return new LocalFileStore(Path.IsPathRooted(root) ? root : Path.Combine(contentRoot, root));
         });
+        return services;
+    }
 }

@@ -1,0 +1,198 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Monolith.Bench;
+
+/// <summary>Scenario 8 (issue 5): transfer_document's throughput beside curl's, to the same loopback receiver.</summary>
+public sealed partial class Bench
+{
+    private const int TransferMegabytes = 1024;
+    private const int Rounds = 3;
+    private double? _transferRate, _curlRate, _transferRssMb, _transferRatio;
+
+    private async Task TransferAsync()
+    {
+        var database = await db.CreateDatabaseAsync("bench_s8_transfer");
+        var work = Directory.CreateTempSubdirectory("monolith-bench-transfer-").FullName;
+        await using var receiver = await Receiver.StartAsync();
+        try
+        {
+            var file = Path.Combine(work, "document.bin");
+            var sha256 = await WriteRandomFileAsync(file, TransferMegabytes);
+            var size = (long)TransferMegabytes << 20;
+            Line($"document: {TransferMegabytes:N0} MiB of random bytes, SHA-256 {sha256[..16]}…; receiver: Kestrel in the bench process, counts the body's bytes and discards them");
+
+            var env = new Dictionary<string, string>
+            {
+                ["Storage__Root"] = Path.Combine(work, "store"),
+                ["Uploads__MaxBytes"] = (2L << 30).ToString(CultureInfo.InvariantCulture),
+            };
+            await using var api = await StartAsync(database, "api", "s8-api", env);
+            await using var worker = await StartAsync(database, "worker", "s8-worker", env);
+            using var http = Load.Client(api.BaseUrl);
+            http.Timeout = TimeSpan.FromMinutes(10);
+
+            string uploadId;
+            var uploadClock = Stopwatch.StartNew();
+            await using (var content = File.OpenRead(file))
+            {
+                using var body = new StreamContent(content, 128 * 1024);
+                body.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/octet-stream");
+                using var response = await http.PostAsync("/v1/uploads?filename=document.bin", body);
+                var text = await response.Content.ReadAsStringAsync();
+                if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"upload answered {(int)response.StatusCode}: {text}");
+                using var created = System.Text.Json.JsonDocument.Parse(text);
+                uploadId = created.RootElement.GetProperty("id").GetString()!;
+                if (created.RootElement.GetProperty("sha256").GetString() != sha256) throw new InvalidOperationException("The upload's SHA-256 is not the file's.");
+            }
+            Line($"upload (POST /v1/uploads, raw body, streamed and hashed): {uploadClock.Elapsed.TotalSeconds:F2} s = {TransferMegabytes / uploadClock.Elapsed.TotalSeconds:F0} MB/s");
+
+            // curl and the transfer take turns, three rounds; the machine is shared, so each round's pair ran under about
+            // the same load and the verdict takes the median of the per-round ratios.
+            var idleKb = worker.ReadStatusKb("VmRSS") ?? 0;
+            Line($"worker RSS before the first transfer (after start-up and the upload, which the api node took): {Mb(idleKb):F0} MB");
+            var curlRuns = new List<double>();
+            var transferRuns = new List<double>();
+            var peaks = new List<long>();
+            for (var round = 1; round <= Rounds; round++)
+            {
+                curlRuns.Add(await CurlAsync(file, receiver.Url($"/curl-{round}"), size, receiver));
+
+                await using var sampler = new RssSampler([worker]);
+                var transferId = await SubmitTransferAsync(http, uploadId, receiver.Url($"/transfer-{round}"));
+                var clock = Stopwatch.StartNew();
+                while (true)
+                {
+                    // Done when the job has recorded its outcome too (its finished_at is the end of the timing).
+                    using var doc = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync($"/v1/transfers/{transferId}"));
+                    var state = doc.RootElement.GetProperty("state").GetString()!;
+                    var jobState = doc.RootElement.GetProperty("job").GetProperty("state").GetString();
+                    if (state is "failed" or "cancelled" || jobState is "succeeded" or "failed" || clock.Elapsed > TimeSpan.FromMinutes(10)) break;
+                    await Task.Delay(100);
+                }
+                peaks.Add(sampler.Peak(worker.InstanceId).PeakKb);
+                var row = (await db.RowsAsync(database,
+                    """
+                    SELECT t.state, t.sha256, t.bytes_moved, (extract(epoch FROM j.finished_at - j.started_at) * 1000)::float8
+                    FROM transfers t JOIN jobs j ON j.id = t.job_id WHERE t.id = @id
+                    """, ("id", Guid.Parse(transferId))))[0];
+                if ((string)row[0]! != "completed" || (string?)row[1] != sha256 || (long)row[2]! != size || row[3] is not double ms)
+                {
+                    throw new InvalidOperationException($"transfer {transferId}: {row[0]}, sha256 {row[1]}, {row[2]} bytes, {row[3]} ms");
+                }
+                if (receiver.Received($"/transfer-{round}") != size) throw new InvalidOperationException("The receiver did not get the whole document.");
+                transferRuns.Add(TransferMegabytes / (ms / 1000));
+                Line($"round {round}: curl -T {curlRuns[^1]:F0} MB/s; transfer_document {transferRuns[^1]:F0} MB/s ({ms / 1000:F2} s, job started_at → finished_at; " +
+                     $"SHA-256 verified, {size:N0} bytes received) = {transferRuns[^1] / curlRuns[^1]:P0} of curl; worker RSS peak {Mb(peaks[^1]):F0} MB");
+            }
+            var ratios = transferRuns.Zip(curlRuns, (t, c) => t / c).Order().ToList();
+            _curlRate = curlRuns.Max();
+            _transferRate = transferRuns.Max();
+            var median = ratios[ratios.Count / 2];
+            var hwm = Mb(worker.ReadStatusKb("VmHWM"));
+            _transferRssMb = Math.Max(Mb(peaks.Max()), hwm);
+            Result($"transfer_document vs curl -T, same receiver: median of the per-round ratios {median:P0} (best runs: {_transferRate:F0} MB/s vs {_curlRate:F0} MB/s)");
+            Result($"worker RSS: {Mb(idleKb):F0} MB before the first transfer, peak sampled {Mb(peaks.Max()):F0} MB (every 200 ms), kernel VmHWM {hwm:F0} MB " +
+                   $"(peak since start); per round {string.Join(", ", peaks.Select(p => $"{Mb(p):F0}"))} MB: a fixed amount above idle, the same for each 1 GiB");
+            _transferRatio = median;
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    private static async Task<string> SubmitTransferAsync(HttpClient http, string uploadId, string url)
+    {
+        var request = new { source = new { type = "upload", uploadId }, destination = new { type = "http", url, method = "PUT" } };
+        using var response = await http.PostAsync("/v1/transfers",
+            new StringContent(System.Text.Json.JsonSerializer.Serialize(request), System.Text.Encoding.UTF8, "application/json"));
+        var text = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"POST /v1/transfers answered {(int)response.StatusCode}: {text}");
+        using var created = System.Text.Json.JsonDocument.Parse(text);
+        return created.RootElement.GetProperty("id").GetString()!;
+    }
+
+    /// <summary>curl -T (PUT with Content-Length, no Expect: 100-continue) of the file; MB/s from curl's own total time.</summary>
+    private static async Task<double> CurlAsync(string file, string url, long size, Receiver receiver)
+    {
+        var start = new ProcessStartInfo("curl", ["-sS", "-f", "-H", "Expect:", "-T", file, url, "-o", "/dev/null", "-w", "%{time_total}"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var curl = Process.Start(start)!;
+        var output = await curl.StandardOutput.ReadToEndAsync();
+        var error = await curl.StandardError.ReadToEndAsync();
+        await curl.WaitForExitAsync();
+        if (curl.ExitCode != 0) throw new InvalidOperationException($"curl failed ({curl.ExitCode}): {error}");
+        if (receiver.Received(new Uri(url).AbsolutePath) != size) throw new InvalidOperationException("The receiver did not get curl's whole upload.");
+        return TransferMegabytes / double.Parse(output, CultureInfo.InvariantCulture);
+    }
+
+    private static async Task<string> WriteRandomFileAsync(string path, int megabytes)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        await using var stream = File.Create(path);
+        var block = new byte[1 << 20];
+        for (var i = 0; i < megabytes; i++)
+        {
+            RandomNumberGenerator.Fill(block);
+            hash.AppendData(block);
+            await stream.WriteAsync(block);
+        }
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    /// <summary>The destination: Kestrel on 127.0.0.1, reading each body to its end and counting it (201), nothing kept.</summary>
+    private sealed class Receiver : IAsyncDisposable
+    {
+        private readonly WebApplication _app;
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _received = new();
+
+        private Receiver(WebApplication app)
+        {
+            _app = app;
+            app.Run(async http =>
+            {
+                var buffer = new byte[128 * 1024];
+                long total = 0;
+                int read;
+                while ((read = await http.Request.Body.ReadAsync(buffer)) > 0) total += read;
+                _received[http.Request.Path] = total;
+                http.Response.StatusCode = 201;
+            });
+        }
+
+        public string BaseUrl { get; private set; } = "";
+
+        public string Url(string path) => BaseUrl + path;
+
+        public long? Received(string path) => _received.TryGetValue(path, out var n) ? n : null;
+
+        public static async Task<Receiver> StartAsync()
+        {
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.Logging.ClearProviders();
+            builder.WebHost.UseKestrel(o => o.Limits.MaxRequestBodySize = null).UseUrls("http://127.0.0.1:0");
+            var receiver = new Receiver(builder.Build());
+            await receiver._app.StartAsync();
+            receiver.BaseUrl = receiver._app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+            return receiver;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+    }
+}

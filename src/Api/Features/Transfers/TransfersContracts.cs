@@ -1,0 +1,115 @@
+using Monolith.Api.Features.Jobs;
+using Monolith.Domain.Jobs;
+using Monolith.Domain.Transfers;
+
+namespace Monolith.Api.Features.Transfers;
+
+/// <summary>A document to move: where from, where to, and fields to send with it.</summary>
+/// <param name="Metadata">Text fields (at most 50) sent with the document: form fields of a multipart POST.</param>
+public sealed record CreateTransferRequest(TransferSourceRequest? Source, TransferDestinationRequest? Destination, Dictionary<string, string>? Metadata = null);
+
+/// <summary><c>{type: "upload", uploadId}</c> or <c>{type: "url", url, headers?}</c>.</summary>
+/// <param name="Headers">Sent with the GET (e.g. Authorization); their values are encrypted at rest and never shown again.</param>
+public sealed record TransferSourceRequest(string? Type, Guid? UploadId = null, string? Url = null, Dictionary<string, string>? Headers = null);
+
+/// <summary><c>{type: "http", url, method: PUT|POST, headers?, form?}</c> or <c>{type: "directory", path}</c>.</summary>
+/// <param name="Method">PUT (the document as the body, the default) or POST (multipart: form fields, metadata, file, sha256).</param>
+/// <param name="Headers">Sent with the request (e.g. Authorization); their values are encrypted at rest and never shown again.</param>
+/// <param name="Form">Extra text fields of a multipart POST.</param>
+/// <param name="Path">A file path relative to the service's directory root (Transfers__DirectoryRoot).</param>
+public sealed record TransferDestinationRequest(
+    string? Type, string? Url = null, string? Method = null, Dictionary<string, string>? Headers = null, Dictionary<string, string>? Form = null,
+    string? Path = null);
+
+/// <summary>An accepted transfer: its id and the job that carries it out.</summary>
+public sealed record TransferCreatedResponse(Guid Id, Guid JobId, string State);
+
+/// <summary>A transfer as clients see it. Header values are never shown: only their names.</summary>
+/// <param name="State">queued, running, retrying, completed, failed or cancelled.</param>
+/// <param name="BytesMoved">Bytes sent so far (all of them once completed).</param>
+/// <param name="Sha256">SHA-256 (hex) of what the destination received, once completed.</param>
+/// <param name="DestinationAnswer">The destination's HTTP status and Location (a directory: the file's path).</param>
+/// <param name="Attempts">Every finished attempt of the job, with its error.</param>
+public sealed record TransferResponse(
+    Guid Id,
+    string State,
+    TransferSourceView Source,
+    TransferDestinationView Destination,
+    IReadOnlyDictionary<string, string> Metadata,
+    long BytesMoved,
+    long? SizeBytes,
+    string? Sha256,
+    DestinationAnswerResponse? DestinationAnswer,
+    string? Error,
+    TransferJobResponse? Job,
+    IReadOnlyList<JobAttemptResponse> Attempts,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt)
+{
+    public static TransferResponse From(Transfer transfer, Job? job)
+    {
+        var source = transfer.ReadSource();
+        var destination = transfer.ReadDestination();
+        var state = StateOf(transfer, job);
+        return new TransferResponse(
+            transfer.Id,
+            state,
+            new TransferSourceView(source.Type, source.UploadId, source.Url, HeaderNames(source.Headers)),
+            new TransferDestinationView(destination.Type, destination.Url, destination.Method, HeaderNames(destination.Headers),
+                destination.Form?.Keys.Order(StringComparer.Ordinal).ToList(), destination.Path),
+            transfer.ReadMetadata(),
+            transfer.BytesMoved,
+            transfer.SizeBytes,
+            transfer.Sha256,
+            transfer.DestinationStatus is null && transfer.DestinationLocation is null
+                ? null : new DestinationAnswerResponse(transfer.DestinationStatus, transfer.DestinationLocation),
+            state == "cancelled" ? "The transfer was cancelled." : transfer.Error ?? (state == "failed" ? job?.LastError : null),
+            job is null ? null : new TransferJobResponse(
+                job.Id,
+                JobQueries.EffectiveState(job, DateTimeOffset.UtcNow).ToName(),
+                job.Attempt,
+                job.MaxAttempts,
+                job.ProgressPercent is null && job.ProgressMessage is null ? null : new JobProgressResponse(job.ProgressPercent ?? 0, job.ProgressMessage),
+                job.LastError),
+            job?.Attempts.OrderBy(a => a.Id).Select(a => new JobAttemptResponse(a.Attempt, a.Node, a.Outcome, a.Error, a.StartedAt, a.FinishedAt)).ToList() ?? [],
+            transfer.CreatedAt,
+            transfer.StartedAt,
+            transfer.FinishedAt ?? (state is "failed" or "cancelled" ? job?.FinishedAt : null));
+    }
+
+    /// <summary>
+    /// The transfer's own record once it has finished; before that the job's view: a job that was cancelled or ended
+    /// failed (a timeout, a lost node on its last attempt) before the transfer could record it reads as such.
+    /// </summary>
+    private static string StateOf(Transfer transfer, Job? job)
+    {
+        if (transfer.State is TransferState.Completed or TransferState.Failed || job is null) return transfer.State.ToName();
+        return JobQueries.EffectiveState(job, DateTimeOffset.UtcNow) switch
+        {
+            JobState.Cancelled => "cancelled",
+            JobState.Failed => "failed",
+            JobState.Running => "running",
+            JobState.Retrying => "retrying",
+            _ => transfer.State == TransferState.Running ? "running" : "queued",
+        };
+    }
+
+    private static IReadOnlyList<string> HeaderNames(Dictionary<string, string>? headers) => headers?.Keys.Order(StringComparer.OrdinalIgnoreCase).ToList() ?? [];
+}
+
+/// <summary>The source as given, header values left out.</summary>
+public sealed record TransferSourceView(string Type, Guid? UploadId, string? Url, IReadOnlyList<string> HeaderNames);
+
+/// <summary>The destination as given, header values and form values left out.</summary>
+public sealed record TransferDestinationView(
+    string Type, string? Url, string? Method, IReadOnlyList<string> HeaderNames, IReadOnlyList<string>? FormFields, string? Path);
+
+public sealed record DestinationAnswerResponse(int? Status, string? Location);
+
+/// <summary>The transfer's job, as far as a transfer's reader needs it; the whole job is at <c>GET /v1/jobs/{id}</c>.</summary>
+public sealed record TransferJobResponse(Guid Id, string State, int Attempt, int MaxAttempts, JobProgressResponse? Progress, string? LastError);
+
+/// <summary>One page of transfers, newest first.</summary>
+/// <param name="NextCursor">Pass as <c>cursor</c> for the next page; null on the last page.</param>
+public sealed record TransferListResponse(IReadOnlyList<TransferResponse> Items, string? NextCursor);

@@ -1,0 +1,216 @@
+using System.Runtime.ExceptionServices;
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+using Monolith.Api.Infrastructure;
+using Monolith.Domain.Jobs;
+using Monolith.Domain.Persistence;
+using Monolith.Domain.Transfers;
+using Monolith.Domain.Uploads;
+using Monolith.Worker.Jobs.Transfers;
+using Monolith.Worker.Storage;
+
+namespace Monolith.Api.Features.Uploads;
+
+/// <summary>Documents handed to the service, kept in the file store for transfers to send (docs/transfers.md).</summary>
+public static class UploadsApi
+{
+    private const string DefaultContentType = "application/octet-stream";
+
+    public static RouteGroupBuilder MapUploadsApi(this IEndpointRouteBuilder routes)
+    {
+        var uploads = routes.MapGroup("/v1/uploads").WithTags("Uploads").RequireAuthorization();
+        uploads.MapPost("/", UploadDocument).WithName("UploadDocument")
+            .ProducesValidationProblem().ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .WithSummary("Store a document: multipart/form-data with a 'file' part, or the raw request body")
+            .WithDescription("Streamed to the file store (limit Uploads__MaxBytes, counted as it arrives: 413 past it, nothing kept) " +
+                             "and hashed on the way. A raw body keeps its Content-Type; its name comes from the 'filename' query " +
+                             "parameter or a Content-Disposition header. 201 with id, size, SHA-256 and content type. (Any Content-Type is " +
+                             "accepted, so no request body type is declared.)");
+        uploads.MapGet("/{id:guid}", GetUpload).WithName("GetUpload").ProducesProblem(StatusCodes.Status404NotFound)
+            .WithSummary("A stored document's name, size, SHA-256 and content type");
+        uploads.MapGet("/{id:guid}/content", GetUploadContent).WithName("GetUploadContent").ProducesProblem(StatusCodes.Status404NotFound)
+            .WithSummary("The stored bytes, streamed; Range requests are answered with 206");
+        uploads.MapDelete("/{id:guid}", DeleteUpload).WithName("DeleteUpload")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
+            .WithSummary("Remove a stored document (409 while a waiting or running transfer reads it)");
+        return uploads;
+    }
+
+    /// <param name="filename">The document's name, for a raw body (else its Content-Disposition, else the id).</param>
+    public static async Task<Results<Created<UploadResponse>, ValidationProblem, ProblemHttpResult>> UploadDocument(
+        string? filename, HttpContext http, ClaimsPrincipal user, IFileStore store, MonolithDbContext db, IOptions<UploadOptions> options,
+        CancellationToken ct)
+    {
+        var maxBytes = options.Value.MaxBytes;
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodyLimit)
+        {
+            bodyLimit.MaxRequestBodySize = maxBytes + 1024 * 1024; // ours is counted below; a multipart's framing gets room
+        }
+        var id = Guid.CreateVersion7();
+        var upload = new Upload { Id = id, TenantId = user.TenantId(), StorageKey = $"uploads/{user.TenantId()}/{id}", CreatedAt = DateTimeOffset.UtcNow };
+        try
+        {
+            var stored = MediaTypeHeaderValue.TryParse(http.Request.ContentType, out var mediaType)
+                         && mediaType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
+                ? await StoreMultipartAsync(http.Request, mediaType, upload, store, maxBytes, ct)
+                : await StoreBodyAsync(http.Request, filename, upload, store, maxBytes, ct);
+            if (stored is not null) return stored;
+        }
+        catch (FileTooLargeException)
+        {
+            return TypedResults.Problem(
+                title: "The document is too large.",
+                detail: $"Documents of at most {maxBytes:N0} bytes are accepted (Uploads__MaxBytes). Nothing was kept.",
+                statusCode: StatusCodes.Status413PayloadTooLarge);
+        }
+        catch (InvalidDataException ex)
+        {
+            return Invalid("file", $"The multipart body is malformed: {ex.Message}");
+        }
+
+        try
+        {
+            db.Uploads.Add(upload);
+            await db.SaveChangesAsync(ct);
+        }
+        catch
+        {
+            await DeleteQuietlyAsync(store, upload.StorageKey);
+            throw;
+        }
+        return TypedResults.Created($"/v1/uploads/{id}", UploadResponseOf(upload));
+    }
+
+    public static async Task<Results<Ok<UploadResponse>, ProblemHttpResult>> GetUpload(
+        Guid id, ClaimsPrincipal user, TransferQueries queries, CancellationToken ct) =>
+        await queries.GetUploadAsync(user.TenantScope(), id, ct) is { } upload ? TypedResults.Ok(UploadResponseOf(upload)) : NotFound(id);
+
+    public static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> GetUploadContent(
+        Guid id, ClaimsPrincipal user, TransferQueries queries, IFileStore store, CancellationToken ct)
+    {
+        if (await queries.GetUploadAsync(user.TenantScope(), id, ct) is not { } upload) return NotFound(id);
+        Stream content;
+        try
+        {
+            content = await store.OpenReadAsync(upload.StorageKey, ct);
+        }
+        catch (StoredFileNotFoundException)
+        {
+            return NotFound(id);
+        }
+        // A seekable stream (the local store's FileStream): ASP.NET Core answers Range and If-Range itself.
+        return TypedResults.Stream(content, upload.ContentType, upload.FileName, upload.CreatedAt,
+            new EntityTagHeaderValue($"\"{upload.Sha256}\""), enableRangeProcessing: true);
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteUpload(
+        Guid id, ClaimsPrincipal user, TransferQueries queries, MonolithDbContext db, IFileStore store, CancellationToken ct)
+    {
+        if (await queries.GetUploadAsync(user.TenantScope(), id, ct) is not { } upload) return NotFound(id);
+        var inUse = await db.Transfers.AnyAsync(t => t.SourceUploadId == id
+            && (t.State == TransferState.Queued || t.State == TransferState.Running)
+            && db.Jobs.Any(j => j.Id == t.JobId && j.State != JobState.Succeeded && j.State != JobState.Failed && j.State != JobState.Cancelled), ct);
+        if (inUse)
+        {
+            return TypedResults.Problem(
+                title: "The document is in use.",
+                detail: $"Upload {id} is the source of a waiting or running transfer; delete it once the transfer has finished (or cancel it).",
+                statusCode: StatusCodes.Status409Conflict);
+        }
+        await db.Uploads.Where(u => u.Id == id).ExecuteDeleteAsync(ct);
+        await DeleteQuietlyAsync(store, upload.StorageKey);
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>The first 'file' part of a multipart body; other parts are skipped. Null when stored, else the problem.</summary>
+    private static async Task<ValidationProblem?> StoreMultipartAsync(
+        HttpRequest request, MediaTypeHeaderValue mediaType, Upload upload, IFileStore store, long maxBytes, CancellationToken ct)
+    {
+        if (HeaderUtilities.RemoveQuotes(mediaType.Boundary).Value is not { Length: > 0 } boundary)
+        {
+            return Invalid("file", "The multipart/form-data body has no boundary.");
+        }
+        var reader = new MultipartReader(boundary, request.Body);
+        var stored = false;
+        while (await reader.ReadNextSectionAsync(ct) is { } section)
+        {
+            if (!stored && ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)
+                && disposition.IsFileDisposition() && HeaderUtilities.RemoveQuotes(disposition.Name).Value == "file")
+            {
+                var given = HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value;
+                if (FileNameProblem(given, out var name) is { } problem) return problem;
+                upload.FileName = name ?? upload.Id.ToString();
+                upload.ContentType = section.ContentType is { Length: > 0 and <= 255 } type ? type : DefaultContentType;
+                await StoreAsync(section.Body, upload, store, maxBytes, ct);
+                stored = true;
+            }
+            else
+            {
+                await section.Body.DrainAsync(ct);
+            }
+        }
+        return stored ? null : Invalid("file", "A document is required (a multipart part named 'file' with a file name).");
+    }
+
+    private static async Task<ValidationProblem?> StoreBodyAsync(
+        HttpRequest request, string? filename, Upload upload, IFileStore store, long maxBytes, CancellationToken ct)
+    {
+        var given = filename;
+        if (given is null && ContentDispositionHeaderValue.TryParse(request.Headers.ContentDisposition.ToString(), out var disposition))
+        {
+            given = HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value;
+        }
+        if (FileNameProblem(given, out var name) is { } problem) return problem;
+        upload.FileName = name ?? upload.Id.ToString();
+        upload.ContentType = request.ContentType is { Length: > 0 and <= 255 } type ? type : DefaultContentType;
+        await StoreAsync(request.Body, upload, store, maxBytes, ct);
+        return null;
+    }
+
+    /// <summary>Streams the bytes to the store through the size limit and a SHA-256, with one fixed buffer.</summary>
+    private static async Task StoreAsync(Stream body, Upload upload, IFileStore store, long maxBytes, CancellationToken ct)
+    {
+        await using var hashing = new TransferStream(new LimitedReadStream(body, maxBytes), expectedSha256: null, expectedLength: null);
+        try
+        {
+            upload.SizeBytes = await store.WriteAsync(upload.StorageKey, hashing, ct);
+        }
+        catch (SourceReadException ex)
+        {
+            ExceptionDispatchInfo.Throw(ex.InnerException!); // the body's own error: too large, malformed, client gone
+        }
+        upload.Sha256 = hashing.Sha256!;
+    }
+
+    private static ValidationProblem? FileNameProblem(string? given, out string? name)
+    {
+        name = given is null ? null : Path.GetFileName(given.Replace('\\', '/'));
+        if (name is { Length: 0 or > 255 }) return Invalid("filename", "The file name must be 1 to 255 characters.");
+        return null;
+    }
+
+    private static UploadResponse UploadResponseOf(Upload u) => new(u.Id, u.FileName, u.ContentType, u.SizeBytes, u.Sha256, u.CreatedAt);
+
+    private static ProblemHttpResult NotFound(Guid id) => TypedResults.Problem(
+        title: "Upload not found.", detail: $"No upload {id} is visible to this API key.", statusCode: StatusCodes.Status404NotFound);
+
+    private static ValidationProblem Invalid(string field, string message) =>
+        TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] });
+
+    private static async Task DeleteQuietlyAsync(IFileStore store, string key)
+    {
+        try
+        {
+            await store.DeleteAsync(key, CancellationToken.None);
+        }
+        catch (IOException)
+        {
+            // Best effort: an orphaned file has no row pointing at it.
+        }
+    }
+}

@@ -1,0 +1,28 @@
+namespace Monolith.Domain.Uploads;
+
+/// <summary>
+/// A document a client handed in (<c>POST /v1/uploads</c>): its bytes are in the file store under
+/// <see cref="StorageKey"/>, their SHA-256 computed while they streamed in. Transfers read it as a source and
+/// check the bytes against <see cref="Sha256"/> as they send them.
+/// </summary>
+public sealed class Upload
+{
+    /// <summary>UUIDv7, so ids sort by creation time.</summary>
+    public Guid Id { get; set; }
+    public Guid TenantId { get; set; }
+
+    /// <summary>Where the file store keeps the bytes (<c>uploads/{tenant}/{id}</c>).</summary>
+    public string StorageKey { get; set; } = "";
+    public long SizeBytes { get; set; }
+
+    /// <summary>SHA-256 of the bytes, lower-case hex.</summary>
+    public string Sha256 { get; set; } = "";
+
+    /// <summary>As the client sent it (the part's or the body's Content-Type), <c>application/octet-stream</c> when none.</summary>
+    public string ContentType { get; set; } = "";
+
+    /// <summary>The client's file name (the multipart part's, the <c>filename</c> query or Content-Disposition), or the id.</summary>
+    public string FileName { get; set; } = "";
+
+    public DateTimeOffset CreatedAt { get; set; }
+}
