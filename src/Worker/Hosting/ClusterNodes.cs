@@ -22,19 +22,20 @@ public sealed class ClusterNodes(MonolithDbContext db, IOptions<WorkerOptions> o
                 WHERE sched_name = @p0),
             running AS (
                 SELECT node, count(*)::int AS jobs FROM jobs WHERE state = 'running' AND node IS NOT NULL GROUP BY node)
-            SELECT coalesce(c.instance_name, r.node) AS "Id", c.last_checkin_time AS "LastCheckinMs",
-                   c.checkin_interval AS "CheckinIntervalMs", coalesce(r.jobs, 0) AS "RunningJobs"
+            SELECT coalesce(c.instance_name, r.node) AS id, c.last_checkin_time AS last_checkin_ticks,
+                   c.checkin_interval AS checkin_interval_ms, coalesce(r.jobs, 0) AS running_jobs
             FROM checked_in c FULL JOIN running r ON r.node = c.instance_name
             ORDER BY 1
             """, options.Value.ClusterName).ToListAsync(ct);
         return rows.Select(r => new ClusterNode(
             r.Id,
-            r.LastCheckinMs is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null,
+            r.LastCheckinTicks is { } ticks ? new DateTimeOffset(ticks, TimeSpan.Zero) : null,
             r.CheckinIntervalMs is { } interval ? TimeSpan.FromMilliseconds(interval) : null,
             r.RunningJobs)).ToList();
     }
 
-    private sealed record ClusterNodeRow(string Id, long? LastCheckinMs, long? CheckinIntervalMs, int RunningJobs);
+    /// <param name="LastCheckinTicks">Quartz.NET stores times as UTC <see cref="DateTime.Ticks"/> and intervals as milliseconds.</param>
+    private sealed record ClusterNodeRow(string Id, long? LastCheckinTicks, long? CheckinIntervalMs, int RunningJobs);
 }
 
 /// <param name="Id">The node's instance id (<c>INSTANCE_ID</c>, <c>POD_NAME</c>, or the generated one).</param>

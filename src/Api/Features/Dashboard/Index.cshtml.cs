@@ -30,10 +30,10 @@ public sealed class IndexModel(QueueFigures figures, QueueSelector queues, JobQu
         Nodes = await nodes.ListAsync(ct);
     }
 
-    public async Task<IActionResult> OnPostPauseAsync(string queue, MonolithDbContext db, CancellationToken ct) =>
+    public async Task<IActionResult> OnPostPauseAsync(string queue, [FromServices] MonolithDbContext db, CancellationToken ct) =>
         Done(await QueuesApi.PauseQueue(queue, User, db, queues, ct), $"Queue {queue} paused: workers start none of its jobs.");
 
-    public async Task<IActionResult> OnPostResumeAsync(string queue, MonolithDbContext db, DispatchTickets tickets, CancellationToken ct) =>
+    public async Task<IActionResult> OnPostResumeAsync(string queue, [FromServices] MonolithDbContext db, [FromServices] DispatchTickets tickets, CancellationToken ct) =>
         Done(await QueuesApi.ResumeQueue(queue, db, queues, tickets, ct), $"Queue {queue} resumed.");
 
     private RedirectToPageResult Done(Microsoft.AspNetCore.Http.HttpResults.Results<Microsoft.AspNetCore.Http.HttpResults.Ok<QueuePauseResponse>,

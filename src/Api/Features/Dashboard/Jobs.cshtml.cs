@@ -55,7 +55,7 @@ public sealed class JobsModel(JobQueries queries, JobTypeRegistry types, QueueSe
     }
 
     /// <summary>Every failed job of the type (of the tenant, when one is chosen) runs again: one statement, as a retry of each would.</summary>
-    public async Task<IActionResult> OnPostRetryFailedAsync(string type, string? tenant, JobClient client, CancellationToken ct)
+    public async Task<IActionResult> OnPostRetryFailedAsync(string type, string? tenant, [FromServices] JobClient client, CancellationToken ct)
     {
         Guid? scope = Guid.TryParse(tenant, out var parsed) ? parsed : null;
         var retried = await client.RetryFailedAsync(scope, type, TicketRescuer.MaxJobsPerRound, ct);
