@@ -5,7 +5,7 @@ using System.Text;
 namespace Monolith.Bench;
 
 /// <summary>
-/// Benchmark driver. Usage: <c>Monolith.Bench [--jobs N] [--concurrency N] [--only 1,2,3,4,5,7] [--out RESULTS.md] [--command "..."]</c>.
+/// Benchmark driver. Usage: <c>Monolith.Bench [--jobs N] [--concurrency N] [--only 1,2,3,4,5,7,8] [--out RESULTS.md] [--command "..."]</c>.
 /// Needs DATABASE_URL (any database of the server; scenarios create their own) and a Release build of Monolith.Api.
 /// </summary>
 public static class Program
@@ -72,7 +72,7 @@ public sealed record Options(int Jobs, int Concurrency, HashSet<string> Only, st
                 case "--out": output = args[++i]; break;
                 case "--command": command = args[++i]; break;
                 case "--note": notes.Add(args[++i]); break;
-                default: throw new ArgumentException($"Unknown argument {args[i]} (use --jobs N, --concurrency N, --only 1,2,3,4,5,7, --out FILE, --command TEXT, --note TEXT).");
+                default: throw new ArgumentException($"Unknown argument {args[i]} (use --jobs N, --concurrency N, --only 1,2,3,4,5,7,8, --out FILE, --command TEXT, --note TEXT).");
             }
         }
         return new Options(jobs, concurrency, only, output, command, notes);
@@ -82,7 +82,7 @@ public sealed record Options(int Jobs, int Concurrency, HashSet<string> Only, st
 }
 
 /// <summary>Runs the scenarios and writes the report.</summary>
-public sealed class Bench(Db db, string apiDll, string logDir, Options options, string repo)
+public sealed partial class Bench(Db db, string apiDll, string logDir, Options options, string repo)
 {
     private const int Clients = 16;
     private const int BatchSize = 1000;
@@ -115,6 +115,7 @@ public sealed class Bench(Db db, string apiDll, string logDir, Options options, 
             ("4", "4. Enqueue-to-start latency (50 jobs/s for 20 s, api node + one worker node)", LatencyAsync),
             ("5", "5. Recovery after SIGKILL (api + two workers, WORKER_CONCURRENCY=100, 100 sleep jobs of 20 s)", RecoveryAsync),
             ("7", $"7. Dataset parse (issue 4): a {DatasetLines:N0}-line yob file uploaded and parsed, beside psql \\copy of the same rows", DatasetParseAsync),
+            ("8", $"8. Dashboard page times (issue 7): {DashboardJobs:N0} jobs in the table, one api node", DashboardPagesAsync),
         ];
         foreach (var (id, title, run) in scenarios)
         {
