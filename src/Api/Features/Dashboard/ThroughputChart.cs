@@ -30,7 +30,7 @@ public static class ThroughputChart
         var max = Math.Max(1, minutes.Max(m => m.Succeeded + m.Failed));
         var svg = new StringBuilder();
         svg.Append(CultureInfo.InvariantCulture,
-            $"""<svg id="throughput" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + 20}" role="img" aria-label="Attempts per minute over the last hour">""");
+            $"""<svg id="throughput" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + 36}" role="img" aria-label="Attempts per minute over the last hour">""");
         svg.Append(CultureInfo.InvariantCulture, $"""<text x="0" y="12" font-size="11" fill="#6b7280">max {max}/min</text>""");
         for (var i = 0; i < minutes.Count; i++)
         {
@@ -44,6 +44,8 @@ public static class ThroughputChart
             svg.Append(CultureInfo.InvariantCulture,
                 $"""<rect x="{x}" y="{20 + height - ok - failed:0.#}" width="{barWidth - 1}" height="{failed:0.#}" fill="#ef4444"/></g>""");
         }
+        svg.Append(CultureInfo.InvariantCulture, $"""<text x="0" y="{height + 34}" font-size="11" fill="#6b7280">{minutes[0].Minute:HH:mm} UTC</text>""");
+        svg.Append(CultureInfo.InvariantCulture, $"""<text x="{width}" y="{height + 34}" font-size="11" fill="#6b7280" text-anchor="end">now</text>""");
         svg.Append("</svg>");
         return new HtmlString(svg.ToString());
     }
