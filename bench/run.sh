@@ -6,7 +6,8 @@
 #   bash bench/run.sh --jobs 5000     # smaller N (bench/RESULTS-baseline.md used 3,000)
 #   bash bench/run.sh --concurrency 8 # WORKER_CONCURRENCY of the nodes (default 16)
 #   bash bench/run.sh --only 1,4      # only some scenarios (1 submit, 2 drain, 3 end to end + 6 RSS, 4 latency, 5 recovery,
-#                                     # 7 dataset parse vs psql \copy, 8 document transfer vs curl -T)
+#                                     # 7 dataset parse vs psql \copy, 8 document transfer vs curl -T,
+#                                     # 9 dashboard page times at 1,000,000 jobs)
 set -euo pipefail
 
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"

@@ -116,6 +116,7 @@ public sealed partial class Bench(Db db, string apiDll, string logDir, Options o
             ("5", "5. Recovery after SIGKILL (api + two workers, WORKER_CONCURRENCY=100, 100 sleep jobs of 20 s)", RecoveryAsync),
             ("7", $"7. Dataset parse (issue 4): a {DatasetLines:N0}-line yob file uploaded and parsed, beside psql \\copy of the same rows", DatasetParseAsync),
             ("8", $"8. Document transfer (issue 5): a {TransferMegabytes / 1024} GiB upload sent by transfer_document to an HTTP destination on loopback, beside curl -T of the same file to the same receiver", TransferAsync),
+            ("9", $"9. Dashboard page times (issue 7): {DashboardJobs:N0} jobs in the table, one api node", DashboardPagesAsync),
         ];
         foreach (var (id, title, run) in scenarios)
         {

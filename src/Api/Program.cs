@@ -1,5 +1,6 @@
 using Monolith.Api;
 using Monolith.Api.Features.Admin;
+using Monolith.Api.Features.Dashboard;
 using Monolith.Api.Features.Datasets;
 using Monolith.Api.Features.Jobs;
 using Monolith.Api.Features.Names;
@@ -13,6 +14,7 @@ using Monolith.Worker.Hosting;
 // Content root = the build output, where appsettings.json (kept at the repository root) is copied.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 var serviceType = builder.AddApi();
+if (serviceType.ServesApi()) builder.Services.AddDashboard();
 builder.Services.AddDomain(builder.Configuration);
 builder.Services.AddWorker(builder.Configuration, serviceType);
 
@@ -27,6 +29,7 @@ if (serviceType.ServesApi())
     app.MapNamesApi();
     app.MapUploadsApi();
     app.MapTransfersApi();
+    app.MapDashboard();
 }
 app.Run();
 

@@ -43,6 +43,7 @@ public static class WorkerExtensions
         services.AddSingleton<DispatchTickets>();
         services.AddSingleton<SchedulerWakeUp>();
         services.AddScoped<JobClient>();
+        services.AddScoped<ClusterNodes>();
         services.AddSingleton<SubmitCoalescer>();
         services.AddHostedService(sp => sp.GetRequiredService<SubmitCoalescer>());
 

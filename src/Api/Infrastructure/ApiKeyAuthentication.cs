@@ -33,9 +33,7 @@ public sealed class ApiKeyAuthentication(
         var key = values.ToString().Trim();
         var hash = ApiKey.Hash(key);
 
-        var adminKey = configuration["ADMIN_API_KEY"];
-        if (!string.IsNullOrEmpty(adminKey) && System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
-                Convert.FromHexString(hash), Convert.FromHexString(ApiKey.Hash(adminKey))))
+        if (IsAdminKey(configuration, key))
         {
             return Success(Tenant.AdminTenantId, "admin", isAdmin: true);
         }
@@ -47,6 +45,15 @@ public sealed class ApiKeyAuthentication(
         return stored is null
             ? AuthenticateResult.Fail("Unknown or revoked API key.")
             : Success(stored.TenantId, stored.Id.ToString(), isAdmin: false);
+    }
+
+    /// <summary>Whether <paramref name="key"/> is <c>ADMIN_API_KEY</c> (compared by hash, in constant time).</summary>
+    public static bool IsAdminKey(IConfiguration configuration, string? key)
+    {
+        var adminKey = configuration["ADMIN_API_KEY"];
+        return !string.IsNullOrEmpty(adminKey) && !string.IsNullOrEmpty(key)
+            && System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
+                Convert.FromHexString(ApiKey.Hash(key.Trim())), Convert.FromHexString(ApiKey.Hash(adminKey)));
     }
 
     private AuthenticateResult Success(Guid tenantId, string keyId, bool isAdmin)

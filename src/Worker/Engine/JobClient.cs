@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Query;
 using Microsoft.EntityFrameworkCore.Storage;
 using Monolith.Domain.Jobs;
 using Monolith.Domain.Persistence;
@@ -116,20 +117,54 @@ public sealed class JobClient(MonolithDbContext db, DispatchTickets tickets, Sub
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var updated = await db.Jobs
             .Where(j => j.Id == jobId && (j.State == JobState.Failed || j.State == JobState.Cancelled))
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(j => j.State, JobState.Queued)
-                .SetProperty(j => j.Attempt, 0)
-                .SetProperty(j => j.ScheduledAt, now)
-                .SetProperty(j => j.CancelRequestedAt, (DateTimeOffset?)null)
-                .SetProperty(j => j.FinishedAt, (DateTimeOffset?)null)
-                .SetProperty(j => j.ProgressPercent, (int?)null)
-                .SetProperty(j => j.ProgressMessage, (string?)null), ct);
+            .ExecuteUpdateAsync(s => StartNewRun(s, now), ct);
         if (updated == 0) return new CommandOutcome(CommandStatus.Conflict, job);
 
         await tickets.ScheduleAsync(tx.GetDbTransaction(), [now], ct);
         await tx.CommitAsync(ct);
         return new CommandOutcome(CommandStatus.Done, await Jobs(tenantId).AsNoTracking().FirstAsync(j => j.Id == jobId, ct));
     }
+
+    /// <summary>
+    /// Every failed job of one type (of one tenant, or of all for the admin) starts a new run, as
+    /// <see cref="RetryAsync"/> does for one: one statement, and tickets for them in the same transaction (for at most
+    /// <paramref name="maxTickets"/> jobs; TicketRescuer writes tickets for the rest). Returns how many were retried.
+    /// </summary>
+    public async Task<int> RetryFailedAsync(Guid? tenantId, string type, int maxTickets, CancellationToken ct)
+    {
+        var now = DateTimeOffset.UtcNow;
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var updated = await Jobs(tenantId)
+            .Where(j => j.Type == type && j.State == JobState.Failed)
+            .ExecuteUpdateAsync(s => StartNewRun(s, now), ct);
+        if (updated > 0) await tickets.ScheduleAsync(tx.GetDbTransaction(), Enumerable.Repeat(now, Math.Min(updated, maxTickets)), ct);
+        await tx.CommitAsync(ct);
+        return updated;
+    }
+
+    /// <summary>
+    /// Deletes a finished job (succeeded, failed or cancelled) and its attempts. A waiting or running job is a
+    /// conflict: cancel it first.
+    /// </summary>
+    public async Task<CommandOutcome> DeleteAsync(Guid? tenantId, Guid jobId, CancellationToken ct)
+    {
+        var job = await Jobs(tenantId).AsNoTracking().FirstOrDefaultAsync(j => j.Id == jobId, ct);
+        if (job is null) return new CommandOutcome(CommandStatus.NotFound, null);
+        var deleted = await db.Jobs.Where(j => j.Id == jobId && JobStates.Terminal.Contains(j.State)).ExecuteDeleteAsync(ct);
+        return deleted == 1
+            ? new CommandOutcome(CommandStatus.Done, job)
+            : new CommandOutcome(CommandStatus.Conflict, await Jobs(tenantId).AsNoTracking().FirstOrDefaultAsync(j => j.Id == jobId, ct) ?? job);
+    }
+
+    /// <summary>What a client's retry writes: a new run from attempt 0, due now; earlier attempts and errors are kept.</summary>
+    private static void StartNewRun(UpdateSettersBuilder<Job> s, DateTimeOffset now) => s
+        .SetProperty(j => j.State, JobState.Queued)
+        .SetProperty(j => j.Attempt, 0)
+        .SetProperty(j => j.ScheduledAt, now)
+        .SetProperty(j => j.CancelRequestedAt, (DateTimeOffset?)null)
+        .SetProperty(j => j.FinishedAt, (DateTimeOffset?)null)
+        .SetProperty(j => j.ProgressPercent, (int?)null)
+        .SetProperty(j => j.ProgressMessage, (string?)null);
 
     private IQueryable<Job> Jobs(Guid? tenantId) => tenantId is { } id ? db.Jobs.Where(j => j.TenantId == id) : db.Jobs;
 

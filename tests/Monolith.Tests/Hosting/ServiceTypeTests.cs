@@ -31,6 +31,8 @@ public sealed class WorkerOnlyTests(WorkerOnlyFactory app) : IClassFixture<Worke
     [Theory]
     [InlineData("/v1/jobs")]
     [InlineData("/swagger/index.html")]
+    [InlineData("/dashboard")]
+    [InlineData("/dashboard/login")]
     public async Task WorkerNode_ServesNoApi(string path)
     {
         using var client = app.CreateAdminClient();

@@ -31,6 +31,8 @@ public static class JobsApi
         jobs.MapPost("/{id:guid}/cancel", CancelJob).WithName("CancelJob").ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
             .WithSummary("Cancel a job: a waiting one never starts; a running one is stopped on whichever node runs it");
         jobs.MapPost("/{id:guid}/retry", RetryJob).WithName("RetryJob").ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).WithSummary("Run a failed or cancelled job again");
+        jobs.MapDelete("/{id:guid}", DeleteJob).WithName("DeleteJob").ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
+            .WithSummary("Delete a finished job (succeeded, failed or cancelled) and its attempts; 409 while it is waiting or running");
         return jobs;
     }
 
@@ -155,6 +157,18 @@ public static class JobsApi
             CommandStatus.NotFound => JobNotFound(id),
             CommandStatus.Conflict => Conflict($"Job {id} is {outcome.Job!.State.ToName()}: only a failed or cancelled job can be retried."),
             _ => TypedResults.Accepted($"/v1/jobs/{id}", JobResponse.From(outcome.Job!)),
+        };
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteJob(
+        Guid id, ClaimsPrincipal user, JobClient client, CancellationToken ct)
+    {
+        var outcome = await client.DeleteAsync(user.TenantScope(), id, ct);
+        return outcome.Status switch
+        {
+            CommandStatus.NotFound => JobNotFound(id),
+            CommandStatus.Conflict => Conflict($"Job {id} is {outcome.Job!.State.ToName()}: only a finished job can be deleted; cancel it first."),
+            _ => TypedResults.NoContent(),
         };
     }
 

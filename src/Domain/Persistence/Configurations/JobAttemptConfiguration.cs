@@ -13,5 +13,7 @@ public sealed class JobAttemptConfiguration : IEntityTypeConfiguration<JobAttemp
         attempt.Property(a => a.Node).HasMaxLength(200);
         attempt.Property(a => a.Outcome).HasMaxLength(20);
         attempt.HasIndex(a => new { a.JobId, a.Id });
+        // The dashboard's throughput chart: attempts finished in the last hour, read from the index alone.
+        attempt.HasIndex(a => a.FinishedAt).HasDatabaseName("ix_job_attempts_finished_at").IncludeProperties(a => a.Outcome);
     }
 }

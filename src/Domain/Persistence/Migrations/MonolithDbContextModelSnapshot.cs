@@ -315,12 +315,15 @@ namespace Monolith.Domain.Persistence.Migrations
                     b.HasKey("Id")
                         .HasName("pk_jobs");
 
-                    b.HasIndex("State")
-                        .HasDatabaseName("ix_jobs_state");
-
                     b.HasIndex("TicketId")
                         .HasDatabaseName("ix_jobs_running_ticket")
                         .HasFilter("state = 'running'");
+
+                    b.HasIndex("Queue", "Id")
+                        .HasDatabaseName("ix_jobs_queue_id");
+
+                    b.HasIndex("State", "Id")
+                        .HasDatabaseName("ix_jobs_state_id");
 
                     b.HasIndex("TenantId", "Id")
                         .HasDatabaseName("ix_jobs_tenant_id");
@@ -329,6 +332,9 @@ namespace Monolith.Domain.Persistence.Migrations
                         .IsUnique()
                         .HasDatabaseName("ux_jobs_idempotency_key")
                         .HasFilter("idempotency_key IS NOT NULL");
+
+                    b.HasIndex("Type", "Id")
+                        .HasDatabaseName("ix_jobs_type_id");
 
                     b.HasIndex("Queue", "Priority", "ScheduledAt", "Id")
                         .IsDescending(false, true, false, false)
@@ -385,6 +391,11 @@ namespace Monolith.Domain.Persistence.Migrations
 
                     b.HasKey("Id")
                         .HasName("pk_job_attempts");
+
+                    b.HasIndex("FinishedAt")
+                        .HasDatabaseName("ix_job_attempts_finished_at");
+
+                    NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex("FinishedAt"), new[] { "Outcome" });
 
                     b.HasIndex("JobId", "Id")
                         .HasDatabaseName("ix_job_attempts_job_id_id");
