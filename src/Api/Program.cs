@@ -4,6 +4,8 @@ using Monolith.Api.Features.Datasets;
 using Monolith.Api.Features.Jobs;
 using Monolith.Api.Features.Names;
 using Monolith.Api.Features.Queues;
+using Monolith.Api.Features.Snapshots;
+using Monolith.Api.Features.Syncs;
 using Monolith.Domain;
 using Monolith.Worker;
 using Monolith.Worker.Hosting;
@@ -23,6 +25,8 @@ if (serviceType.ServesApi())
     app.MapQueuesApi();
     app.MapDatasetsApi();
     app.MapNamesApi();
+    app.MapSyncsApi();
+    app.MapSnapshotsApi();
 }
 app.Run();
 

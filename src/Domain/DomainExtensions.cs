@@ -29,6 +29,7 @@ public static class DomainExtensions
         services.AddScoped<JobQueries>();
         services.AddScoped<Queues.QueueFigures>();
         services.AddScoped<Datasets.DatasetQueries>();
+        services.AddScoped<Syncs.SyncQueries>();
         services.AddSingleton<DatabaseMigrator>();
         services.AddOptions<SecretOptions>().BindConfiguration(SecretOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<SecretOptions>, SecretOptions.Validator>();

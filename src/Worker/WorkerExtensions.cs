@@ -6,6 +6,7 @@ using Monolith.Worker.Engine;
 using Monolith.Worker.Hosting;
 using Monolith.Worker.Jobs;
 using Monolith.Worker.Jobs.Datasets;
+using Monolith.Worker.Jobs.Syncs;
 using Monolith.Worker.Maintenance;
 using Monolith.Worker.Outbound;
 using Quartz;
@@ -32,6 +33,7 @@ public static class WorkerExtensions
         services.AddSingleton(node);
         services.AddSingleton(JobTypes.Register(new JobTypeRegistry()));
         services.AddDatasets(configuration);
+        services.AddSyncs();
         services.AddOutboundHttp();
         services.AddSingleton<QueueSelector>();
         services.AddSingleton<RunningJobs>();

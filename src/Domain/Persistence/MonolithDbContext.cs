@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Monolith.Domain.Datasets;
 using Monolith.Domain.Jobs;
 using Monolith.Domain.Queues;
+using Monolith.Domain.Syncs;
 using Monolith.Domain.Tenants;
 
 namespace Monolith.Domain.Persistence;
@@ -18,6 +19,9 @@ public sealed class MonolithDbContext(DbContextOptions<MonolithDbContext> option
     public DbSet<QueueCountDelta> QueueCountDeltas => Set<QueueCountDelta>();
     public DbSet<Dataset> Datasets => Set<Dataset>();
     public DbSet<NameRecord> NameRecords => Set<NameRecord>();
+    public DbSet<Sync> Syncs => Set<Sync>();
+    public DbSet<SnapshotRecord> SnapshotRecords => Set<SnapshotRecord>();
+    public DbSet<RateLimitSlot> RateLimits => Set<RateLimitSlot>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(MonolithDbContext).Assembly);
