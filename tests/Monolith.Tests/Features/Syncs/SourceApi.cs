@@ -45,6 +45,9 @@ public sealed class SourceApi : IAsyncDisposable
     /// <summary>How long each answer waits before it is sent.</summary>
     public TimeSpan Delay { get; set; }
 
+    /// <summary>Where <c>/link-body</c>'s next links point (default: this server's own origin).</summary>
+    public string? NextLinkOrigin { get; set; }
+
     /// <summary>Every request served, in arrival order.</summary>
     public ConcurrentQueue<SourceRequest> Requests { get; } = new();
 
@@ -138,7 +141,7 @@ public sealed class SourceApi : IAsyncDisposable
             "page" => new JsonObject { ["items"] = items, ["meta"] = new JsonObject { ["totalPages"] = pages, ["total"] = total } },
             "cursor" => new JsonObject { ["data"] = new JsonObject { ["items"] = items }, ["paging"] = new JsonObject { ["next"] = hasNext ? $"p{page + 1}" : null } },
             "link" => new JsonObject { ["results"] = items },
-            _ => new JsonObject { ["results"] = items, ["links"] = new JsonObject { ["next"] = hasNext ? $"{BaseUrl}/link-body?page={page + 1}" : null } },
+            _ => new JsonObject { ["results"] = items, ["links"] = new JsonObject { ["next"] = hasNext ? $"{NextLinkOrigin ?? BaseUrl}/link-body?page={page + 1}" : null } },
         };
         if (style == "link" && hasNext) http.Response.Headers.Append("Link", $"</link?page={page + 1}>; rel=\"next\", </link?page=1>; rel=\"first\"");
         await http.Response.WriteAsJsonAsync(body);

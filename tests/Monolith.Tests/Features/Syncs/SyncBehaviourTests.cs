@@ -188,4 +188,70 @@ public sealed class SyncBehaviourTests(SyncsFactory app, ITestOutputHelper outpu
         Assert.Equal(running.PagesFetched + 1, running.Checkpoint!.Value.GetProperty("page").GetInt32());
         Assert.Equal("completed", (await client.WaitUntilFinishedAsync(created.Id)).State);
     }
+
+    [Fact]
+    public async Task TooManyRequests_WithALongRetryAfter_EndsTheAttempt_AndTheRetryResumesNoEarlierThanIt()
+    {
+        await using var source = await SourceApi.StartAsync(count: 40, pageSize: 10);
+        source.FailNext(page: 2, status: 429, retryAfterSeconds: 7); // longer than Syncs:MaxInlineRetryAfterSeconds (5 here)
+        var client = await app.CreateTenantClientAsync();
+
+        var created = await client.CreateSyncAsync(SyncTestKit.Body(source, "page", "later"));
+        var done = await client.WaitUntilFinishedAsync(created.Id, TimeSpan.FromSeconds(60));
+
+        Assert.Equal("completed", done.State);
+        Assert.Equal(2, done.Job!.Attempt);
+        SyncTestKit.AssertSameRecords(source.Records(), await client.AllRecordsAsync("later"));
+        var pages = source.RequestsTo("page");
+        Assert.Equal([1, 2, 2, 3, 4], pages.Select(r => r.Page)); // page 1 was committed: the retry starts at page 2
+        var waited = pages[2].At - pages[1].At;
+        output.WriteLine($"Retry-After 7 s; the next attempt asked for page 2 after {waited.TotalSeconds:0.00} s");
+        Assert.True(waited >= TimeSpan.FromSeconds(6.95), $"asked again after {waited.TotalSeconds:0.00} s, before the 7 s Retry-After");
+    }
+
+    [Fact]
+    public async Task NextLink_ToAnotherOrigin_FailsTheSync_WithoutCallingIt()
+    {
+        await using var source = await SourceApi.StartAsync(count: 30, pageSize: 10);
+        await using var elsewhere = await SourceApi.StartAsync(count: 30, pageSize: 10);
+        source.NextLinkOrigin = elsewhere.BaseUrl; // same address, another port: another origin
+        var client = await app.CreateTenantClientAsync();
+
+        var created = await client.CreateSyncAsync(SyncTestKit.Body(source, "link-body", "hop",
+            extraSource: new { headers = new Dictionary<string, string> { ["Authorization"] = "Bearer not-for-others" } }));
+        var done = await client.WaitUntilFinishedAsync(created.Id);
+
+        Assert.Equal("failed", done.State);
+        Assert.Contains("another origin", done.Error);
+        Assert.Empty(elsewhere.Requests);
+        Assert.Equal(0, done.PagesFetched); // the page naming the foreign link is not committed either
+    }
+
+    [Fact]
+    public async Task StaleRun_WhoseLeaseWasTakenOver_CommitsNoFurtherPage()
+    {
+        await using var source = await SourceApi.StartAsync(count: 300, pageSize: 10);
+        source.Delay = TimeSpan.FromMilliseconds(300);
+        var client = await app.CreateTenantClientAsync();
+        var created = await client.CreateSyncAsync(SyncTestKit.Body(source, "page", "fenced"));
+        await client.WaitForSyncAsync(created.Id, s => s.PagesFetched >= 2, "2 pages fetched");
+
+        // What a recovery does to a job whose node was presumed dead: a new lease. The old run is still fetching a page.
+        await using var connection = await TestDatabase.OpenAsync(app.DatabaseUrl);
+        await using (var takeOver = new NpgsqlCommand("UPDATE jobs SET lease_token = gen_random_uuid() WHERE id = $1", connection))
+        {
+            takeOver.Parameters.Add(new NpgsqlParameter { Value = created.JobId });
+            Assert.Equal(1, await takeOver.ExecuteNonQueryAsync());
+        }
+        var atTakeOver = await client.GetSyncAsync(created.Id);
+        var requestsAtTakeOver = source.Requests.Count;
+        await Task.Delay(1500); // several pages' time
+
+        var after = await client.GetSyncAsync(created.Id);
+        Assert.Equal(atTakeOver.PagesFetched, after.PagesFetched);
+        Assert.Equal(atTakeOver.RecordsUpserted, after.RecordsUpserted);
+        Assert.Equal(atTakeOver.PagesFetched * 10, (await client.AllRecordsAsync("fenced")).Count);
+        Assert.InRange(source.Requests.Count - requestsAtTakeOver, 0, 1); // at most the page that was in flight
+        output.WriteLine($"lease taken over at {atTakeOver.PagesFetched} pages; {source.Requests.Count} requests served, nothing more committed");
+    }
 }
