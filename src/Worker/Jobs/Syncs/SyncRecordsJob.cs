@@ -293,8 +293,11 @@ public sealed class SyncRecordsJob(
         return new PageStep(records, next, totalPages, totalRecords);
     }
 
-    /// <summary>A URL for messages: path and query only (the host is the client's own; the query is kept so the page is known).</summary>
-    private static string Describe(Uri url) => url.PathAndQuery;
+    /// <summary>
+    /// A URL for messages (stored as the sync's error and logged with the attempt): the path only, since a query
+    /// string can carry a key (<c>?api_key=…</c>) and logs never hold secrets.
+    /// </summary>
+    private static string Describe(Uri url) => url.AbsolutePath;
 
     /// <summary>
     /// One page in one transaction: the fences (this attempt's lease, held until commit; the sync's page count as
