@@ -130,14 +130,14 @@ public sealed class SyncBehaviourTests(SyncsFactory app, ITestOutputHelper outpu
         var times = source.RequestsTo("page").Select(r => r.At).Order().ToList();
         Assert.Equal(24, times.Count);
         // Slots are reserved 200 ms apart and a request may go late (a busy machine) but never early. Tolerance: a
-        // request up to 200 ms late; then any 1-second window holds at most 5 + 2 requests, and the 24 requests span at
-        // least (24 - 2) / 5 s. Without the shared limit the two syncs would make 24 requests in well under a second.
+        // request up to 500 ms late; then any 1-second window holds at most 5 + 3 requests, and the 24 requests span at
+        // least (24 - 3) / 5 s. Without the shared limit the two syncs would make 24 requests in well under a second.
         var busiest = times.Max(t => times.Count(u => u >= t && u < t + TimeSpan.FromSeconds(1)));
         var span = times[^1] - times[0];
         output.WriteLine($"24 requests over {span.TotalSeconds:0.00} s ({(times.Count - 1) / span.TotalSeconds:0.00}/s), " +
                          $"at most {busiest} in any 1 s window (limit {perSecond}/s)");
-        Assert.InRange(busiest, 1, (int)perSecond + 2);
-        Assert.True(span >= TimeSpan.FromSeconds((times.Count - 2) / perSecond), $"24 requests in {span.TotalSeconds:0.00} s: faster than {perSecond}/s");
+        Assert.InRange(busiest, 1, (int)perSecond + 3);
+        Assert.True(span >= TimeSpan.FromSeconds((times.Count - 3) / perSecond), $"24 requests in {span.TotalSeconds:0.00} s: faster than {perSecond}/s");
         // The two syncs really ran at the same time (else the test would prove nothing about sharing the limit).
         await using var connection = await TestDatabase.OpenAsync(app.DatabaseUrl);
         await using var overlap = new NpgsqlCommand(
