@@ -7,6 +7,8 @@ using Monolith.Api.Features.Names;
 using Monolith.Api.Features.Queues;
 using Monolith.Api.Features.Transfers;
 using Monolith.Api.Features.Uploads;
+using Monolith.Api.Features.Snapshots;
+using Monolith.Api.Features.Syncs;
 using Monolith.Domain;
 using Monolith.Worker;
 using Monolith.Worker.Hosting;
@@ -30,6 +32,8 @@ if (serviceType.ServesApi())
     app.MapUploadsApi();
     app.MapTransfersApi();
     app.MapDashboard();
+    app.MapSyncsApi();
+    app.MapSnapshotsApi();
 }
 app.Run();
 

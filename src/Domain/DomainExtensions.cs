@@ -30,6 +30,7 @@ public static class DomainExtensions
         services.AddScoped<Queues.QueueFigures>();
         services.AddScoped<Datasets.DatasetQueries>();
         services.AddScoped<Transfers.TransferQueries>();
+        services.AddScoped<Syncs.SyncQueries>();
         services.AddSingleton<DatabaseMigrator>();
         services.AddOptions<SecretOptions>().BindConfiguration(SecretOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<SecretOptions>, SecretOptions.Validator>();

@@ -7,6 +7,7 @@ using Monolith.Worker.Hosting;
 using Monolith.Worker.Jobs;
 using Monolith.Worker.Jobs.Datasets;
 using Monolith.Worker.Jobs.Transfers;
+using Monolith.Worker.Jobs.Syncs;
 using Monolith.Worker.Maintenance;
 using Monolith.Worker.Outbound;
 using Quartz;
@@ -34,6 +35,7 @@ public static class WorkerExtensions
         services.AddSingleton(JobTypes.Register(new JobTypeRegistry()));
         services.AddDatasets(configuration);
         services.AddTransfers(configuration);
+        services.AddSyncs();
         services.AddOutboundHttp();
         services.AddSingleton<QueueSelector>();
         services.AddSingleton<RunningJobs>();

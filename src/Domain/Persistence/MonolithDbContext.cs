@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Monolith.Domain.Datasets;
 using Monolith.Domain.Jobs;
 using Monolith.Domain.Queues;
+using Monolith.Domain.Syncs;
 using Monolith.Domain.Tenants;
 using Monolith.Domain.Transfers;
 using Monolith.Domain.Uploads;
@@ -22,6 +23,9 @@ public sealed class MonolithDbContext(DbContextOptions<MonolithDbContext> option
     public DbSet<NameRecord> NameRecords => Set<NameRecord>();
     public DbSet<Upload> Uploads => Set<Upload>();
     public DbSet<Transfer> Transfers => Set<Transfer>();
+    public DbSet<Sync> Syncs => Set<Sync>();
+    public DbSet<SnapshotRecord> SnapshotRecords => Set<SnapshotRecord>();
+    public DbSet<RateLimitSlot> RateLimits => Set<RateLimitSlot>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(MonolithDbContext).Assembly);

@@ -43,6 +43,28 @@ public sealed class JobClient(MonolithDbContext db, DispatchTickets tickets, Sub
     }
 
     /// <summary>
+    /// Submits a job a feature starts on a client's behalf (a dataset's parse, a sync): the type's defaults, priority
+    /// 0, due now, no idempotency key.
+    /// </summary>
+    public async Task<Job> SubmitWithDefaultsAsync(JobTypeRegistry types, Guid tenantId, string kind, object payload, CancellationToken ct)
+    {
+        var definition = types.Find(kind) ?? throw new InvalidOperationException($"Job type {kind} is not registered.");
+        var outcome = await SubmitAsync(new NewJob(
+            TenantId: tenantId,
+            Type: definition.Kind,
+            PayloadJson: System.Text.Json.JsonSerializer.Serialize(payload, JobTypeDefinition.PayloadJson),
+            Queue: definition.Defaults.Queue,
+            Priority: 0,
+            RunAt: DateTimeOffset.UtcNow,
+            MaxAttempts: definition.Defaults.MaxAttempts,
+            TimeoutSeconds: definition.Defaults.TimeoutSeconds,
+            BackoffSeconds: definition.Defaults.BackoffSeconds,
+            IdempotencyKey: null,
+            RequestHash: null), ct);
+        return outcome.Job;
+    }
+
+    /// <summary>
     /// Stores jobs and their tickets in one transaction: all of them or none. The result is in the order given.
     /// Jobs due at the same moment share tickets (<see cref="DispatchTickets.MaxJobsPerTicket"/>).
     /// </summary>

@@ -14,6 +14,14 @@ public sealed class JobContext(Job claimed, Func<int, string?, CancellationToken
     public int MaxAttempts => claimed.MaxAttempts;
 
     /// <summary>
+    /// This attempt's lease: while the job row still holds it (and is running), this run is the current one. A
+    /// handler that commits progress of its own (a checkpoint) fences the commit on it, in the same transaction:
+    /// <c>SELECT 1 FROM jobs WHERE id = … AND lease_token = … AND state = 'running' FOR SHARE</c>, so a run that
+    /// was presumed dead and replaced can never move the work back.
+    /// </summary>
+    public Guid LeaseToken => claimed.LeaseToken ?? Guid.Empty;
+
+    /// <summary>
     /// Stores progress (0 to 100 and an optional message) where <c>GET /v1/jobs/{id}</c> shows it. Each call is
     /// one small write, so report on meaningful steps (a batch, a page), not per item.
     /// </summary>

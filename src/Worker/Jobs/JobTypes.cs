@@ -2,6 +2,7 @@ using Monolith.Worker.Engine;
 using Monolith.Worker.Jobs.Datasets;
 using Monolith.Worker.Jobs.Diagnostics;
 using Monolith.Worker.Jobs.Transfers;
+using Monolith.Worker.Jobs.Syncs;
 
 namespace Monolith.Worker.Jobs;
 
@@ -17,5 +18,6 @@ public static class JobTypes
         .Add<FailJob, FailPayload, FailPayloadValidator>("fail", new JobDefaults(MaxAttempts: 5, TimeoutSeconds: 60, BackoffSeconds: 1))
         .Add<ParseDatasetJob, ParseDatasetPayload, ParseDatasetPayloadValidator>("parse_dataset", new JobDefaults(MaxAttempts: 3, TimeoutSeconds: 3_600, BackoffSeconds: 5))
         .Add<ReprocessDatasetJob, ReprocessDatasetPayload, ReprocessDatasetPayloadValidator>("reprocess_dataset", new JobDefaults(MaxAttempts: 3, TimeoutSeconds: 3_600, BackoffSeconds: 5))
-        .Add<TransferDocumentJob, TransferDocumentPayload, TransferDocumentPayloadValidator>("transfer_document", new JobDefaults(MaxAttempts: 8, TimeoutSeconds: 3_600, BackoffSeconds: 1));
+        .Add<TransferDocumentJob, TransferDocumentPayload, TransferDocumentPayloadValidator>("transfer_document", new JobDefaults(MaxAttempts: 8, TimeoutSeconds: 3_600, BackoffSeconds: 1))
+        .Add<SyncRecordsJob, SyncRecordsPayload, SyncRecordsPayloadValidator>("sync_records", new JobDefaults(MaxAttempts: 5, TimeoutSeconds: 21_600, BackoffSeconds: 5));
 }

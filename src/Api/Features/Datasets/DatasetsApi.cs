@@ -310,24 +310,9 @@ public static class DatasetsApi
     private static Task<Job> SubmitParseJobAsync(JobClient client, JobTypeRegistry types, Dataset dataset, CancellationToken ct) =>
         SubmitJobAsync(client, types, ParseJobType, dataset, new ParseDatasetPayload(dataset.Id), ct);
 
-    private static async Task<Job> SubmitJobAsync<TPayload>(
-        JobClient client, JobTypeRegistry types, string kind, Dataset dataset, TPayload payload, CancellationToken ct)
-    {
-        var definition = types.Find(kind) ?? throw new InvalidOperationException($"Job type {kind} is not registered.");
-        var outcome = await client.SubmitAsync(new NewJob(
-            TenantId: dataset.TenantId,
-            Type: definition.Kind,
-            PayloadJson: JsonSerializer.Serialize(payload, JobTypeDefinition.PayloadJson),
-            Queue: definition.Defaults.Queue,
-            Priority: 0,
-            RunAt: DateTimeOffset.UtcNow,
-            MaxAttempts: definition.Defaults.MaxAttempts,
-            TimeoutSeconds: definition.Defaults.TimeoutSeconds,
-            BackoffSeconds: definition.Defaults.BackoffSeconds,
-            IdempotencyKey: null,
-            RequestHash: null), ct);
-        return outcome.Job;
-    }
+    private static Task<Job> SubmitJobAsync<TPayload>(
+        JobClient client, JobTypeRegistry types, string kind, Dataset dataset, TPayload payload, CancellationToken ct) where TPayload : notnull =>
+        client.SubmitWithDefaultsAsync(types, dataset.TenantId, kind, payload, ct);
 
     /// <summary>Country (required when <paramref name="requireCountry"/>) and format: known, and of one another.</summary>
     private static void Check(string? country, string? format, Dictionary<string, string[]> errors, bool requireCountry)

@@ -487,6 +487,149 @@ namespace Monolith.Domain.Persistence.Migrations
                     b.ToTable("queue_pauses", (string)null);
                 });
 
+            modelBuilder.Entity("Monolith.Domain.Syncs.RateLimitSlot", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("key");
+
+                    b.Property<DateTimeOffset>("NextAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("next_at");
+
+                    b.HasKey("Key")
+                        .HasName("pk_rate_limits");
+
+                    b.ToTable("rate_limits", (string)null);
+                });
+
+            modelBuilder.Entity("Monolith.Domain.Syncs.SnapshotRecord", b =>
+                {
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<string>("Snapshot")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("snapshot");
+
+                    b.Property<string>("ExternalId")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("external_id");
+
+                    b.Property<string>("Data")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("data");
+
+                    b.Property<DateTimeOffset>("FetchedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("fetched_at");
+
+                    b.Property<Guid>("SyncId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("sync_id");
+
+                    b.Property<DateTimeOffset?>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("TenantId", "Snapshot", "ExternalId")
+                        .HasName("pk_snapshot_records");
+
+                    b.HasIndex("Data")
+                        .HasDatabaseName("ix_snapshot_records_data");
+
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("Data"), "gin");
+                    NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex("Data"), new[] { "jsonb_path_ops" });
+
+                    b.ToTable("snapshot_records", (string)null);
+                });
+
+            modelBuilder.Entity("Monolith.Domain.Syncs.Sync", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Checkpoint")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("checkpoint");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("error");
+
+                    b.Property<DateTimeOffset?>("FinishedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("finished_at");
+
+                    b.Property<Guid?>("JobId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("job_id");
+
+                    b.Property<DateTimeOffset?>("LastPageAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_page_at");
+
+                    b.Property<int>("PagesFetched")
+                        .HasColumnType("integer")
+                        .HasColumnName("pages_fetched");
+
+                    b.Property<long>("RecordsUpserted")
+                        .HasColumnType("bigint")
+                        .HasColumnName("records_upserted");
+
+                    b.Property<string>("Snapshot")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("snapshot");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("source");
+
+                    b.Property<DateTimeOffset?>("StartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("started_at");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("state");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<int?>("TotalPages")
+                        .HasColumnType("integer")
+                        .HasColumnName("total_pages");
+
+                    b.Property<long?>("TotalRecords")
+                        .HasColumnType("bigint")
+                        .HasColumnName("total_records");
+
+                    b.HasKey("Id")
+                        .HasName("pk_syncs");
+
+                    b.HasIndex("TenantId", "Id")
+                        .HasDatabaseName("ix_syncs_tenant_id");
+
+                    b.ToTable("syncs", (string)null);
+                });
+
             modelBuilder.Entity("Monolith.Domain.Tenants.ApiKey", b =>
                 {
                     b.Property<Guid>("Id")

@@ -1,0 +1,104 @@
+using System.Security.Claims;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.WebUtilities;
+using Monolith.Api.Infrastructure;
+using Monolith.Domain.Syncs;
+
+namespace Monolith.Api.Features.Snapshots;
+
+/// <summary>
+/// The records syncs copied, per snapshot (docs/syncs.md). Always the caller's own tenant's records: a snapshot
+/// name means something only within its tenant (the admin key reads the admin tenant's, which syncs it started).
+/// </summary>
+public static class SnapshotsApi
+{
+    public const int DefaultPageSize = 100;
+
+    public static RouteGroupBuilder MapSnapshotsApi(this IEndpointRouteBuilder routes)
+    {
+        var snapshots = routes.MapGroup("/v1/snapshots").WithTags("Snapshots").RequireAuthorization();
+        snapshots.MapGet("/{name}/records", ListRecords).WithName("ListSnapshotRecords").ProducesValidationProblem()
+            .WithSummary("A snapshot's records in external-id order, with cursor paging and equality filters (filter=field:value)")
+            .WithDescription("filter=status:active keeps records whose top-level field equals the value; the value is read as JSON " +
+                             "when it is a number, true, false, null or a quoted string, else as a string. Repeat filter to combine (all must hold).");
+        snapshots.MapGet("/{name}/records/{externalId}", GetRecord).WithName("GetSnapshotRecord").ProducesProblem(StatusCodes.Status404NotFound)
+            .WithSummary("One record of a snapshot by its id at the source");
+        return snapshots;
+    }
+
+    /// <param name="name">The snapshot.</param>
+    /// <param name="cursor">The <c>nextCursor</c> of the previous page.</param>
+    /// <param name="limit">Page size, 1 to 1,000 (default 100).</param>
+    /// <param name="filter"><c>field:value</c>, a top-level field equal to a value; repeat to combine.</param>
+    public static async Task<Results<Ok<SnapshotRecordListResponse>, ValidationProblem>> ListRecords(
+        string name, string? cursor, int? limit, string[]? filter, ClaimsPrincipal user, SyncQueries queries, CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string[]>();
+        string? after = null;
+        if (cursor is not null)
+        {
+            try
+            {
+                after = Encoding.UTF8.GetString(WebEncoders.Base64UrlDecode(cursor));
+            }
+            catch (FormatException)
+            {
+                errors["cursor"] = ["Not a cursor from a previous page."];
+            }
+        }
+        if (limit is < 1 or > SyncQueries.MaxRecordPageSize) errors["limit"] = [$"Must be between 1 and {SyncQueries.MaxRecordPageSize}."];
+        var contains = new JsonObject();
+        foreach (var condition in filter ?? [])
+        {
+            var colon = condition.IndexOf(':');
+            if (colon <= 0)
+            {
+                errors["filter"] = ["Write filter=field:value (a top-level field of the records)."];
+                break;
+            }
+            var field = condition[..colon];
+            if (contains.ContainsKey(field))
+            {
+                errors["filter"] = [$"The field '{field}' is filtered twice."];
+                break;
+            }
+            contains[field] = FilterValue(condition[(colon + 1)..]);
+        }
+        if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
+
+        var pageSize = limit ?? DefaultPageSize;
+        var page = await queries.RecordsAsync(user.TenantId(), name, after, contains.Count == 0 ? null : contains.ToJsonString(), pageSize, ct);
+        var next = page.Count == pageSize ? WebEncoders.Base64UrlEncode(Encoding.UTF8.GetBytes(page[^1].ExternalId)) : null;
+        return TypedResults.Ok(new SnapshotRecordListResponse(page.Select(ToResponse).ToList(), next));
+    }
+
+    public static async Task<Results<Ok<SnapshotRecordResponse>, ProblemHttpResult>> GetRecord(
+        string name, string externalId, ClaimsPrincipal user, SyncQueries queries, CancellationToken ct)
+    {
+        var record = await queries.RecordAsync(user.TenantId(), name, externalId, ct);
+        return record is null
+            ? TypedResults.Problem(title: "Record not found.", detail: $"Snapshot '{name}' holds no record '{externalId}' visible to this API key.",
+                statusCode: StatusCodes.Status404NotFound)
+            : TypedResults.Ok(ToResponse(record));
+    }
+
+    /// <summary>A filter's value: JSON when it reads as a scalar (<c>42</c>, <c>true</c>, <c>null</c>, <c>"x"</c>), else the text itself.</summary>
+    private static JsonNode? FilterValue(string text)
+    {
+        try
+        {
+            var node = JsonNode.Parse(text);
+            if (node is null || node is JsonValue) return node;
+        }
+        catch (JsonException)
+        {
+        }
+        return JsonValue.Create(text);
+    }
+
+    private static SnapshotRecordResponse ToResponse(SnapshotRecord r) =>
+        new(r.ExternalId, JsonDocument.Parse(r.Data).RootElement.Clone(), r.FetchedAt, r.UpdatedAt, r.SyncId);
+}

@@ -1,0 +1,168 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Monolith.Api.Infrastructure;
+using Monolith.Domain.Jobs;
+using Monolith.Domain.Persistence;
+using Monolith.Domain.Secrets;
+using Monolith.Domain.Syncs;
+using Monolith.Worker.Engine;
+using Monolith.Worker.Jobs.Syncs;
+using Monolith.Worker.Outbound;
+
+namespace Monolith.Api.Features.Syncs;
+
+/// <summary>Record syncs: copy an external JSON API's records into a snapshot with a <c>sync_records</c> job (docs/syncs.md).</summary>
+public static class SyncsApi
+{
+    public const string JobType = "sync_records";
+    public const int DefaultPageSize = 50;
+
+    public static RouteGroupBuilder MapSyncsApi(this IEndpointRouteBuilder routes)
+    {
+        var syncs = routes.MapGroup("/v1/syncs").WithTags("Syncs").RequireAuthorization();
+
+        syncs.MapPost("/", CreateSync).WithName("CreateSync").WithValidation<CreateSyncRequest>()
+            .WithSummary("Start copying a JSON API's records into a snapshot (a sync_records job)")
+            .WithDescription("Pages through the source (page numbers, a cursor, or next links), upserting each page's records and its " +
+                             "checkpoint in one transaction, within the source's rate limit. Header values are encrypted at rest and " +
+                             "never shown. 202 with the sync id, the job id and a Location header.");
+        syncs.MapGet("/", ListSyncs).WithName("ListSyncs").ProducesValidationProblem()
+            .WithSummary("List syncs, newest first, with cursor paging (optionally one snapshot's)");
+        syncs.MapGet("/{id:guid}", GetSync).WithName("GetSync").ProducesProblem(StatusCodes.Status404NotFound)
+            .WithSummary("A sync's state, pages fetched, records upserted, progress, ETA, checkpoint and error");
+        syncs.MapPost("/{id:guid}/cancel", CancelSync).WithName("CancelSync")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
+            .WithSummary("Stop a sync between pages; the pages committed so far stay in the snapshot");
+        syncs.MapPost("/{id:guid}/retry", RetrySync).WithName("RetrySync")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
+            .WithSummary("Run a failed or cancelled sync again: it resumes from its checkpoint");
+        return syncs;
+    }
+
+    public static async Task<Results<Accepted<SyncCreatedResponse>, ValidationProblem>> CreateSync(
+        CreateSyncRequest request,
+        ClaimsPrincipal user,
+        OutboundAddressPolicy addresses,
+        SecretProtector secrets,
+        MonolithDbContext db,
+        JobClient client,
+        JobTypeRegistry types,
+        CancellationToken ct)
+    {
+        var given = request.Source!;
+        if (await addresses.CheckAsync(new Uri(given.Url!), ct) is { } refused)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["source.url"] = [refused] });
+        }
+
+        var p = given.Pagination!;
+        var source = new SyncSource(
+            given.Url!,
+            given.Headers is null ? null : secrets.ProtectValues(given.Headers, SyncSource.HeaderPurpose),
+            new SyncPagination(p.Type!, p.PageParam, p.StartPage, p.SizeParam, p.PageSize, p.TotalPagesPath, p.TotalPath,
+                p.CursorParam, p.NextCursorPath, p.NextLinkPath),
+            given.ItemsPath ?? "",
+            given.IdPath!,
+            given.UpdatedAtPath,
+            given.RateLimitPerSecond);
+        var sync = new Sync
+        {
+            Id = Guid.CreateVersion7(),
+            TenantId = user.TenantId(),
+            Snapshot = request.Snapshot!,
+            Source = source.ToJson(),
+            State = SyncState.Queued,
+            CreatedAt = DateTimeOffset.UtcNow,
+        };
+
+        // The row first (the job reads it), then the job; if the submit fails the row goes too, so a sync never
+        // exists without its job.
+        Job job;
+        try
+        {
+            db.Syncs.Add(sync);
+            await db.SaveChangesAsync(ct);
+            db.ChangeTracker.Clear();
+            job = await client.SubmitWithDefaultsAsync(types, sync.TenantId, JobType, new SyncRecordsPayload(sync.Id), ct);
+        }
+        catch
+        {
+            await db.Syncs.Where(s => s.Id == sync.Id).ExecuteDeleteAsync(CancellationToken.None);
+            throw;
+        }
+        // The job records itself on the sync too when it starts, so a failure here loses nothing.
+        await db.Syncs.Where(s => s.Id == sync.Id && s.JobId == null).ExecuteUpdateAsync(s => s.SetProperty(x => x.JobId, job.Id), ct);
+
+        return TypedResults.Accepted($"/v1/syncs/{sync.Id}", new SyncCreatedResponse(sync.Id, job.Id, sync.Snapshot, SyncState.Queued.ToName()));
+    }
+
+    public static async Task<Results<Ok<SyncResponse>, ProblemHttpResult>> GetSync(
+        Guid id, ClaimsPrincipal user, SyncQueries syncs, JobQueries jobs, CancellationToken ct)
+    {
+        var sync = await syncs.GetAsync(user.TenantScope(), id, ct);
+        if (sync is null) return NotFound(id);
+        var job = sync.JobId is { } jobId ? await jobs.GetAsync(user.TenantScope(), jobId, ct) : null;
+        return TypedResults.Ok(SyncResponse.From(sync, job, DateTimeOffset.UtcNow));
+    }
+
+    /// <param name="snapshot">Only this snapshot's syncs.</param>
+    /// <param name="cursor">The <c>nextCursor</c> of the previous page.</param>
+    /// <param name="limit">Page size, 1 to 200 (default 50).</param>
+    public static async Task<Results<Ok<SyncListResponse>, ValidationProblem>> ListSyncs(
+        string? snapshot, string? cursor, int? limit, ClaimsPrincipal user, SyncQueries syncs, CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string[]>();
+        Guid? after = null;
+        if (cursor is not null)
+        {
+            if (Guid.TryParse(cursor, out var parsed)) after = parsed;
+            else errors["cursor"] = ["Not a cursor from a previous page."];
+        }
+        if (limit is < 1 or > SyncQueries.MaxPageSize) errors["limit"] = [$"Must be between 1 and {SyncQueries.MaxPageSize}."];
+        if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
+
+        var pageSize = limit ?? DefaultPageSize;
+        var page = await syncs.ListAsync(user.TenantScope(), snapshot, after, pageSize, ct);
+        var jobs = await syncs.JobsAsync(page.Where(s => s.JobId is not null).Select(s => s.JobId!.Value), ct);
+        var now = DateTimeOffset.UtcNow;
+        var next = page.Count == pageSize ? page[^1].Id.ToString() : null;
+        return TypedResults.Ok(new SyncListResponse(
+            page.Select(s => SyncResponse.From(s, s.JobId is { } jobId ? jobs.GetValueOrDefault(jobId) : null, now)).ToList(), next));
+    }
+
+    public static async Task<Results<Accepted<SyncResponse>, ProblemHttpResult>> CancelSync(
+        Guid id, ClaimsPrincipal user, SyncQueries syncs, JobQueries jobs, JobClient client, CancellationToken ct)
+    {
+        var sync = await syncs.GetAsync(user.TenantScope(), id, ct);
+        if (sync?.JobId is not { } jobId) return NotFound(id);
+        var outcome = await client.CancelAsync(user.TenantScope(), jobId, ct);
+        if (outcome.Status == CommandStatus.NotFound) return NotFound(id);
+        if (outcome.Status == CommandStatus.Conflict)
+        {
+            return TypedResults.Problem(title: "The sync has finished.", detail: $"Sync {id} is no longer running or waiting to run.",
+                statusCode: StatusCodes.Status409Conflict);
+        }
+        return TypedResults.Accepted($"/v1/syncs/{id}", SyncResponse.From(sync, outcome.Job, DateTimeOffset.UtcNow));
+    }
+
+    public static async Task<Results<Accepted<SyncResponse>, ProblemHttpResult>> RetrySync(
+        Guid id, ClaimsPrincipal user, SyncQueries syncs, JobClient client, CancellationToken ct)
+    {
+        var sync = await syncs.GetAsync(user.TenantScope(), id, ct);
+        if (sync?.JobId is not { } jobId) return NotFound(id);
+        var outcome = sync.State == SyncState.Completed
+            ? new CommandOutcome(CommandStatus.Conflict, null)
+            : await client.RetryAsync(user.TenantScope(), jobId, ct);
+        if (outcome.Status == CommandStatus.NotFound) return NotFound(id);
+        if (outcome.Status == CommandStatus.Conflict)
+        {
+            return TypedResults.Problem(title: "Only a failed or cancelled sync can be retried.",
+                detail: $"Sync {id} is completed, running or waiting to run.", statusCode: StatusCodes.Status409Conflict);
+        }
+        return TypedResults.Accepted($"/v1/syncs/{id}", SyncResponse.From(sync, outcome.Job, DateTimeOffset.UtcNow));
+    }
+
+    private static ProblemHttpResult NotFound(Guid id) => TypedResults.Problem(
+        title: "Sync not found.", detail: $"No sync {id} is visible to this API key.", statusCode: StatusCodes.Status404NotFound);
+}
