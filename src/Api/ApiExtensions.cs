@@ -44,6 +44,8 @@ public static class ApiExtensions
         services.AddAuthorizationBuilder()
             .AddPolicy(AdminApi.Policy, policy => policy.RequireRole(ApiKeyAuthentication.AdminRole));
         services.AddValidatorsFromAssemblyContaining<SubmitJobRequestValidator>(ServiceLifetime.Singleton);
+        services.AddOptions<JobsOptions>().BindConfiguration(JobsOptions.Section)
+            .Validate(o => o.MaxWaitSeconds > 0, "Jobs:MaxWaitSeconds must be positive.").ValidateOnStart();
 
         services.AddEndpointsApiExplorer();
         services.AddSwaggerGen(o =>
