@@ -1,5 +1,7 @@
 using System.Threading.Channels;
+using Microsoft.Extensions.Options;
 using Monolith.Domain.Jobs;
+using Monolith.Worker.Hosting;
 
 namespace Monolith.Worker.Engine;
 
@@ -10,10 +12,10 @@ namespace Monolith.Worker.Engine;
 /// the job, reads it again after every wake-up, and also every <see cref="Recheck"/> by itself, so a notification
 /// lost while the connection was down delays it by at most that.
 /// </summary>
-public sealed class JobWaiters
+public sealed class JobWaiters(IOptions<WorkerOptions> options)
 {
-    /// <summary>The longest a waiter goes without reading its job again, notification or not.</summary>
-    public static readonly TimeSpan Recheck = TimeSpan.FromSeconds(1);
+    /// <summary>The longest a waiter goes without reading its job again, notification or not (<see cref="WorkerOptions.WaiterRecheckSeconds"/>).</summary>
+    public TimeSpan Recheck { get; } = TimeSpan.FromSeconds(Math.Max(0.05, options.Value.WaiterRecheckSeconds));
 
     private readonly Dictionary<Guid, List<Waiter>> _waiters = [];
     private readonly Lock _gate = new();
@@ -27,7 +29,7 @@ public sealed class JobWaiters
     /// <summary>Starts listening for changes of <paramref name="jobId"/>; dispose the result to stop.</summary>
     public Waiter Watch(Guid jobId)
     {
-        var waiter = new Waiter(this, jobId);
+        var waiter = new Waiter(this, jobId, Recheck);
         lock (_gate)
         {
             if (!_waiters.TryGetValue(jobId, out var list)) _waiters[jobId] = list = [];
@@ -69,7 +71,7 @@ public sealed class JobWaiters
     }
 
     /// <summary>One client's subscription to one job's changes.</summary>
-    public sealed class Waiter(JobWaiters owner, Guid jobId) : IDisposable
+    public sealed class Waiter(JobWaiters owner, Guid jobId, TimeSpan recheck) : IDisposable
     {
         // At most one pending signal: changes that arrive while the waiter reads the job fold into one wake-up.
         private readonly Channel<bool> _signals = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
@@ -80,11 +82,11 @@ public sealed class JobWaiters
 
         /// <summary>
         /// Returns when the job may have changed (a notification), or after <paramref name="atMost"/> (capped at
-        /// <see cref="Recheck"/>) either way: then read the job again.
+        /// <see cref="JobWaiters.Recheck"/>) either way: then read the job again.
         /// </summary>
         public async Task WaitAsync(TimeSpan atMost, CancellationToken ct)
         {
-            if (atMost > Recheck) atMost = Recheck;
+            if (atMost > recheck) atMost = recheck;
             if (atMost <= TimeSpan.Zero) return;
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(atMost);

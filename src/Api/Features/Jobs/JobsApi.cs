@@ -131,7 +131,7 @@ public static class JobsApi
 
     /// <summary>
     /// Reads the job until it is finished or <paramref name="wait"/> has passed. It reads again when a notification
-    /// says the job changed (<see cref="JobWaiters"/>, whichever node changed it) and every <see cref="JobWaiters.Recheck"/>
+    /// says the job changed (<see cref="JobWaiters"/>, whichever node changed it) and every <see cref="JobWaiters.Recheck"/> (<c>Worker:WaiterRecheckSeconds</c>)
     /// regardless, so nothing is polled in a tight loop and a lost notification costs at most that.
     /// </summary>
     private static async Task<Job?> WaitUntilFinishedAsync(
@@ -186,7 +186,7 @@ public static class JobsApi
                 yield return new SseItem<object>(response, "state");
             }
             if (job.State.IsTerminal()) yield break;
-            await waiter.WaitAsync(JobWaiters.Recheck, ct);
+            await waiter.WaitAsync(TimeSpan.MaxValue, ct); // until a notification, or the recheck
             job = await queries.GetAsync(tenant, job.Id, ct) ?? job;
         }
     }
