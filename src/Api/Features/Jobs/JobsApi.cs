@@ -151,14 +151,21 @@ public static class JobsApi
     public static async Task<Results<ServerSentEventsResult<object>, ProblemHttpResult>> StreamJobEvents(
         Guid id, ClaimsPrincipal user, JobQueries queries, JobSecrets secrets, JobWaiters waiters, CancellationToken ct)
     {
-        var waiter = waiters.Watch(id);
-        var first = await queries.GetAsync(user.TenantScope(), id, ct);
-        if (first is null)
+        var waiter = waiters.Watch(id); // before the first read, as for ?wait=; the stream disposes it
+        try
+        {
+            if (await queries.GetAsync(user.TenantScope(), id, ct) is { } first)
+            {
+                return TypedResults.ServerSentEvents(JobEventsAsync(first, user.TenantScope(), queries, secrets, waiter, ct));
+            }
+        }
+        catch
         {
             waiter.Dispose();
-            return JobNotFound(id);
+            throw;
         }
-        return TypedResults.ServerSentEvents(JobEventsAsync(first, user.TenantScope(), queries, secrets, waiter, ct));
+        waiter.Dispose();
+        return JobNotFound(id);
     }
 
     /// <summary>
