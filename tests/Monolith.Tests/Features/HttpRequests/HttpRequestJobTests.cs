@@ -97,6 +97,26 @@ public sealed class HttpRequestJobTests(HttpRequestsFactory app) : IClassFixture
     }
 
     [Fact]
+    public async Task HttpRequest_SubmittedInABatch_IsStoredEncryptedAndRuns()
+    {
+        await using var vendor = await VerifyingVendorAsync();
+        var client = await app.CreateTenantClientAsync();
+
+        var batch = await client.PostJsonAsync<JsonElement>("/v1/jobs/batch",
+            new { jobs = new[] { new { type = "http_request", payload = VerifyPayload(vendor) } } });
+        var id = batch.GetProperty("ids")[0].GetGuid();
+        await client.WaitForStateAsync(id, "succeeded");
+
+        var payload = (await app.ReadColumnAsync(id, "payload"))!;
+        Assert.DoesNotContain(Ssn, payload);
+        Assert.DoesNotContain("sk-live-4f1d9a", payload);
+        Assert.Equal(Token, Assert.Single(vendor.Received).Headers["Authorization"]);
+        var listed = await client.GetFromJsonAsync<JsonElement>("/v1/jobs?type=http_request");
+        var item = listed.GetProperty("items").EnumerateArray().Single(j => j.GetProperty("id").GetGuid() == id);
+        Assert.Equal(200, item.GetProperty("result").GetProperty("status").GetInt32()); // the listing decrypts it too
+    }
+
+    [Fact]
     public async Task HttpRequest_ResultIsDeletedFromTheRow_AfterItsTimeToLive()
     {
         await using var vendor = await VerifyingVendorAsync();
