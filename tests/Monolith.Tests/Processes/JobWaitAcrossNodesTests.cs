@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
+using Microsoft.AspNetCore.Http;
+using Monolith.Tests.Features.HttpRequests;
 using Monolith.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -60,6 +62,41 @@ public sealed class JobWaitAcrossNodesTests(ApiAndWorkerPair pair, ITestOutputHe
             Assert.Equal("succeeded", done!.State);
             Assert.StartsWith("wait-worker", done.Attempts.Single().Node);
             Assert.InRange(waited, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(20));
+        });
+
+    [Fact]
+    public Task HttpRequest_RunOnTheWorker_IsAnsweredOnTheApiNode_WithNoSecretInEitherLog() =>
+        output.WithLogsOnFailureAsync(pair.Group, async () =>
+        {
+            const string token = "Bearer sk-proc-93be", ssn = "219-09-9999", answer = "vendor-secret-5521";
+            await using var vendor = await VendorServer.StartAsync(async (context, _) =>
+                await context.Response.WriteAsJsonAsync(new { verdict = answer }));
+            using var client = await TenantClientAsync();
+            var job = await client.SubmitJobAsync("http_request", new
+            {
+                method = "POST",
+                url = vendor.Url("/verify"),
+                headers = new Dictionary<string, string> { ["Authorization"] = token },
+                body = new { ssn },
+                sensitive = new[] { "ssn" },
+            });
+
+            var done = await client.GetFromJsonAsync<JobDto>($"/v1/jobs/{job.Id}?wait=50", JobClientExtensions.Json);
+
+            Assert.Equal("succeeded", done!.State);
+            Assert.StartsWith("wait-worker", done.Attempts.Single().Node);
+            Assert.Contains(answer, done.Result!.Value.GetProperty("body").GetString()); // encrypted by the worker, read on the api node
+            Assert.Equal(token, Assert.Single(vendor.Received).Headers["Authorization"]);
+            await Task.Delay(300); // let the last lines reach stdout
+            Assert.Contains(job.Id.ToString(), string.Join('\n', pair.Group["wait-worker"].Lines)); // the worker logged the run
+            foreach (var node in pair.Group.Nodes)
+            {
+                var log = string.Join('\n', node.Lines);
+                Assert.NotEmpty(node.Lines);
+                Assert.DoesNotContain("sk-proc-93be", log);
+                Assert.DoesNotContain(ssn, log);
+                Assert.DoesNotContain(answer, log);
+            }
         });
 
     [Fact]
