@@ -46,6 +46,8 @@ public static class ApiExtensions
             .AddPolicy(AdminApi.Policy, policy => policy.RequireRole(ApiKeyAuthentication.AdminRole));
         services.AddValidatorsFromAssemblyContaining<SubmitJobRequestValidator>(ServiceLifetime.Singleton);
         services.AddOptions<UploadOptions>().BindConfiguration(UploadOptions.Section).Validate(o => o.MaxBytes > 0, "Uploads:MaxBytes must be positive.");
+        services.AddOptions<JobsOptions>().BindConfiguration(JobsOptions.Section)
+            .Validate(o => o.MaxWaitSeconds > 0, "Jobs:MaxWaitSeconds must be positive.").ValidateOnStart();
 
         services.AddEndpointsApiExplorer();
         services.AddSwaggerGen(o =>

@@ -8,6 +8,7 @@ using Monolith.Worker.Jobs;
 using Monolith.Worker.Jobs.Datasets;
 using Monolith.Worker.Jobs.Transfers;
 using Monolith.Worker.Jobs.Syncs;
+using Monolith.Worker.Jobs.HttpRequests;
 using Monolith.Worker.Maintenance;
 using Monolith.Worker.Outbound;
 using Quartz;
@@ -46,6 +47,9 @@ public static class WorkerExtensions
         services.AddSingleton<SchedulerWakeUp>();
         services.AddScoped<JobClient>();
         services.AddScoped<ClusterNodes>();
+        services.AddSingleton<JobSecrets>();
+        services.AddSingleton<JobWaiters>();
+        services.AddHttpRequests(configuration);
         services.AddSingleton<SubmitCoalescer>();
         services.AddHostedService(sp => sp.GetRequiredService<SubmitCoalescer>());
 
@@ -53,11 +57,12 @@ public static class WorkerExtensions
         services.AddHostedService<SchemaSetup>();
         AddQuartz(services, configuration, options, node);
         services.AddHostedService<DispatchJobSetup>();
+        // Every node listens: worker nodes for wake-ups and cancels, every node for its clients waiting on jobs.
+        services.AddHostedService<EngineNotifications>();
         if (serviceType.ExecutesJobs())
         {
             services.AddHostedService(sp => sp.GetRequiredService<AttemptRecorder>());
             services.AddHostedService<GracefulShutdown>();
-            services.AddHostedService<EngineNotifications>();
             services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(options.ShutdownGraceSeconds + 15));
         }
         return services;
@@ -110,6 +115,10 @@ public static class WorkerExtensions
                 .WithIdentity(nameof(QueueCountsCompactor))
                 .StartNow()
                 .WithSimpleSchedule(s => s.WithInterval(QueueCountsCompactor.Interval).RepeatForever()));
+            q.ScheduleJob<ExpiredResultCleaner>(trigger => trigger
+                .WithIdentity(nameof(ExpiredResultCleaner))
+                .StartNow()
+                .WithSimpleSchedule(s => s.WithInterval(ExpiredResultCleaner.Interval).RepeatForever()));
             if (executes) q.AddQuartzHealthChecks(_ => { });
         });
         services.AddQuartzHostedService(o =>

@@ -39,8 +39,20 @@ public sealed class Job
     public string? ProgressMessage { get; set; }
     public string? LastError { get; set; }
 
-    /// <summary>What the handler returned (jsonb), on success.</summary>
+    /// <summary>
+    /// What the handler returned (jsonb), on success. For a job type whose results are secret (<c>http_request</c>)
+    /// it is one JSON string, the whole result encrypted (<c>"enc:v1:…"</c>); NULL again once it expired.
+    /// </summary>
     public string? Result { get; set; }
+
+    /// <summary>How long the result is kept after the job finishes, in seconds; null = kept with the job.</summary>
+    public int? ResultTtlSeconds { get; set; }
+
+    /// <summary>When the result stops being shown and is deleted (finish time + <see cref="ResultTtlSeconds"/>).</summary>
+    public DateTimeOffset? ResultExpiresAt { get; set; }
+
+    /// <summary>True once the expired result was deleted from the row (Worker/Maintenance/ExpiredResultCleaner).</summary>
+    public bool ResultExpired { get; set; }
     public DateTimeOffset? CancelRequestedAt { get; set; }
 
     public string? IdempotencyKey { get; set; }
@@ -61,4 +73,10 @@ public sealed class Job
     public Guid? TicketId { get; set; }
 
     public List<JobAttempt> Attempts { get; set; } = [];
+
+    /// <summary>
+    /// True when the result has expired: deleted already, or past its time and waiting for the next sweep (an
+    /// expired result is never shown, whether or not the sweep has run yet).
+    /// </summary>
+    public bool IsResultExpired(DateTimeOffset now) => ResultExpired || ResultExpiresAt <= now;
 }

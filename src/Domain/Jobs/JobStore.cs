@@ -64,13 +64,42 @@ public sealed class JobStore(MonolithDbContext db)
             RETURNING j.*
             """).AsNoTracking().ToListAsync(ct);
 
-    /// <summary>Records progress for the current attempt; false when the lease is no longer current.</summary>
+    /// <summary>
+    /// Records progress for the current attempt and tells waiters (<see cref="JobChanges"/>) in the same statement;
+    /// false when the lease is no longer current.
+    /// </summary>
     public async Task<bool> ReportProgressAsync(Guid jobId, Guid lease, int percent, string? message, CancellationToken ct) =>
-        await db.Jobs
-            .Where(j => j.Id == jobId && j.LeaseToken == lease && j.State == JobState.Running)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(j => j.ProgressPercent, percent)
-                .SetProperty(j => j.ProgressMessage, message), ct) == 1;
+        (await db.Database.SqlQuery<int>($"""
+            WITH updated AS (
+                UPDATE jobs SET progress_percent = {percent}, progress_message = {message}
+                WHERE id = {jobId} AND lease_token = {lease} AND state = 'running'
+                RETURNING id)
+            SELECT count(pg_notify({JobChanges.Channel}, id::text))::int AS "Value" FROM updated
+            """).ToListAsync(ct)).Single() == 1;
+
+    /// <summary>Tells waiters on every node that a job changed (<see cref="JobChanges"/>), at the caller's commit.</summary>
+    public Task NotifyChangedAsync(Guid jobId, CancellationToken ct) =>
+        db.Database.ExecuteSqlAsync($"SELECT pg_notify({JobChanges.Channel}, {jobId.ToString()})", ct);
+
+    /// <summary>
+    /// Deletes up to <paramref name="limit"/> results whose time to live has passed (the column is set to NULL and
+    /// <see cref="Job.ResultExpired"/> to true), oldest deadline first; returns how many. Rows locked by a writer are
+    /// skipped and taken on a later round.
+    /// </summary>
+    public async Task<int> DeleteExpiredResultsAsync(int limit, CancellationToken ct) =>
+        (await db.Database.SqlQuery<int>($"""
+            WITH expired AS (
+                SELECT id FROM jobs
+                WHERE result_expires_at IS NOT NULL AND NOT result_expired AND result_expires_at <= now()
+                ORDER BY result_expires_at
+                LIMIT {limit}
+                FOR UPDATE SKIP LOCKED),
+            deleted AS (
+                UPDATE jobs j SET result = NULL, result_expired = true
+                FROM expired WHERE j.id = expired.id
+                RETURNING j.id)
+            SELECT count(*)::int AS "Value" FROM deleted
+            """).ToListAsync(ct)).Single();
 
     /// <summary>Ends one attempt; see <see cref="FinishAttemptsAsync"/>. False when its lease was no longer current.</summary>
     public async Task<bool> FinishAttemptAsync(Job claimed, AttemptResult result, CancellationToken ct) =>
@@ -78,7 +107,9 @@ public sealed class JobStore(MonolithDbContext db)
 
     /// <summary>
     /// Ends many attempts in one statement: each job moves to its next state and its attempt's record is kept.
-    /// Fenced per job: an attempt whose lease is no longer current changes nothing. Returns the ids written.
+    /// Fenced per job: an attempt whose lease is no longer current changes nothing. Returns the ids written. A
+    /// terminal job with a result and a time to live gets its <see cref="Job.ResultExpiresAt"/>; waiters are notified
+    /// (<see cref="JobChanges"/>) by the same statement.
     /// Runs in the caller's transaction when there is one (the engine schedules retries' tickets in the same one).
     /// </summary>
     public async Task<HashSet<Guid>> FinishAttemptsAsync(IReadOnlyList<(Job Claimed, AttemptResult Result)> attempts, CancellationToken ct)
@@ -103,6 +134,9 @@ public sealed class JobStore(MonolithDbContext db)
                 UPDATE jobs j SET state = o.state,
                        finished_at = CASE WHEN o.terminal THEN {now} END,
                        result = o.result::jsonb,
+                       result_expires_at = CASE WHEN o.terminal AND o.result IS NOT NULL AND j.result_ttl_seconds IS NOT NULL
+                                                THEN {now} + make_interval(secs => j.result_ttl_seconds) END,
+                       result_expired = false,
                        lease_token = NULL,
                        scheduled_at = coalesce(o.retry_at, j.scheduled_at),
                        last_error = coalesce(o.error, j.last_error),
@@ -113,8 +147,14 @@ public sealed class JobStore(MonolithDbContext db)
             recorded AS (
                 INSERT INTO job_attempts (job_id, attempt, node, started_at, finished_at, outcome, error)
                 SELECT f.id, f.attempt, coalesce(f.node, ''), coalesce(f.started_at, {now}), {now}, o.outcome, o.error
-                FROM finished f JOIN outcome o ON o.id = f.id)
-            SELECT id AS "Value" FROM finished
+                FROM finished f JOIN outcome o ON o.id = f.id),
+            -- Waiters on any node hear of the new states at commit (JobChanges): one notification per 200 ids.
+            notified AS (
+                SELECT count(pg_notify({JobChanges.Channel}, ids)) AS sent
+                FROM (SELECT string_agg(id::text, ',') AS ids
+                      FROM (SELECT id, (row_number() OVER () - 1) / {JobChanges.MaxIdsPerNotification} AS chunk FROM finished) numbered
+                      GROUP BY chunk) chunks)
+            SELECT id AS "Value" FROM finished CROSS JOIN notified
             """).ToListAsync(ct);
         return written.ToHashSet();
     }

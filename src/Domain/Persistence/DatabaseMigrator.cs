@@ -22,7 +22,10 @@ public sealed class DatabaseMigrator(NpgsqlDataSource dataSource, IServiceScopeF
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        await using (var lockCommand = new NpgsqlCommand($"SELECT pg_advisory_lock({SchemaLockKey})", connection))
+        // No command timeout on the wait: the node holding the lock is migrating, which under load can take longer
+        // than the default 30 s (seen with three nodes starting together on a loaded machine); if it dies, its
+        // session ends and the lock is released.
+        await using (var lockCommand = new NpgsqlCommand($"SELECT pg_advisory_lock({SchemaLockKey})", connection) { CommandTimeout = 0 })
         {
             await lockCommand.ExecuteNonQueryAsync(ct);
         }

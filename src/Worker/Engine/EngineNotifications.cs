@@ -2,16 +2,20 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Monolith.Domain.Jobs;
+using Monolith.Worker.Hosting;
 using Npgsql;
 
 namespace Monolith.Worker.Engine;
 
 /// <summary>
-/// A worker node's ear on the database: one connection LISTENing on two channels.
+/// A node's ear on the database: one connection LISTENing on up to three channels (a worker node on all three, an
+/// api node only on the last).
 /// <list type="bullet">
 /// <item><see cref="DispatchTickets.WakeChannel"/>: a ticket became due on another node (an API node's submit):
 /// wake this node's Quartz scheduler now instead of at its next poll.</item>
 /// <item><see cref="JobClient.CancelChannel"/>: a client asked to cancel a job; if it runs here, fire its token.</item>
+/// <item><see cref="JobChanges.Channel"/>: jobs changed state or progress: wake this node's clients waiting on them
+/// (<see cref="JobWaiters"/>). After a reconnect every waiter is woken, as notifications may have been missed.</item>
 /// </list>
 /// Notifications can be missed while the connection is down, so every second it also asks the jobs table
 /// which of this node's running jobs have a cancel request; a cancel therefore lands within about a second
@@ -22,6 +26,8 @@ public sealed class EngineNotifications(
     IServiceScopeFactory scopes,
     RunningJobs running,
     SchedulerWakeUp wakeUp,
+    JobWaiters waiters,
+    NodeIdentity node,
     ILogger<EngineNotifications> logger) : BackgroundService
 {
     private static readonly TimeSpan CancelSweep = TimeSpan.FromSeconds(1);
@@ -51,21 +57,25 @@ public sealed class EngineNotifications(
     private async Task ListenAsync(CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
+        var executes = node.ServiceType.ExecutesJobs();
         connection.Notification += (_, e) =>
         {
-            if (e.Channel == DispatchTickets.WakeChannel) wakeUp.Wake();
+            if (e.Channel == JobChanges.Channel) waiters.Changed(JobChanges.Parse(e.Payload));
+            else if (e.Channel == DispatchTickets.WakeChannel) wakeUp.Wake();
             else if (e.Channel == JobClient.CancelChannel && Guid.TryParse(e.Payload, out var jobId) && running.Cancel(jobId))
             {
                 logger.LogInformation("Cancel request delivered to running job {JobId}", jobId);
             }
         };
-        await using (var listen = new NpgsqlCommand(
-            $"LISTEN {DispatchTickets.WakeChannel}; LISTEN {JobClient.CancelChannel}", connection))
+        await using (var listen = new NpgsqlCommand(executes
+            ? $"LISTEN {JobChanges.Channel}; LISTEN {DispatchTickets.WakeChannel}; LISTEN {JobClient.CancelChannel}"
+            : $"LISTEN {JobChanges.Channel}", connection))
         {
             await listen.ExecuteNonQueryAsync(ct);
         }
-        logger.LogInformation("Listening for wake-ups and cancel requests");
-        wakeUp.Wake(); // anything submitted while we were not listening
+        logger.LogInformation(executes ? "Listening for wake-ups, cancel requests and job changes" : "Listening for job changes");
+        waiters.ChangedAll(); // changes made while we were not listening
+        if (executes) wakeUp.Wake(); // anything submitted while we were not listening
 
         var nextSweep = DateTime.UtcNow + CancelSweep;
         while (!ct.IsCancellationRequested)

@@ -11,7 +11,7 @@ namespace Monolith.Worker.Engine;
 /// What clients do to jobs: submit, cancel, retry. Each change to a job and the dispatch ticket it needs are
 /// written in one transaction, so an accepted job always has a way to run and a rolled-back one leaves nothing.
 /// </summary>
-public sealed class JobClient(MonolithDbContext db, DispatchTickets tickets, SubmitCoalescer coalescer)
+public sealed class JobClient(MonolithDbContext db, JobStore store, DispatchTickets tickets, SubmitCoalescer coalescer)
 {
     /// <summary>The NOTIFY channel that tells every node a running job was asked to stop.</summary>
     public const string CancelChannel = "monolith_cancel";
@@ -87,6 +87,7 @@ public sealed class JobClient(MonolithDbContext db, DispatchTickets tickets, Sub
             ScheduledAt = r.RunAt > now ? r.RunAt : now,
             IdempotencyKey = r.IdempotencyKey,
             RequestHash = r.RequestHash,
+            ResultTtlSeconds = r.ResultTtlSeconds,
         }).ToList();
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
@@ -116,7 +117,11 @@ public sealed class JobClient(MonolithDbContext db, DispatchTickets tickets, Sub
                 .SetProperty(j => j.State, JobState.Cancelled)
                 .SetProperty(j => j.CancelRequestedAt, now)
                 .SetProperty(j => j.FinishedAt, now), ct);
-        if (waiting == 0)
+        if (waiting == 1)
+        {
+            await store.NotifyChangedAsync(jobId, ct);
+        }
+        else
         {
             var running = await db.Jobs
                 .Where(j => j.Id == jobId && j.State == JobState.Running)
@@ -143,6 +148,7 @@ public sealed class JobClient(MonolithDbContext db, DispatchTickets tickets, Sub
         if (updated == 0) return new CommandOutcome(CommandStatus.Conflict, job);
 
         await tickets.ScheduleAsync(tx.GetDbTransaction(), [now], ct);
+        await store.NotifyChangedAsync(jobId, ct);
         await tx.CommitAsync(ct);
         return new CommandOutcome(CommandStatus.Done, await Jobs(tenantId).AsNoTracking().FirstAsync(j => j.Id == jobId, ct));
     }
@@ -186,7 +192,9 @@ public sealed class JobClient(MonolithDbContext db, DispatchTickets tickets, Sub
         .SetProperty(j => j.CancelRequestedAt, (DateTimeOffset?)null)
         .SetProperty(j => j.FinishedAt, (DateTimeOffset?)null)
         .SetProperty(j => j.ProgressPercent, (int?)null)
-        .SetProperty(j => j.ProgressMessage, (string?)null);
+        .SetProperty(j => j.ProgressMessage, (string?)null)
+        .SetProperty(j => j.ResultExpiresAt, (DateTimeOffset?)null)
+        .SetProperty(j => j.ResultExpired, false);
 
     private IQueryable<Job> Jobs(Guid? tenantId) => tenantId is { } id ? db.Jobs.Where(j => j.TenantId == id) : db.Jobs;
 

@@ -5,8 +5,12 @@ namespace Monolith.Worker.Engine;
 /// <param name="MaxAttempts">Attempts before the job fails (1 = no retries).</param>
 /// <param name="TimeoutSeconds">How long one attempt may run before it is cancelled and counted as a failure; null = no limit.</param>
 /// <param name="BackoffSeconds">The first retry's delay; each later one doubles it (with jitter, capped at <see cref="Backoff.MaxDelay"/>).</param>
+/// <param name="ResultTtlSeconds">How long a result is kept after the job finishes, then deleted; null = kept with the job.</param>
+/// <param name="SecretResult">True when results may hold secrets: stored encrypted (<see cref="JobSecrets"/>), decrypted only for <c>GET</c>.</param>
 public sealed record JobDefaults(
     string Queue = "default",
     int MaxAttempts = 5,
     int? TimeoutSeconds = 300,
-    double BackoffSeconds = 5);
+    double BackoffSeconds = 5,
+    int? ResultTtlSeconds = null,
+    bool SecretResult = false);

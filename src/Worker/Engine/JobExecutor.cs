@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Monolith.Domain.Jobs;
@@ -104,7 +103,7 @@ public sealed class JobExecutor(
             await using var handlerScope = scopes.CreateAsyncScope();
             var value = await definition.RunAsync(claimed.Payload, context, handlerScope.ServiceProvider, linked.Token);
             return new AttemptResult(JobState.Succeeded, "succeeded",
-                ResultJson: value is null ? null : JsonSerializer.Serialize(value, JobTypeDefinition.PayloadJson));
+                ResultJson: definition.StoreResult(value, claimed.Id, handlerScope.ServiceProvider));
         }
         catch (Exception ex) when (registration.CancelToken.IsCancellationRequested)
         {

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using FluentValidation;
 using Microsoft.Extensions.DependencyInjection;
+using Monolith.Domain.Secrets;
 
 namespace Monolith.Worker.Engine;
 
@@ -26,8 +27,23 @@ public abstract class JobTypeDefinition(string kind, Type payloadType, JobDefaul
     /// </summary>
     public abstract Dictionary<string, string[]> Validate(JsonElement payload, IServiceProvider services);
 
-    /// <summary>Runs the handler on a stored payload.</summary>
+    /// <summary>
+    /// The payload as it is stored: as submitted, except that a payload type with secrets
+    /// (<see cref="ISecretPayload{TSelf}"/>) has them encrypted for <paramref name="tenantId"/>. Call after
+    /// <see cref="Validate"/> found no error.
+    /// </summary>
+    public abstract string PreparePayload(JsonElement payload, Guid tenantId, JobSecrets secrets);
+
+    /// <summary>Runs the handler on a stored payload (its secrets decrypted first).</summary>
     public abstract Task<object?> RunAsync(string payloadJson, JobContext context, IServiceProvider services, CancellationToken ct);
+
+    /// <summary>A handler's return value as the jobs.result column stores it: JSON, encrypted when results are secret.</summary>
+    public string? StoreResult(object? value, Guid jobId, IServiceProvider services)
+    {
+        if (value is null) return null;
+        var json = JsonSerializer.Serialize(value, PayloadJson);
+        return Defaults.SecretResult ? services.GetRequiredService<JobSecrets>().ProtectResult(jobId, json) : json;
+    }
 }
 
 /// <summary>The typed definition <see cref="JobTypeRegistry.Add{THandler,TPayload,TValidator}"/> creates.</summary>
@@ -63,10 +79,29 @@ public sealed class JobTypeDefinition<THandler, TPayload, TValidator>(string kin
             .ToDictionary(g => g.Key, g => g.Select(e => e.ErrorMessage).ToArray());
     }
 
+    public override string PreparePayload(JsonElement payload, Guid tenantId, JobSecrets secrets)
+    {
+        if (!typeof(ISecretPayload<TPayload>).IsAssignableFrom(typeof(TPayload))) return payload.GetRawText();
+        var value = (ISecretPayload<TPayload>)payload.Deserialize<TPayload>(PayloadJson)!;
+        return JsonSerializer.Serialize(value.Protect(secrets.ForPayload(tenantId)), PayloadJson);
+    }
+
     public override Task<object?> RunAsync(string payloadJson, JobContext context, IServiceProvider services, CancellationToken ct)
     {
         var payload = JsonSerializer.Deserialize<TPayload>(payloadJson, PayloadJson)
             ?? throw new PermanentJobException("The stored payload is empty.");
+        if (payload is ISecretPayload<TPayload> secret)
+        {
+            try
+            {
+                payload = secret.Unprotect(services.GetRequiredService<JobSecrets>().ForPayload(context.TenantId));
+            }
+            catch (SecretUnreadableException ex)
+            {
+                // Its key was removed from Secrets:Keys (or the row was altered): no attempt can ever succeed.
+                throw new PermanentJobException($"The payload's secrets cannot be decrypted: {ex.Message}");
+            }
+        }
         return ActivatorUtilities.GetServiceOrCreateInstance<THandler>(services).HandleAsync(payload, context, ct);
     }
 

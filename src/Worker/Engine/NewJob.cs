@@ -1,6 +1,9 @@
 namespace Monolith.Worker.Engine;
 
-/// <summary>A validated submission, ready to store. Defaults from the job type are already applied.</summary>
+/// <summary>
+/// A validated submission, ready to store. Defaults from the job type are already applied, and the payload's
+/// secrets are already encrypted (<see cref="JobTypeDefinition.PreparePayload"/>).
+/// </summary>
 public sealed record NewJob(
     Guid TenantId,
     string Type,
@@ -12,4 +15,5 @@ public sealed record NewJob(
     int? TimeoutSeconds,
     double BackoffSeconds,
     string? IdempotencyKey,
-    string? RequestHash);
+    string? RequestHash,
+    int? ResultTtlSeconds = null);

@@ -44,6 +44,12 @@ public sealed class WorkerOptions
     /// <summary>How long an idle node waits between polls for due work when nothing wakes it, in seconds. Default 1.</summary>
     public double IdleWaitSeconds { get; set; } = 1;
 
+    /// <summary>
+    /// How often a client waiting on a job (<c>?wait=</c>, <c>/events</c>) reads it again when no notification
+    /// came, in seconds: the most a lost notification delays it. Default 1.
+    /// </summary>
+    public double WaiterRecheckSeconds { get; set; } = 1;
+
     public static readonly IReadOnlyDictionary<string, int> DefaultQueues =
         new Dictionary<string, int> { ["critical"] = 6, ["default"] = 3, ["low"] = 1 };
 

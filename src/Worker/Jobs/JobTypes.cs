@@ -3,6 +3,7 @@ using Monolith.Worker.Jobs.Datasets;
 using Monolith.Worker.Jobs.Diagnostics;
 using Monolith.Worker.Jobs.Transfers;
 using Monolith.Worker.Jobs.Syncs;
+using Monolith.Worker.Jobs.HttpRequests;
 
 namespace Monolith.Worker.Jobs;
 
@@ -19,5 +20,6 @@ public static class JobTypes
         .Add<ParseDatasetJob, ParseDatasetPayload, ParseDatasetPayloadValidator>("parse_dataset", new JobDefaults(MaxAttempts: 3, TimeoutSeconds: 3_600, BackoffSeconds: 5))
         .Add<ReprocessDatasetJob, ReprocessDatasetPayload, ReprocessDatasetPayloadValidator>("reprocess_dataset", new JobDefaults(MaxAttempts: 3, TimeoutSeconds: 3_600, BackoffSeconds: 5))
         .Add<TransferDocumentJob, TransferDocumentPayload, TransferDocumentPayloadValidator>("transfer_document", new JobDefaults(MaxAttempts: 8, TimeoutSeconds: 3_600, BackoffSeconds: 1))
-        .Add<SyncRecordsJob, SyncRecordsPayload, SyncRecordsPayloadValidator>("sync_records", new JobDefaults(MaxAttempts: 5, TimeoutSeconds: 21_600, BackoffSeconds: 5));
+        .Add<SyncRecordsJob, SyncRecordsPayload, SyncRecordsPayloadValidator>("sync_records", new JobDefaults(MaxAttempts: 5, TimeoutSeconds: 21_600, BackoffSeconds: 5))
+        .Add<HttpRequestJob, HttpRequestPayload, HttpRequestPayloadValidator>("http_request", new JobDefaults(MaxAttempts: 5, TimeoutSeconds: 330, BackoffSeconds: 2, ResultTtlSeconds: 60, SecretResult: true));
 }

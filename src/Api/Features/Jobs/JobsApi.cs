@@ -1,9 +1,12 @@
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 using Monolith.Api.Infrastructure;
 using Monolith.Domain.Jobs;
 using Monolith.Worker.Engine;
@@ -26,7 +29,15 @@ public static class JobsApi
             .WithDescription("Each job as POST /v1/jobs takes it (no Idempotency-Key). All are stored in one transaction, or none " +
                              "is: one invalid job rejects the whole batch with a 400 naming it (jobs[3].payload.ms). 202 with the " +
                              "new jobs' ids in the order given.");
-        jobs.MapGet("/{id:guid}", GetJob).WithName("GetJob").ProducesProblem(StatusCodes.Status404NotFound).WithSummary("A job's state, progress, attempts and result");
+        jobs.MapGet("/{id:guid}", GetJob).WithName("GetJob").ProducesProblem(StatusCodes.Status404NotFound)
+            .WithSummary("A job's state, progress, attempts and result")
+            .WithDescription("With wait=N the answer is held until the job is finished (succeeded, failed or cancelled) or N seconds " +
+                             "have passed (at most Jobs:MaxWaitSeconds, 60 by default), whichever comes first; then the job as it is.");
+        jobs.MapGet("/{id:guid}/events", StreamJobEvents).WithName("StreamJobEvents").ProducesProblem(StatusCodes.Status404NotFound)
+            .WithSummary("A job's changes as server-sent events")
+            .WithDescription("text/event-stream: a 'state' event (the job, as GET returns it) now and on every change of state, a " +
+                             "'progress' event ({percent, message}) on every change of progress; the stream ends after the event of a " +
+                             "finished state. Works whichever node runs the job.");
         jobs.MapGet("/", ListJobs).WithName("ListJobs").WithSummary("List jobs, newest first, with cursor paging");
         jobs.MapPost("/{id:guid}/cancel", CancelJob).WithName("CancelJob").ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
             .WithSummary("Cancel a job: a waiting one never starts; a running one is stopped on whichever node runs it");
@@ -44,6 +55,7 @@ public static class JobsApi
         [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey,
         ClaimsPrincipal user,
         JobTypeRegistry types,
+        JobSecrets secrets,
         JobClient client,
         CancellationToken ct)
     {
@@ -55,10 +67,10 @@ public static class JobsApi
             });
         }
         var key = string.IsNullOrWhiteSpace(idempotencyKey) ? null : idempotencyKey.Trim();
-        var newJob = ToNewJob(request, user.TenantId(), types, DateTimeOffset.UtcNow, key);
+        var newJob = ToNewJob(request, user.TenantId(), types, secrets, DateTimeOffset.UtcNow, key);
 
         var outcome = await client.SubmitAsync(newJob, ct);
-        var response = JobResponse.From(outcome.Job);
+        var response = JobResponse.From(outcome.Job, secrets);
         return outcome.Status switch
         {
             SubmitStatus.Created => TypedResults.Accepted($"/v1/jobs/{outcome.Job.Id}", response),
@@ -71,39 +83,122 @@ public static class JobsApi
     }
 
     public static async Task<Accepted<SubmitJobBatchResponse>> SubmitJobBatch(
-        SubmitJobBatchRequest request, ClaimsPrincipal user, JobTypeRegistry types, JobClient client, CancellationToken ct)
+        SubmitJobBatchRequest request, ClaimsPrincipal user, JobTypeRegistry types, JobSecrets secrets, JobClient client, CancellationToken ct)
     {
         var now = DateTimeOffset.UtcNow;
         var tenant = user.TenantId();
-        var jobs = await client.SubmitBatchAsync(request.Jobs!.Select(j => ToNewJob(j!, tenant, types, now, idempotencyKey: null)).ToList(), ct);
+        var jobs = await client.SubmitBatchAsync(request.Jobs!.Select(j => ToNewJob(j!, tenant, types, secrets, now, idempotencyKey: null)).ToList(), ct);
         return TypedResults.Accepted((string?)null, new SubmitJobBatchResponse(jobs.Select(j => j.Id).ToList()));
     }
 
-    /// <summary>A validated request with the job type's defaults applied.</summary>
-    private static NewJob ToNewJob(SubmitJobRequest request, Guid tenantId, JobTypeRegistry types, DateTimeOffset now, string? idempotencyKey)
+    /// <summary>A validated request with the job type's defaults applied and the payload's secrets encrypted.</summary>
+    private static NewJob ToNewJob(
+        SubmitJobRequest request, Guid tenantId, JobTypeRegistry types, JobSecrets secrets, DateTimeOffset now, string? idempotencyKey)
     {
         var definition = types.Find(request.Type!)!;
         return new NewJob(
             TenantId: tenantId,
             Type: definition.Kind,
-            PayloadJson: request.Payload!.Value.GetRawText(),
+            PayloadJson: definition.PreparePayload(request.Payload!.Value, tenantId, secrets),
             Queue: request.Queue ?? definition.Defaults.Queue,
             Priority: request.Priority ?? 0,
             RunAt: request.RunAt ?? now.AddSeconds(request.DelaySeconds ?? 0),
             MaxAttempts: request.MaxAttempts ?? definition.Defaults.MaxAttempts,
             TimeoutSeconds: request.TimeoutSeconds ?? definition.Defaults.TimeoutSeconds,
             BackoffSeconds: request.BackoffSeconds ?? definition.Defaults.BackoffSeconds,
+            ResultTtlSeconds: request.ResultTtlSeconds ?? definition.Defaults.ResultTtlSeconds,
             IdempotencyKey: idempotencyKey,
             // What an Idempotency-Key replay compares: only needed when there is a key.
             RequestHash: idempotencyKey is null ? null
                 : Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(request)))));
     }
 
-    public static async Task<Results<Ok<JobResponse>, ProblemHttpResult>> GetJob(
-        Guid id, ClaimsPrincipal user, JobQueries queries, CancellationToken ct) =>
-        await queries.GetAsync(user.TenantScope(), id, ct) is { } job
-            ? TypedResults.Ok(JobResponse.From(job))
-            : JobNotFound(id);
+    /// <param name="wait">Seconds to hold the answer until the job is finished (0 to Jobs:MaxWaitSeconds; more is cut to it).</param>
+    public static async Task<Results<Ok<JobResponse>, ValidationProblem, ProblemHttpResult>> GetJob(
+        Guid id, int? wait, ClaimsPrincipal user, JobQueries queries, JobSecrets secrets, JobWaiters waiters,
+        IOptions<JobsOptions> options, CancellationToken ct)
+    {
+        if (wait is < 0)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["wait"] = [$"Seconds to wait, 0 to {options.Value.MaxWaitSeconds} (more is cut to {options.Value.MaxWaitSeconds})."],
+            });
+        }
+        var job = wait is > 0
+            ? await WaitUntilFinishedAsync(id, user.TenantScope(), TimeSpan.FromSeconds(Math.Min(wait.Value, options.Value.MaxWaitSeconds)), queries, waiters, ct)
+            : await queries.GetAsync(user.TenantScope(), id, ct);
+        return job is null ? JobNotFound(id) : TypedResults.Ok(JobResponse.From(job, secrets));
+    }
+
+    /// <summary>
+    /// Reads the job until it is finished or <paramref name="wait"/> has passed. It reads again when a notification
+    /// says the job changed (<see cref="JobWaiters"/>, whichever node changed it) and every <see cref="JobWaiters.Recheck"/> (<c>Worker:WaiterRecheckSeconds</c>)
+    /// regardless, so nothing is polled in a tight loop and a lost notification costs at most that.
+    /// </summary>
+    private static async Task<Job?> WaitUntilFinishedAsync(
+        Guid id, Guid? tenant, TimeSpan wait, JobQueries queries, JobWaiters waiters, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow + wait;
+        using var waiter = waiters.Watch(id); // before the first read: a change between the read and the wait still wakes it
+        while (true)
+        {
+            var job = await queries.GetAsync(tenant, id, ct);
+            var left = deadline - DateTime.UtcNow;
+            if (job is null || job.State.IsTerminal() || left <= TimeSpan.Zero) return job;
+            await waiter.WaitAsync(left, ct);
+        }
+    }
+
+    public static async Task<Results<ServerSentEventsResult<object>, ProblemHttpResult>> StreamJobEvents(
+        Guid id, ClaimsPrincipal user, JobQueries queries, JobSecrets secrets, JobWaiters waiters, CancellationToken ct)
+    {
+        var waiter = waiters.Watch(id); // before the first read, as for ?wait=; the stream disposes it
+        try
+        {
+            if (await queries.GetAsync(user.TenantScope(), id, ct) is { } first)
+            {
+                return TypedResults.ServerSentEvents(JobEventsAsync(first, user.TenantScope(), queries, secrets, waiter, ct));
+            }
+        }
+        catch
+        {
+            waiter.Dispose();
+            throw;
+        }
+        waiter.Dispose();
+        return JobNotFound(id);
+    }
+
+    /// <summary>
+    /// The events of one job: its state now, then each change of progress and state, until a finished state. Woken
+    /// as <see cref="WaitUntilFinishedAsync"/> is; changes that happen between two reads fold into one event.
+    /// </summary>
+    private static async IAsyncEnumerable<SseItem<object>> JobEventsAsync(
+        Job job, Guid? tenant, JobQueries queries, JobSecrets secrets, JobWaiters.Waiter waiter,
+        [EnumeratorCancellation] CancellationToken ct)
+    {
+        using var _ = waiter;
+        string? state = null;
+        (int?, string?) progress = (null, null);
+        while (true)
+        {
+            var response = JobResponse.From(job, secrets);
+            if ((job.ProgressPercent, job.ProgressMessage) != progress && response.Progress is { } current)
+            {
+                progress = (job.ProgressPercent, job.ProgressMessage);
+                yield return new SseItem<object>(current, "progress");
+            }
+            if (response.State != state)
+            {
+                state = response.State;
+                yield return new SseItem<object>(response, "state");
+            }
+            if (job.State.IsTerminal()) yield break;
+            await waiter.WaitAsync(TimeSpan.MaxValue, ct); // until a notification, or the recheck
+            job = await queries.GetAsync(tenant, job.Id, ct) ?? job;
+        }
+    }
 
     /// <param name="state">scheduled, queued, running, retrying, succeeded, failed or cancelled.</param>
     /// <param name="type">A job type's kind.</param>
@@ -112,7 +207,7 @@ public static class JobsApi
     /// <param name="limit">Page size, 1 to 200 (default 50).</param>
     public static async Task<Results<Ok<JobListResponse>, ValidationProblem>> ListJobs(
         string? state, string? type, string? queue, string? cursor, int? limit,
-        ClaimsPrincipal user, JobQueries queries, CancellationToken ct)
+        ClaimsPrincipal user, JobQueries queries, JobSecrets secrets, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
         JobState? stateFilter = null;
@@ -133,30 +228,30 @@ public static class JobsApi
         var pageSize = limit ?? 50;
         var page = await queries.ListAsync(user.TenantScope(), new JobFilter(stateFilter, type, queue), after, pageSize, ct);
         var next = page.Count == pageSize ? page[^1].Id.ToString() : null;
-        return TypedResults.Ok(new JobListResponse(page.Select(JobResponse.From).ToList(), next));
+        return TypedResults.Ok(new JobListResponse(page.Select(j => JobResponse.From(j, secrets)).ToList(), next));
     }
 
     public static async Task<Results<Accepted<JobResponse>, ProblemHttpResult>> CancelJob(
-        Guid id, ClaimsPrincipal user, JobClient client, CancellationToken ct)
+        Guid id, ClaimsPrincipal user, JobClient client, JobSecrets secrets, CancellationToken ct)
     {
         var outcome = await client.CancelAsync(user.TenantScope(), id, ct);
         return outcome.Status switch
         {
             CommandStatus.NotFound => JobNotFound(id),
             CommandStatus.Conflict => Conflict($"Job {id} has already finished ({outcome.Job!.State.ToName()}); there is nothing to cancel."),
-            _ => TypedResults.Accepted($"/v1/jobs/{id}", JobResponse.From(outcome.Job!)),
+            _ => TypedResults.Accepted($"/v1/jobs/{id}", JobResponse.From(outcome.Job!, secrets)),
         };
     }
 
     public static async Task<Results<Accepted<JobResponse>, ProblemHttpResult>> RetryJob(
-        Guid id, ClaimsPrincipal user, JobClient client, CancellationToken ct)
+        Guid id, ClaimsPrincipal user, JobClient client, JobSecrets secrets, CancellationToken ct)
     {
         var outcome = await client.RetryAsync(user.TenantScope(), id, ct);
         return outcome.Status switch
         {
             CommandStatus.NotFound => JobNotFound(id),
             CommandStatus.Conflict => Conflict($"Job {id} is {outcome.Job!.State.ToName()}: only a failed or cancelled job can be retried."),
-            _ => TypedResults.Accepted($"/v1/jobs/{id}", JobResponse.From(outcome.Job!)),
+            _ => TypedResults.Accepted($"/v1/jobs/{id}", JobResponse.From(outcome.Job!, secrets)),
         };
     }
 

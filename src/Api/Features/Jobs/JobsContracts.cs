@@ -1,5 +1,7 @@
 using System.Text.Json;
 using Monolith.Domain.Jobs;
+using Monolith.Domain.Secrets;
+using Monolith.Worker.Engine;
 
 namespace Monolith.Api.Features.Jobs;
 
@@ -13,6 +15,8 @@ namespace Monolith.Api.Features.Jobs;
 /// <param name="MaxAttempts">Attempts before the job fails, 1 to 100 (default: the type's).</param>
 /// <param name="TimeoutSeconds">Longest one attempt may run, 1 to 86,400 (default: the type's).</param>
 /// <param name="BackoffSeconds">First retry's delay in seconds, doubled on each later one, 0 to 3,600 (default: the type's).</param>
+/// <param name="ResultTtlSeconds">How long the result is kept after the job finishes, 1 to 2,592,000 (30 days); then it is deleted
+/// and <c>resultExpired</c> is true (default: the type's; <c>http_request</c> 60, others keep their results).</param>
 public sealed record SubmitJobRequest(
     string? Type,
     JsonElement? Payload,
@@ -22,7 +26,8 @@ public sealed record SubmitJobRequest(
     int? DelaySeconds = null,
     int? MaxAttempts = null,
     int? TimeoutSeconds = null,
-    double? BackoffSeconds = null);
+    double? BackoffSeconds = null,
+    int? ResultTtlSeconds = null);
 
 /// <summary>Jobs to submit together: 1 to 1,000, each as <c>POST /v1/jobs</c> takes it.</summary>
 public sealed record SubmitJobBatchRequest(IReadOnlyList<SubmitJobRequest?>? Jobs);
@@ -31,6 +36,9 @@ public sealed record SubmitJobBatchRequest(IReadOnlyList<SubmitJobRequest?>? Job
 public sealed record SubmitJobBatchResponse(IReadOnlyList<Guid> Ids);
 
 /// <summary>A job as clients see it.</summary>
+/// <param name="Result">What the job returned (decrypted for the caller when stored encrypted); null before it succeeds and once it expired.</param>
+/// <param name="ResultExpiresAt">When the result will be (or was) deleted; null when it is kept.</param>
+/// <param name="ResultExpired">True once the result's time to live has passed: it is deleted and never shown again.</param>
 public sealed record JobResponse(
     Guid Id,
     string Type,
@@ -47,25 +55,46 @@ public sealed record JobResponse(
     DateTimeOffset ScheduledAt,
     DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt,
-    DateTimeOffset? CancelRequestedAt)
+    DateTimeOffset? CancelRequestedAt,
+    DateTimeOffset? ResultExpiresAt,
+    bool ResultExpired)
 {
-    public static JobResponse From(Job job) => new(
-        job.Id,
-        job.Type,
-        job.Queue,
-        job.Priority,
-        JobQueries.EffectiveState(job, DateTimeOffset.UtcNow).ToName(),
-        job.Attempt,
-        job.MaxAttempts,
-        job.ProgressPercent is null && job.ProgressMessage is null ? null : new JobProgressResponse(job.ProgressPercent ?? 0, job.ProgressMessage),
-        job.LastError,
-        job.Attempts.OrderBy(a => a.Id).Select(a => new JobAttemptResponse(a.Attempt, a.Node, a.Outcome, a.Error, a.StartedAt, a.FinishedAt)).ToList(),
-        job.Result is null ? null : JsonDocument.Parse(job.Result).RootElement.Clone(),
-        job.CreatedAt,
-        job.ScheduledAt,
-        job.StartedAt,
-        job.FinishedAt,
-        job.CancelRequestedAt);
+    public static JobResponse From(Job job, JobSecrets secrets)
+    {
+        var now = DateTimeOffset.UtcNow;
+        return new(
+            job.Id,
+            job.Type,
+            job.Queue,
+            job.Priority,
+            JobQueries.EffectiveState(job, DateTimeOffset.UtcNow).ToName(),
+            job.Attempt,
+            job.MaxAttempts,
+            job.ProgressPercent is null && job.ProgressMessage is null ? null : new JobProgressResponse(job.ProgressPercent ?? 0, job.ProgressMessage),
+            job.LastError,
+            job.Attempts.OrderBy(a => a.Id).Select(a => new JobAttemptResponse(a.Attempt, a.Node, a.Outcome, a.Error, a.StartedAt, a.FinishedAt)).ToList(),
+            Reveal(job, secrets, now) is { } result ? JsonDocument.Parse(result).RootElement.Clone() : null,
+            job.CreatedAt,
+            job.ScheduledAt,
+            job.StartedAt,
+            job.FinishedAt,
+            job.CancelRequestedAt,
+            job.ResultExpiresAt,
+            job.IsResultExpired(now));
+    }
+
+    /// <summary>The result's JSON for the caller; null when there is none, it expired, or its key is no longer configured.</summary>
+    private static string? Reveal(Job job, JobSecrets secrets, DateTimeOffset now)
+    {
+        try
+        {
+            return secrets.RevealResult(job, now);
+        }
+        catch (SecretUnreadableException)
+        {
+            return null;
+        }
+    }
 }
 
 /// <param name="Percent">0 to 100.</param>

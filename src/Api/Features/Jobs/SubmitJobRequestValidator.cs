@@ -7,6 +7,7 @@ namespace Monolith.Api.Features.Jobs;
 public sealed class SubmitJobRequestValidator : AbstractValidator<SubmitJobRequest>
 {
     public const int MaxDelaySeconds = 366 * 24 * 3600;
+    public const int MaxResultTtlSeconds = 30 * 24 * 3600;
 
     public SubmitJobRequestValidator(JobTypeRegistry types, QueueSelector queues, IServiceProvider services)
     {
@@ -26,6 +27,7 @@ public sealed class SubmitJobRequestValidator : AbstractValidator<SubmitJobReque
         RuleFor(r => r.MaxAttempts).InclusiveBetween(1, 100);
         RuleFor(r => r.TimeoutSeconds).InclusiveBetween(1, 86_400);
         RuleFor(r => r.BackoffSeconds).InclusiveBetween(0, 3_600);
+        RuleFor(r => r.ResultTtlSeconds).InclusiveBetween(1, MaxResultTtlSeconds);
         RuleFor(r => r.Payload).Custom((payload, context) =>
         {
             var definition = types.Find(context.InstanceToValidate.Type ?? "");

@@ -44,5 +44,9 @@ public sealed class JobConfiguration : IEntityTypeConfiguration<Job>
         job.HasIndex(j => new { j.TenantId, j.Queue, j.State, j.ScheduledAt })
             .HasDatabaseName("ix_jobs_live")
             .HasFilter("state IN ('scheduled', 'queued', 'running', 'retrying')");
+        // Results waiting to expire (ExpiredResultCleaner): only rows that still hold one, oldest deadline first.
+        job.HasIndex(j => j.ResultExpiresAt)
+            .HasDatabaseName("ix_jobs_result_expiry")
+            .HasFilter("result_expires_at IS NOT NULL AND NOT result_expired");
     }
 }

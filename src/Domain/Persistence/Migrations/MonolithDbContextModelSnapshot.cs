@@ -280,6 +280,18 @@ namespace Monolith.Domain.Persistence.Migrations
                         .HasColumnType("jsonb")
                         .HasColumnName("result");
 
+                    b.Property<bool>("ResultExpired")
+                        .HasColumnType("boolean")
+                        .HasColumnName("result_expired");
+
+                    b.Property<DateTimeOffset?>("ResultExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("result_expires_at");
+
+                    b.Property<int?>("ResultTtlSeconds")
+                        .HasColumnType("integer")
+                        .HasColumnName("result_ttl_seconds");
+
                     b.Property<DateTimeOffset>("ScheduledAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("scheduled_at");
@@ -314,6 +326,10 @@ namespace Monolith.Domain.Persistence.Migrations
 
                     b.HasKey("Id")
                         .HasName("pk_jobs");
+
+                    b.HasIndex("ResultExpiresAt")
+                        .HasDatabaseName("ix_jobs_result_expiry")
+                        .HasFilter("result_expires_at IS NOT NULL AND NOT result_expired");
 
                     b.HasIndex("TicketId")
                         .HasDatabaseName("ix_jobs_running_ticket")
