@@ -122,4 +122,18 @@ public sealed class UploadsTests(TransfersFactory app) : IClassFixture<Transfers
         Assert.Equal(HttpStatusCode.NotFound, (await other.GetAsync($"/v1/uploads/{upload.Id}/content")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await other.DeleteAsync($"/v1/uploads/{upload.Id}")).StatusCode);
     }
+
+    [Fact]
+    public async Task Swagger_DescribesTheUploadAndTransferEndpoints()
+    {
+        using var client = app.CreateClient();
+
+        var paths = System.Text.Json.JsonDocument.Parse(await client.GetStringAsync("/swagger/v1/swagger.json")).RootElement.GetProperty("paths");
+
+        foreach (var path in new[] { "/v1/uploads", "/v1/uploads/{id}", "/v1/uploads/{id}/content", "/v1/transfers", "/v1/transfers/{id}",
+                     "/v1/transfers/{id}/cancel", "/v1/transfers/{id}/retry" })
+        {
+            Assert.True(paths.TryGetProperty(path, out _), $"{path} is missing from swagger.json");
+        }
+    }
 }
