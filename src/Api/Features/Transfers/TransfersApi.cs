@@ -96,19 +96,7 @@ public static class TransfersApi
             db.Transfers.Add(transfer);
             await db.SaveChangesAsync(ct);
             db.ChangeTracker.Clear();
-            var definition = types.Find(JobType) ?? throw new InvalidOperationException($"Job type {JobType} is not registered.");
-            job = (await client.SubmitAsync(new NewJob(
-                TenantId: tenantId,
-                Type: definition.Kind,
-                PayloadJson: JsonSerializer.Serialize(new TransferDocumentPayload(id), JobTypeDefinition.PayloadJson),
-                Queue: definition.Defaults.Queue,
-                Priority: 0,
-                RunAt: DateTimeOffset.UtcNow,
-                MaxAttempts: definition.Defaults.MaxAttempts,
-                TimeoutSeconds: definition.Defaults.TimeoutSeconds,
-                BackoffSeconds: definition.Defaults.BackoffSeconds,
-                IdempotencyKey: null,
-                RequestHash: null), ct)).Job;
+            job = await client.SubmitWithDefaultsAsync(types, tenantId, JobType, new TransferDocumentPayload(id), ct);
         }
         catch
         {
