@@ -6,6 +6,7 @@ using Monolith.Worker.Engine;
 using Monolith.Worker.Hosting;
 using Monolith.Worker.Jobs;
 using Monolith.Worker.Jobs.Datasets;
+using Monolith.Worker.Jobs.Webhooks;
 using Monolith.Worker.Maintenance;
 using Monolith.Worker.Outbound;
 using Quartz;
@@ -33,6 +34,8 @@ public static class WorkerExtensions
         services.AddSingleton(JobTypes.Register(new JobTypeRegistry()));
         services.AddDatasets(configuration);
         services.AddOutboundHttp();
+        services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section);
+        services.AddSingleton<WebhookEvents>();
         services.AddSingleton<QueueSelector>();
         services.AddSingleton<RunningJobs>();
         services.AddSingleton<JobSlots>();
@@ -43,6 +46,7 @@ public static class WorkerExtensions
         services.AddScoped<JobClient>();
         services.AddSingleton<SubmitCoalescer>();
         services.AddHostedService(sp => sp.GetRequiredService<SubmitCoalescer>());
+        services.AddHostedService<QueueDepthMetrics>();
 
         // Start-up order matters: the schema first, then Quartz (which validates it), then the rest.
         services.AddHostedService<SchemaSetup>();

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Monolith.Domain.Jobs;
+using Monolith.Worker.Jobs.Webhooks;
 using Quartz;
 
 namespace Monolith.Worker.Engine;
@@ -49,6 +50,7 @@ public sealed class AttemptRecorder(IServiceScopeFactory scopes, ILogger<Attempt
                 var retries = batch.Select(e => e.Item).Where(a => a.Result.RetryAt is not null && written.Contains(a.Claimed.Id));
                 await scope.ServiceProvider.GetRequiredService<DispatchTickets>()
                     .ScheduleAsync(tx.GetDbTransaction(), retries.Select(a => a.Result.RetryAt!.Value), CancellationToken.None);
+                await StoreWebhooksAsync(scope.ServiceProvider, batch, written);
                 await tx.CommitAsync(CancellationToken.None);
                 foreach (var entry in batch) entry.Done.TrySetResult(written.Contains(entry.Item.Claimed.Id));
                 return;
@@ -59,5 +61,23 @@ public sealed class AttemptRecorder(IServiceScopeFactory scopes, ILogger<Attempt
                 await Task.Delay(wait, stopping);
             }
         }
+    }
+
+    /// <summary>
+    /// The webhook deliveries of the jobs this batch ended, stored in the batch's transaction (never lost, never sent
+    /// for an outcome that was not written). A batch without a callback URL among its terminal jobs does nothing here.
+    /// </summary>
+    private static async Task StoreWebhooksAsync(
+        IServiceProvider services, IReadOnlyList<BatchQueue<(Job Claimed, AttemptResult Result), bool>.Entry> batch, HashSet<Guid> written)
+    {
+        List<TerminalJob>? finished = null;
+        foreach (var (claimed, result) in batch.Select(e => e.Item))
+        {
+            if (claimed.CallbackUrl is null || !result.NextState.IsTerminal() || !written.Contains(claimed.Id)) continue;
+            (finished ??= []).Add(new TerminalJob(claimed, result.NextState, result.Error, result.ResultJson));
+        }
+        if (finished is null) return;
+        var deliveries = services.GetRequiredService<WebhookEvents>().For(finished);
+        if (deliveries.Count > 0) await services.GetRequiredService<JobClient>().SubmitBatchAsync(deliveries, CancellationToken.None);
     }
 }

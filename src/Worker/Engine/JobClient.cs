@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using Monolith.Domain.Jobs;
 using Monolith.Domain.Persistence;
+using Monolith.Worker.Jobs.Webhooks;
 using Npgsql;
 
 namespace Monolith.Worker.Engine;
@@ -10,7 +11,7 @@ namespace Monolith.Worker.Engine;
 /// What clients do to jobs: submit, cancel, retry. Each change to a job and the dispatch ticket it needs are
 /// written in one transaction, so an accepted job always has a way to run and a rolled-back one leaves nothing.
 /// </summary>
-public sealed class JobClient(MonolithDbContext db, DispatchTickets tickets, SubmitCoalescer coalescer)
+public sealed class JobClient(MonolithDbContext db, DispatchTickets tickets, SubmitCoalescer coalescer, WebhookEvents webhooks)
 {
     /// <summary>The NOTIFY channel that tells every node a running job was asked to stop.</summary>
     public const string CancelChannel = "monolith_cancel";
@@ -21,6 +22,8 @@ public sealed class JobClient(MonolithDbContext db, DispatchTickets tickets, Sub
     /// </summary>
     public async Task<SubmitOutcome> SubmitAsync(NewJob request, CancellationToken ct)
     {
+        // The submitter's trace, read here while it is current (the group commit runs elsewhere).
+        if (request.TraceParent is null && JobTracing.CurrentTraceParent() is { } traceParent) request = request with { TraceParent = traceParent };
         if (request.IdempotencyKey is null)
         {
             return new SubmitOutcome(SubmitStatus.Created, await coalescer.SubmitAsync(request, ct));
@@ -43,11 +46,14 @@ public sealed class JobClient(MonolithDbContext db, DispatchTickets tickets, Sub
 
     /// <summary>
     /// Stores jobs and their tickets in one transaction: all of them or none. The result is in the order given.
-    /// Jobs due at the same moment share tickets (<see cref="DispatchTickets.MaxJobsPerTicket"/>).
+    /// Jobs due at the same moment share tickets (<see cref="DispatchTickets.MaxJobsPerTicket"/>). Runs in the
+    /// caller's transaction when there is one (the engine stores webhook deliveries with the outcome that causes them),
+    /// and then leaves the commit to the caller.
     /// </summary>
     public async Task<IReadOnlyList<Job>> SubmitBatchAsync(IReadOnlyList<NewJob> requests, CancellationToken ct)
     {
         var now = DateTimeOffset.UtcNow;
+        var currentTrace = JobTracing.CurrentTraceParent();
         var jobs = requests.Select(r => new Job
         {
             Id = Guid.CreateVersion7(now),
@@ -64,15 +70,18 @@ public sealed class JobClient(MonolithDbContext db, DispatchTickets tickets, Sub
             ScheduledAt = r.RunAt > now ? r.RunAt : now,
             IdempotencyKey = r.IdempotencyKey,
             RequestHash = r.RequestHash,
+            CallbackUrl = r.CallbackUrl,
+            TraceParent = r.TraceParent ?? currentTrace,
         }).ToList();
 
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var outer = db.Database.CurrentTransaction;
+        await using var own = outer is null ? await db.Database.BeginTransactionAsync(ct) : null;
         db.Jobs.AddRange(jobs);
         await db.SaveChangesAsync(ct);
-        await tickets.ScheduleAsync(tx.GetDbTransaction(), jobs.Select(j => j.ScheduledAt), ct);
-        await tx.CommitAsync(ct);
+        await tickets.ScheduleAsync((outer ?? own)!.GetDbTransaction(), jobs.Select(j => j.ScheduledAt), ct);
+        if (own is not null) await own.CommitAsync(ct);
         db.ChangeTracker.Clear();
-        foreach (var type in jobs.GroupBy(j => j.Type)) EngineMetrics.Submitted.WithLabels(type.Key).Inc(type.Count());
+        foreach (var group in jobs.GroupBy(j => (j.Type, j.Queue))) EngineMetrics.Submitted.WithLabels(group.Key.Type, group.Key.Queue).Inc(group.Count());
         return jobs;
     }
 
@@ -87,12 +96,19 @@ public sealed class JobClient(MonolithDbContext db, DispatchTickets tickets, Sub
         if (job is null) return new CommandOutcome(CommandStatus.NotFound, null);
         if (job.State.IsTerminal()) return new CommandOutcome(CommandStatus.Conflict, job);
 
+        // A waiting job ends here: its webhook (if it has a callback) is stored in the same transaction.
+        await using var tx = job.CallbackUrl is null ? null : await db.Database.BeginTransactionAsync(ct);
         var waiting = await db.Jobs
             .Where(j => j.Id == jobId && JobStates.Waiting.Contains(j.State))
             .ExecuteUpdateAsync(s => s
                 .SetProperty(j => j.State, JobState.Cancelled)
                 .SetProperty(j => j.CancelRequestedAt, now)
                 .SetProperty(j => j.FinishedAt, now), ct);
+        if (waiting == 1 && tx is not null)
+        {
+            await SubmitBatchAsync(webhooks.For([new TerminalJob(job, JobState.Cancelled, "Cancelled before it ran.", null)]), ct);
+        }
+        if (tx is not null) await tx.CommitAsync(ct);
         if (waiting == 0)
         {
             var running = await db.Jobs

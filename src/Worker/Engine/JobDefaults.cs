@@ -5,8 +5,10 @@ namespace Monolith.Worker.Engine;
 /// <param name="MaxAttempts">Attempts before the job fails (1 = no retries).</param>
 /// <param name="TimeoutSeconds">How long one attempt may run before it is cancelled and counted as a failure; null = no limit.</param>
 /// <param name="BackoffSeconds">The first retry's delay; each later one doubles it (with jitter, capped at <see cref="Backoff.MaxDelay"/>).</param>
+/// <param name="Internal">True for a type only the service itself submits (<c>deliver_webhook</c>): POST /v1/jobs refuses it.</param>
 public sealed record JobDefaults(
     string Queue = "default",
     int MaxAttempts = 5,
     int? TimeoutSeconds = 300,
-    double BackoffSeconds = 5);
+    double BackoffSeconds = 5,
+    bool Internal = false);

@@ -1,6 +1,8 @@
 namespace Monolith.Worker.Engine;
 
 /// <summary>A validated submission, ready to store. Defaults from the job type are already applied.</summary>
+/// <param name="CallbackUrl">Where to POST the signed event when the job reaches a terminal state (docs/webhooks.md).</param>
+/// <param name="TraceParent">The submitter's W3C traceparent; <see cref="JobClient"/> fills it from the current trace when null.</param>
 public sealed record NewJob(
     Guid TenantId,
     string Type,
@@ -12,4 +14,6 @@ public sealed record NewJob(
     int? TimeoutSeconds,
     double BackoffSeconds,
     string? IdempotencyKey,
-    string? RequestHash);
+    string? RequestHash,
+    string? CallbackUrl = null,
+    string? TraceParent = null);

@@ -1,6 +1,7 @@
 using Monolith.Worker.Engine;
 using Monolith.Worker.Jobs.Datasets;
 using Monolith.Worker.Jobs.Diagnostics;
+using Monolith.Worker.Jobs.Webhooks;
 
 namespace Monolith.Worker.Jobs;
 
@@ -15,5 +16,9 @@ public static class JobTypes
         .Add<SleepJob, SleepPayload, SleepPayloadValidator>("sleep", new JobDefaults(MaxAttempts: 3, TimeoutSeconds: 3_700, BackoffSeconds: 1))
         .Add<FailJob, FailPayload, FailPayloadValidator>("fail", new JobDefaults(MaxAttempts: 5, TimeoutSeconds: 60, BackoffSeconds: 1))
         .Add<ParseDatasetJob, ParseDatasetPayload, ParseDatasetPayloadValidator>("parse_dataset", new JobDefaults(MaxAttempts: 3, TimeoutSeconds: 3_600, BackoffSeconds: 5))
-        .Add<ReprocessDatasetJob, ReprocessDatasetPayload, ReprocessDatasetPayloadValidator>("reprocess_dataset", new JobDefaults(MaxAttempts: 3, TimeoutSeconds: 3_600, BackoffSeconds: 5));
+        .Add<ReprocessDatasetJob, ReprocessDatasetPayload, ReprocessDatasetPayloadValidator>("reprocess_dataset", new JobDefaults(MaxAttempts: 3, TimeoutSeconds: 3_600, BackoffSeconds: 5))
+        // Submitted by the engine only (Internal); attempts and backoff per delivery come from WebhookOptions.
+        .Add<DeliverWebhookJob, DeliverWebhookPayload, DeliverWebhookPayloadValidator>(WebhookEvents.JobType,
+            new JobDefaults(MaxAttempts: WebhookOptions.DefaultMaxAttempts, TimeoutSeconds: WebhookOptions.DefaultTimeoutSeconds + 5,
+                BackoffSeconds: WebhookOptions.DefaultBackoffSeconds, Internal: true));
 }

@@ -12,6 +12,7 @@ using Monolith.Domain.Jobs;
 using Monolith.Domain.Persistence;
 using Monolith.Worker.Engine;
 using Monolith.Worker.Jobs.Datasets;
+using Monolith.Worker.Outbound;
 using Monolith.Worker.Storage;
 
 namespace Monolith.Api.Features.Datasets;
@@ -59,6 +60,7 @@ public static class DatasetsApi
         JobClient client,
         JobTypeRegistry types,
         IOptions<DatasetOptions> options,
+        OutboundAddressPolicy outbound,
         CancellationToken ct)
     {
         var maxBytes = options.Value.MaxUploadBytes;
@@ -79,7 +81,7 @@ public static class DatasetsApi
         var tenantId = user.TenantId();
         var datasetId = Guid.CreateVersion7();
         var storageKey = $"datasets/{tenantId}/{datasetId}";
-        string? country = null, format = null, fileName = null;
+        string? country = null, format = null, fileName = null, callbackUrl = null;
         long size = 0;
         var fieldErrors = new Dictionary<string, string[]>();
         try
@@ -107,9 +109,14 @@ public static class DatasetsApi
                 }
                 else if (!disposition.IsFileDisposition() && name is "country" or "format")
                 {
-                    var value = await ReadFieldAsync(section.Body, ct);
+                    var value = await ReadFieldAsync(section.Body, MaxFieldLength, ct);
                     if (name == "country") country = value;
                     else format = value;
+                }
+                else if (!disposition.IsFileDisposition() && name == "callbackUrl")
+                {
+                    callbackUrl = await ReadFieldAsync(section.Body, CallbackUrls.MaxLength + 1, ct);
+                    if (await CallbackUrls.CheckAsync(callbackUrl, outbound, ct) is { } reason) fieldErrors["callbackUrl"] = [reason];
                 }
                 else
                 {
@@ -174,7 +181,7 @@ public static class DatasetsApi
             db.Datasets.Add(dataset);
             await db.SaveChangesAsync(ct);
             db.ChangeTracker.Clear();
-            job = await SubmitParseJobAsync(client, types, dataset, ct);
+            job = await SubmitJobAsync(client, types, ParseJobType, dataset, new ParseDatasetPayload(dataset.Id), ct, callbackUrl);
         }
         catch
         {
@@ -307,11 +314,8 @@ public static class DatasetsApi
         detail: $"Dataset {id} is uploaded or processing; it can be {what} once its job has finished.",
         statusCode: StatusCodes.Status409Conflict);
 
-    private static Task<Job> SubmitParseJobAsync(JobClient client, JobTypeRegistry types, Dataset dataset, CancellationToken ct) =>
-        SubmitJobAsync(client, types, ParseJobType, dataset, new ParseDatasetPayload(dataset.Id), ct);
-
     private static async Task<Job> SubmitJobAsync<TPayload>(
-        JobClient client, JobTypeRegistry types, string kind, Dataset dataset, TPayload payload, CancellationToken ct)
+        JobClient client, JobTypeRegistry types, string kind, Dataset dataset, TPayload payload, CancellationToken ct, string? callbackUrl = null)
     {
         var definition = types.Find(kind) ?? throw new InvalidOperationException($"Job type {kind} is not registered.");
         var outcome = await client.SubmitAsync(new NewJob(
@@ -325,7 +329,8 @@ public static class DatasetsApi
             TimeoutSeconds: definition.Defaults.TimeoutSeconds,
             BackoffSeconds: definition.Defaults.BackoffSeconds,
             IdempotencyKey: null,
-            RequestHash: null), ct);
+            RequestHash: null,
+            CallbackUrl: callbackUrl), ct);
         return outcome.Job;
     }
 
@@ -356,9 +361,9 @@ public static class DatasetsApi
 
     private static string Normalize(string country) => country.Trim().ToUpperInvariant();
 
-    private static async Task<string> ReadFieldAsync(Stream body, CancellationToken ct)
+    private static async Task<string> ReadFieldAsync(Stream body, int maxLength, CancellationToken ct)
     {
-        var buffer = new char[MaxFieldLength + 1];
+        var buffer = new char[maxLength + 1];
         using var reader = new StreamReader(body);
         var read = await reader.ReadBlockAsync(buffer, ct);
         await body.DrainAsync(ct);

@@ -92,6 +92,7 @@ public static class JobsApi
             TimeoutSeconds: request.TimeoutSeconds ?? definition.Defaults.TimeoutSeconds,
             BackoffSeconds: request.BackoffSeconds ?? definition.Defaults.BackoffSeconds,
             IdempotencyKey: idempotencyKey,
+            CallbackUrl: request.CallbackUrl,
             // What an Idempotency-Key replay compares: only needed when there is a key.
             RequestHash: idempotencyKey is null ? null
                 : Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(request)))));

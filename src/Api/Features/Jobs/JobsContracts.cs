@@ -13,6 +13,8 @@ namespace Monolith.Api.Features.Jobs;
 /// <param name="MaxAttempts">Attempts before the job fails, 1 to 100 (default: the type's).</param>
 /// <param name="TimeoutSeconds">Longest one attempt may run, 1 to 86,400 (default: the type's).</param>
 /// <param name="BackoffSeconds">First retry's delay in seconds, doubled on each later one, 0 to 3,600 (default: the type's).</param>
+/// <param name="CallbackUrl">An absolute http(s) URL: when the job succeeds, fails for good or is cancelled, a signed JSON
+/// event is POSTed there (docs/webhooks.md).</param>
 public sealed record SubmitJobRequest(
     string? Type,
     JsonElement? Payload,
@@ -22,7 +24,8 @@ public sealed record SubmitJobRequest(
     int? DelaySeconds = null,
     int? MaxAttempts = null,
     int? TimeoutSeconds = null,
-    double? BackoffSeconds = null);
+    double? BackoffSeconds = null,
+    string? CallbackUrl = null);
 
 /// <summary>Jobs to submit together: 1 to 1,000, each as <c>POST /v1/jobs</c> takes it.</summary>
 public sealed record SubmitJobBatchRequest(IReadOnlyList<SubmitJobRequest?>? Jobs);
@@ -47,7 +50,8 @@ public sealed record JobResponse(
     DateTimeOffset ScheduledAt,
     DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt,
-    DateTimeOffset? CancelRequestedAt)
+    DateTimeOffset? CancelRequestedAt,
+    string? CallbackUrl)
 {
     public static JobResponse From(Job job) => new(
         job.Id,
@@ -65,7 +69,8 @@ public sealed record JobResponse(
         job.ScheduledAt,
         job.StartedAt,
         job.FinishedAt,
-        job.CancelRequestedAt);
+        job.CancelRequestedAt,
+        job.CallbackUrl);
 }
 
 /// <param name="Percent">0 to 100.</param>

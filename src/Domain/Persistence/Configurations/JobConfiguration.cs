@@ -21,6 +21,8 @@ public sealed class JobConfiguration : IEntityTypeConfiguration<Job>
         job.Property(j => j.RequestHash).HasMaxLength(64);
         job.Property(j => j.Node).HasMaxLength(200);
         job.Property(j => j.ProgressMessage).HasMaxLength(1000);
+        job.Property(j => j.CallbackUrl).HasMaxLength(2000);
+        job.Property(j => j.TraceParent).HasMaxLength(100);
 
         job.HasMany(j => j.Attempts).WithOne().HasForeignKey(a => a.JobId).OnDelete(DeleteBehavior.Cascade);
 

@@ -213,6 +213,11 @@ namespace Monolith.Domain.Persistence.Migrations
                         .HasColumnType("double precision")
                         .HasColumnName("backoff_seconds");
 
+                    b.Property<string>("CallbackUrl")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("callback_url");
+
                     b.Property<DateTimeOffset?>("CancelRequestedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("cancel_requested_at");
@@ -305,6 +310,11 @@ namespace Monolith.Domain.Persistence.Migrations
                     b.Property<int?>("TimeoutSeconds")
                         .HasColumnType("integer")
                         .HasColumnName("timeout_seconds");
+
+                    b.Property<string>("TraceParent")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("trace_parent");
 
                     b.Property<string>("Type")
                         .IsRequired()
@@ -542,6 +552,10 @@ namespace Monolith.Domain.Persistence.Migrations
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)")
                         .HasColumnName("name");
+
+                    b.Property<string>("WebhookSecret")
+                        .HasColumnType("text")
+                        .HasColumnName("webhook_secret");
 
                     b.HasKey("Id")
                         .HasName("pk_tenants");

@@ -1,0 +1,58 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace Monolith.Domain.Persistence.Migrations
+{
+    /// <inheritdoc />
+    public partial class WebhooksAndTracing : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<string>(
+                name: "webhook_secret",
+                table: "tenants",
+                type: "text",
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "callback_url",
+                table: "jobs",
+                type: "character varying(2000)",
+                maxLength: 2000,
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "trace_parent",
+                table: "jobs",
+                type: "character varying(100)",
+                maxLength: 100,
+                nullable: true);
+
+            migrationBuilder.UpdateData(
+                table: "tenants",
+                keyColumn: "id",
+                keyValue: new Guid("00000000-0000-0000-0000-000000000001"),
+                column: "webhook_secret",
+                value: null);
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropColumn(
+                name: "webhook_secret",
+                table: "tenants");
+
+            migrationBuilder.DropColumn(
+                name: "callback_url",
+                table: "jobs");
+
+            migrationBuilder.DropColumn(
+                name: "trace_parent",
+                table: "jobs");
+        }
+    }
+}
