@@ -19,18 +19,24 @@ public sealed class QueueDepthMetrics(IServiceScopeFactory scopes, QueueSelector
 
     private readonly SemaphoreSlim _gate = new(1, 1);
     private DateTimeOffset _readAt = DateTimeOffset.MinValue;
+    private volatile bool _stopped;
 
     public Task StartAsync(CancellationToken ct)
     {
+        // The registry is process-wide and keeps its callbacks: a stopped host's callback must do nothing.
         Metrics.DefaultRegistry.AddBeforeCollectCallback(RefreshAsync);
         return Task.CompletedTask;
     }
 
-    public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
+    public Task StopAsync(CancellationToken ct)
+    {
+        _stopped = true;
+        return Task.CompletedTask;
+    }
 
     private async Task RefreshAsync(CancellationToken ct)
     {
-        if (DateTimeOffset.UtcNow - _readAt < MinInterval || !await _gate.WaitAsync(0, ct)) return;
+        if (_stopped || DateTimeOffset.UtcNow - _readAt < MinInterval || !await _gate.WaitAsync(0, ct)) return;
         try
         {
             await using var scope = scopes.CreateAsyncScope();
@@ -42,7 +48,7 @@ public sealed class QueueDepthMetrics(IServiceScopeFactory scopes, QueueSelector
             }
             _readAt = now;
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (ex is not OperationCanceledException && !_stopped)
         {
             logger.LogWarning(ex, "Could not read the queue figures for /metrics; the last values stay");
         }
