@@ -28,6 +28,9 @@ public static class WorkerExtensions
         if (options.Concurrency < 1) throw new InvalidOperationException("WORKER_CONCURRENCY must be at least 1.");
         services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.Section)
             .Configure(o => o.Concurrency = options.Concurrency);
+        var retention = configuration.GetSection(RetentionOptions.Section).Get<RetentionOptions>() ?? new RetentionOptions();
+        if (!retention.IsValid(out var retentionError)) throw new InvalidOperationException(retentionError);
+        services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.Section);
 
         var node = new NodeIdentity(NodeIdentity.Resolve(configuration["INSTANCE_ID"] ?? configuration["POD_NAME"]), serviceType);
         services.AddSingleton(node);
@@ -50,7 +53,7 @@ public static class WorkerExtensions
 
         // Start-up order matters: the schema first, then Quartz (which validates it), then the rest.
         services.AddHostedService<SchemaSetup>();
-        AddQuartz(services, configuration, options, node);
+        AddQuartz(services, configuration, options, retention, node);
         services.AddHostedService<DispatchJobSetup>();
         if (serviceType.ExecutesJobs())
         {
@@ -62,7 +65,7 @@ public static class WorkerExtensions
         return services;
     }
 
-    private static void AddQuartz(IServiceCollection services, IConfiguration configuration, WorkerOptions options, NodeIdentity node)
+    private static void AddQuartz(IServiceCollection services, IConfiguration configuration, WorkerOptions options, RetentionOptions retention, NodeIdentity node)
     {
         var executes = node.ServiceType.ExecutesJobs();
         services.AddQuartz(q =>
@@ -109,6 +112,9 @@ public static class WorkerExtensions
                 .WithIdentity(nameof(QueueCountsCompactor))
                 .StartNow()
                 .WithSimpleSchedule(s => s.WithInterval(QueueCountsCompactor.Interval).RepeatForever()));
+            q.ScheduleJob<JobCleaner>(
+                trigger => trigger.WithIdentity(nameof(JobCleaner)).WithCronSchedule(retention.Schedule),
+                job => job.WithIdentity(JobCleaner.Key));
             if (executes) q.AddQuartzHealthChecks(_ => { });
         });
         services.AddQuartzHostedService(o =>

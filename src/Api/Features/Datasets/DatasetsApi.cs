@@ -274,25 +274,12 @@ public static class DatasetsApi
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteDataset(
-        Guid id, ClaimsPrincipal user, DatasetQueries datasets, JobQueries jobs, MonolithDbContext db, IFileStore store, CancellationToken ct)
+        Guid id, ClaimsPrincipal user, DatasetQueries datasets, JobQueries jobs, DatasetRemoval removal, CancellationToken ct)
     {
         var dataset = await datasets.GetAsync(user.TenantScope(), id, ct);
         if (dataset is null) return NotFound(id);
         if (await IdleStateAsync(dataset, user, jobs, ct) is null) return Busy(id, "deleted");
-
-        // The row and the records in one transaction, and only if nothing started meanwhile; then the file (a parse
-        // that raced in finds the row gone and keeps nothing).
-        await using (var tx = await db.Database.BeginTransactionAsync(ct))
-        {
-            var seenState = dataset.State;
-            var seenJob = dataset.JobId;
-            var deleted = await db.Datasets.Where(d => d.Id == id && d.State == seenState && d.JobId == seenJob).ExecuteDeleteAsync(ct);
-            if (deleted == 0) return Busy(id, "deleted");
-            await db.NameRecords.Where(r => r.DatasetId == id).ExecuteDeleteAsync(ct);
-            await tx.CommitAsync(ct);
-        }
-        await DeleteQuietlyAsync(store, dataset.StorageKey);
-        return TypedResults.NoContent();
+        return await removal.RemoveAsync(dataset, dataset.State, dataset.JobId, ct) ? TypedResults.NoContent() : Busy(id, "deleted");
     }
 
     /// <summary>
@@ -373,15 +360,5 @@ public static class DatasetsApi
     private static ValidationProblem Invalid(string field, string message) =>
         TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] });
 
-    private static async Task DeleteQuietlyAsync(IFileStore store, string key)
-    {
-        try
-        {
-            await store.DeleteAsync(key, CancellationToken.None);
-        }
-        catch (IOException)
-        {
-            // Best effort: an orphaned file is harmless and has no dataset row pointing at it.
-        }
-    }
+    private static Task DeleteQuietlyAsync(IFileStore store, string key) => DatasetRemoval.DeleteFileQuietlyAsync(store, key);
 }

@@ -332,6 +332,10 @@ namespace Monolith.Domain.Persistence.Migrations
                         .HasDatabaseName("ix_jobs_running_ticket")
                         .HasFilter("state = 'running'");
 
+                    b.HasIndex("State", "FinishedAt")
+                        .HasDatabaseName("ix_jobs_finished")
+                        .HasFilter("state IN ('succeeded', 'failed', 'cancelled')");
+
                     b.HasIndex("TenantId", "Id")
                         .HasDatabaseName("ix_jobs_tenant_id");
 

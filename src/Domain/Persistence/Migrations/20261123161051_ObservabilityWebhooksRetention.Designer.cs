@@ -12,8 +12,8 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Monolith.Domain.Persistence.Migrations
 {
     [DbContext(typeof(MonolithDbContext))]
-    [Migration("20261123155000_WebhooksAndTracing")]
-    partial class WebhooksAndTracing
+    [Migration("20261123161051_ObservabilityWebhooksRetention")]
+    partial class ObservabilityWebhooksRetention
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -334,6 +334,10 @@ namespace Monolith.Domain.Persistence.Migrations
                     b.HasIndex("TicketId")
                         .HasDatabaseName("ix_jobs_running_ticket")
                         .HasFilter("state = 'running'");
+
+                    b.HasIndex("State", "FinishedAt")
+                        .HasDatabaseName("ix_jobs_finished")
+                        .HasFilter("state IN ('succeeded', 'failed', 'cancelled')");
 
                     b.HasIndex("TenantId", "Id")
                         .HasDatabaseName("ix_jobs_tenant_id");

@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 namespace Monolith.Domain.Persistence.Migrations
 {
     /// <inheritdoc />
-    public partial class WebhooksAndTracing : Migration
+    public partial class ObservabilityWebhooksRetention : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
@@ -37,11 +37,21 @@ namespace Monolith.Domain.Persistence.Migrations
                 keyValue: new Guid("00000000-0000-0000-0000-000000000001"),
                 column: "webhook_secret",
                 value: null);
+
+            migrationBuilder.CreateIndex(
+                name: "ix_jobs_finished",
+                table: "jobs",
+                columns: new[] { "state", "finished_at" },
+                filter: "state IN ('succeeded', 'failed', 'cancelled')");
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropIndex(
+                name: "ix_jobs_finished",
+                table: "jobs");
+
             migrationBuilder.DropColumn(
                 name: "webhook_secret",
                 table: "tenants");
