@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Monolith.Domain.Jobs;
 using Monolith.Worker.Hosting;
 using Quartz;
@@ -26,9 +27,11 @@ namespace Monolith.Worker.Engine;
 [RetryPolicy(1000, "00:00:01", 2, MaxDelay = "00:00:30", Jitter = 0.2)]
 public sealed class DispatchJob(
     IServiceScopeFactory scopes, QueueSelector queues, NodeIdentity node, JobExecutor executor, JobSlots slots,
-    RunningJobs running, DispatchTickets tickets, ILogger<DispatchJob> logger)
+    RunningJobs running, DispatchTickets tickets, IOptions<WorkerOptions> options, ILogger<DispatchJob> logger)
     : IJob<DispatchTicket>
 {
+    private readonly ClaimCaps? _caps = options.Value.Caps() is { IsEmpty: false } caps ? caps : null;
+
     /// <summary>
     /// How long a firing waits for one of this node's slots to come free before it passes the rest of its ticket on.
     /// Short jobs free slots within milliseconds, so a firing goes on claiming here; behind long jobs, the rest of
@@ -62,7 +65,7 @@ public sealed class DispatchJob(
                 var claimed = await slots.ClaimAsync(remaining, SlotWait, limit =>
                 {
                     free = limit;
-                    return WithStoreAsync(store => store.ClaimAsync(ticket.Id, node.Id, queues.NextOrder(), limit, ct));
+                    return WithStoreAsync(store => store.ClaimAsync(ticket.Id, node.Id, queues.NextOrder(), limit, ct, _caps));
                 }, ct);
                 if (claimed is null) break; // this node stayed full: the rest of the ticket goes to a node with free slots
                 foreach (var job in claimed)
