@@ -15,7 +15,16 @@ public sealed class WebhooksFactory : MonolithFactory
     {
         ["Webhooks:BackoffSeconds"] = "1",
         ["Webhooks:TimeoutSeconds"] = "5",
+        ["Storage:Root"] = StorageRoot,
     };
+
+    public string StorageRoot { get; } = Path.Combine(Path.GetTempPath(), "monolith-webhooks-" + Guid.NewGuid().ToString("N"));
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing && Directory.Exists(StorageRoot)) Directory.Delete(StorageRoot, recursive: true);
+    }
 
     /// <summary>A fresh tenant, a client with its key, and the webhook secret shown at creation.</summary>
     public async Task<(HttpClient Client, Guid TenantId, string Secret)> CreateTenantWithSecretAsync()
@@ -188,6 +197,41 @@ public sealed class WebhookTests(WebhooksFactory app) : IClassFixture<WebhooksFa
         var received = Assert.Single(await receiver.WaitForDeliveredAsync(1, TimeSpan.FromSeconds(30)));
         Assert.True(Verify(newSecret, received.Signature, received.Body, TimeSpan.FromMinutes(5)));
         Assert.False(Verify(oldSecret, received.Signature, received.Body, TimeSpan.FromMinutes(5)));
+    }
+
+    [Fact]
+    public async Task DatasetUpload_WithCallbackUrl_SendsTheParseJobsEvent()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var (client, _, secret) = await app.CreateTenantWithSecretAsync();
+        using var form = new MultipartFormDataContent();
+        form.Add(new StringContent("US"), "country");
+        form.Add(new StringContent(receiver.Url), "callbackUrl");
+        form.Add(new ByteArrayContent(Encoding.ASCII.GetBytes("Emma,F,100\r\nNoah,M,90\r\n")), "file", "yob2010.txt");
+
+        using var response = await client.PostAsync("/v1/datasets", form);
+        await JobClientExtensions.EnsureSuccessAsync(response);
+        var jobId = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("jobId").GetGuid();
+
+        var received = Assert.Single(await receiver.WaitForDeliveredAsync(1, TimeSpan.FromSeconds(60)));
+        Assert.True(Verify(secret, received.Signature, received.Body, TimeSpan.FromMinutes(5)));
+        Assert.Equal("job.succeeded", received.Json.GetProperty("type").GetString());
+        Assert.Equal(jobId, received.Json.GetProperty("job").GetProperty("id").GetGuid());
+        Assert.Equal("parse_dataset", received.Json.GetProperty("job").GetProperty("type").GetString());
+    }
+
+    [Fact]
+    public async Task DatasetUpload_RejectsAPrivateCallbackUrl()
+    {
+        var client = await app.CreateTenantClientAsync();
+        using var form = new MultipartFormDataContent();
+        form.Add(new StringContent("US"), "country");
+        form.Add(new StringContent("http://192.168.1.10/hook"), "callbackUrl");
+        form.Add(new ByteArrayContent(Encoding.ASCII.GetBytes("Emma,F,100\r\n")), "file", "yob2010.txt");
+
+        using var response = await client.PostAsync("/v1/datasets", form);
+
+        await AssertProblemAsync(response, "callbackUrl");
     }
 
     [Theory]
