@@ -22,7 +22,7 @@ public sealed class JobStore(MonolithDbContext db)
     public async Task<List<Job>> ClaimAsync(Guid ticketId, string node, IReadOnlyList<string> queues, int limit, CancellationToken ct,
         ClaimCaps? caps = null)
     {
-        if (caps is { IsEmpty: false }) return await ClaimCappedAsync(ticketId, node, queues, limit, caps, ct);
+        if (caps is { IsEmpty: false }) return (await ClaimCappedAsync(ticketId, node, queues, limit, caps, ct)).Claimed;
         var queueOrder = queues.ToArray();
         // One statement: for each queue in the given order, its best due jobs (index ix_jobs_claim), then the first
         // `limit` of those in queue order. Rows looked at but not taken are unlocked when the statement commits.
@@ -51,13 +51,19 @@ public sealed class JobStore(MonolithDbContext db)
     /// queue and type (in a fixed order, so claimers on every node take turns and never deadlock), count what runs now
     /// for each capped key, and claim at most the rest: per type and per queue, the best jobs up to what the cap still
     /// allows. The locks are held until the claim commits, so two nodes never both fill the same last place.
+    /// Rate-limited types are counted the same way, from their one-second window (<see cref="TypeRateWindow"/>), which
+    /// the claim advances. <see cref="CappedClaim.RateLimitedUntil"/> tells when a type held back by its rate may start
+    /// more (the caller schedules a ticket then).
     /// </summary>
-    private async Task<List<Job>> ClaimCappedAsync(Guid ticketId, string node, IReadOnlyList<string> queues, int limit, ClaimCaps caps, CancellationToken ct)
+    public async Task<CappedClaim> ClaimCappedAsync(Guid ticketId, string node, IReadOnlyList<string> queues, int limit, ClaimCaps caps, CancellationToken ct)
     {
         var queueOrder = queues.ToArray();
         var lockKeys = caps.LockKeys();
         var cappedQueues = caps.Queues.Keys.ToArray();
         var cappedTypes = caps.Types.Keys.ToArray();
+        var ratedTypes = caps.Rates.Keys.ToArray();
+        var windows = new Dictionary<string, (bool Current, DateTimeOffset Start, int Started)>(StringComparer.Ordinal);
+        var now = DateTimeOffset.UtcNow;
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         // Locks first (held to commit), then what runs now under each capped key: one round trip.
@@ -66,23 +72,37 @@ public sealed class JobStore(MonolithDbContext db)
         {
             command.Transaction = tx.GetDbTransaction();
             command.CommandText = """
-                SELECT count(*) FROM (SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(@keys) AS k ORDER BY k) AS locked;
+                SELECT now() FROM (SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(@keys) AS k ORDER BY k) AS locked LIMIT 1;
                 SELECT 'queue:' || queue, count(*)::int FROM jobs WHERE state = 'running' AND queue = ANY(@queues) GROUP BY queue
                 UNION ALL
                 SELECT 'type:' || type, count(*)::int FROM jobs WHERE state = 'running' AND type = ANY(@types) GROUP BY type;
+                SELECT type, window_start > now() - interval '1 second', window_start, started FROM type_rate_windows WHERE type = ANY(@rated);
                 """;
             command.Parameters.Add(new NpgsqlParameter("keys", lockKeys));
             command.Parameters.Add(new NpgsqlParameter("queues", cappedQueues));
             command.Parameters.Add(new NpgsqlParameter("types", cappedTypes));
+            command.Parameters.Add(new NpgsqlParameter("rated", ratedTypes));
             await using var reader = await command.ExecuteReaderAsync(ct);
+            if (await reader.ReadAsync(ct)) now = reader.GetFieldValue<DateTimeOffset>(0);
             await reader.NextResultAsync(ct);
             while (await reader.ReadAsync(ct)) running[reader.GetString(0)] = reader.GetInt32(1);
+            await reader.NextResultAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                windows[reader.GetString(0)] = (reader.GetBoolean(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetInt32(3));
+            }
         }
         int Allowed(string key, int cap) => Math.Max(0, cap - running.GetValueOrDefault(key));
+        int RateAllowed(string type) =>
+            windows.TryGetValue(type, out var w) && w.Current ? Math.Max(0, caps.Rates[type] - w.Started) : caps.Rates[type];
         var queueAllow = cappedQueues.Select(q => Allowed("queue:" + q, caps.Queues[q])).ToArray();
-        var typeAllow = cappedTypes.Select(t => Allowed("type:" + t, caps.Types[t])).ToArray();
+        var limitedTypes = cappedTypes.Union(ratedTypes).ToArray();
+        var typeAllow = limitedTypes.Select(t => Math.Min(
+            caps.Types.TryGetValue(t, out var cap) ? Allowed("type:" + t, cap) : int.MaxValue,
+            caps.Rates.ContainsKey(t) ? RateAllowed(t) : int.MaxValue)).ToArray();
         var fullQueues = cappedQueues.Where((_, i) => queueAllow[i] == 0).ToArray();
-        var fullTypes = cappedTypes.Where((_, i) => typeAllow[i] == 0).ToArray();
+        var fullTypes = limitedTypes.Where((_, i) => typeAllow[i] == 0).ToArray();
+        cappedTypes = limitedTypes;
 
         var claimed = await db.Jobs.FromSql($"""
             UPDATE jobs SET state = 'running', attempt = attempt + 1, lease_token = gen_random_uuid(),
@@ -109,8 +129,28 @@ public sealed class JobStore(MonolithDbContext db)
                 LIMIT {limit})
             RETURNING *
             """).AsNoTracking().ToListAsync(ct);
+
+        DateTimeOffset? rateLimitedUntil = null;
+        if (ratedTypes.Length > 0)
+        {
+            // Advance each rated type's window by what was just started, and find the types its rate held back.
+            var counts = ratedTypes.Select(t => claimed.Count(j => j.Type == t)).ToArray();
+            await db.Database.ExecuteSqlAsync($"""
+                INSERT INTO type_rate_windows AS w (type, window_start, started)
+                SELECT t, now(), c FROM unnest({ratedTypes}::text[], {counts}::int[]) AS u(t, c) WHERE c > 0
+                ON CONFLICT (type) DO UPDATE SET
+                    window_start = CASE WHEN w.window_start > now() - interval '1 second' THEN w.window_start ELSE now() END,
+                    started = CASE WHEN w.window_start > now() - interval '1 second' THEN w.started + excluded.started ELSE excluded.started END
+                """, ct);
+            var heldBack = ratedTypes.Where((t, i) => counts[i] >= RateAllowed(t)).ToArray();
+            if (heldBack.Length > 0 && await db.Jobs.AnyAsync(j => heldBack.Contains(j.Type) && queueOrder.Contains(j.Queue)
+                    && (j.State == JobState.Scheduled || j.State == JobState.Queued || j.State == JobState.Retrying) && j.ScheduledAt <= now, ct))
+            {
+                rateLimitedUntil = heldBack.Select(t => windows.TryGetValue(t, out var w) && w.Current ? w.Start : now).Min() + TimeSpan.FromSeconds(1);
+            }
+        }
         await tx.CommitAsync(ct);
-        return claimed;
+        return new CappedClaim(claimed, rateLimitedUntil);
     }
 
     /// <summary>
@@ -194,3 +234,6 @@ public sealed class JobStore(MonolithDbContext db)
     public async Task<List<Guid>> CancelRequestedAsync(IReadOnlyCollection<Guid> jobIds, CancellationToken ct) =>
         await db.Jobs.Where(j => jobIds.Contains(j.Id) && j.CancelRequestedAt != null).Select(j => j.Id).ToListAsync(ct);
 }
+
+/// <summary>What a claim under caps took, and when a type its rate held back may start more (null: none was held back).</summary>
+public sealed record CappedClaim(List<Job> Claimed, DateTimeOffset? RateLimitedUntil);

@@ -406,6 +406,27 @@ namespace Monolith.Domain.Persistence.Migrations
                     b.ToTable("job_attempts", (string)null);
                 });
 
+            modelBuilder.Entity("Monolith.Domain.Jobs.TypeRateWindow", b =>
+                {
+                    b.Property<string>("Type")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("type");
+
+                    b.Property<int>("Started")
+                        .HasColumnType("integer")
+                        .HasColumnName("started");
+
+                    b.Property<DateTimeOffset>("WindowStart")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("window_start");
+
+                    b.HasKey("Type")
+                        .HasName("pk_type_rate_windows");
+
+                    b.ToTable("type_rate_windows", (string)null);
+                });
+
             modelBuilder.Entity("Monolith.Domain.Queues.QueueCountDelta", b =>
                 {
                     b.Property<long>("Id")

@@ -31,6 +31,19 @@ namespace Monolith.Domain.Persistence.Migrations
                 maxLength: 100,
                 nullable: true);
 
+            migrationBuilder.CreateTable(
+                name: "type_rate_windows",
+                columns: table => new
+                {
+                    type = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    window_start = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    started = table.Column<int>(type: "integer", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_type_rate_windows", x => x.type);
+                });
+
             migrationBuilder.UpdateData(
                 table: "tenants",
                 keyColumn: "id",
@@ -48,6 +61,9 @@ namespace Monolith.Domain.Persistence.Migrations
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropTable(
+                name: "type_rate_windows");
+
             migrationBuilder.DropIndex(
                 name: "ix_jobs_finished",
                 table: "jobs");

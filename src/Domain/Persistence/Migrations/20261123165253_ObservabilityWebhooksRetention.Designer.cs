@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Monolith.Domain.Persistence.Migrations
 {
     [DbContext(typeof(MonolithDbContext))]
-    [Migration("20261123161051_ObservabilityWebhooksRetention")]
+    [Migration("20261123165253_ObservabilityWebhooksRetention")]
     partial class ObservabilityWebhooksRetention
     {
         /// <inheritdoc />
@@ -407,6 +407,27 @@ namespace Monolith.Domain.Persistence.Migrations
                         .HasDatabaseName("ix_job_attempts_job_id_id");
 
                     b.ToTable("job_attempts", (string)null);
+                });
+
+            modelBuilder.Entity("Monolith.Domain.Jobs.TypeRateWindow", b =>
+                {
+                    b.Property<string>("Type")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("type");
+
+                    b.Property<int>("Started")
+                        .HasColumnType("integer")
+                        .HasColumnName("started");
+
+                    b.Property<DateTimeOffset>("WindowStart")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("window_start");
+
+                    b.HasKey("Type")
+                        .HasName("pk_type_rate_windows");
+
+                    b.ToTable("type_rate_windows", (string)null);
                 });
 
             modelBuilder.Entity("Monolith.Domain.Queues.QueueCountDelta", b =>
