@@ -31,6 +31,7 @@ public static class ApiExtensions
             o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
         });
 
+        builder.AddTracing();
         var services = builder.Services;
         services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
             context.ProblemDetails.Extensions["traceId"] = context.HttpContext.TraceIdentifier);

@@ -9,6 +9,7 @@ using Monolith.Worker.Jobs.Datasets;
 using Monolith.Worker.Jobs.Transfers;
 using Monolith.Worker.Jobs.Syncs;
 using Monolith.Worker.Jobs.HttpRequests;
+using Monolith.Worker.Jobs.Webhooks;
 using Monolith.Worker.Maintenance;
 using Monolith.Worker.Outbound;
 using Quartz;
@@ -30,6 +31,9 @@ public static class WorkerExtensions
         if (options.Concurrency < 1) throw new InvalidOperationException("WORKER_CONCURRENCY must be at least 1.");
         services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.Section)
             .Configure(o => o.Concurrency = options.Concurrency);
+        var retention = configuration.GetSection(RetentionOptions.Section).Get<RetentionOptions>() ?? new RetentionOptions();
+        if (!retention.IsValid(out var retentionError)) throw new InvalidOperationException(retentionError);
+        services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.Section);
 
         var node = new NodeIdentity(NodeIdentity.Resolve(configuration["INSTANCE_ID"] ?? configuration["POD_NAME"]), serviceType);
         services.AddSingleton(node);
@@ -38,6 +42,8 @@ public static class WorkerExtensions
         services.AddTransfers(configuration);
         services.AddSyncs();
         services.AddOutboundHttp();
+        services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section);
+        services.AddSingleton<WebhookEvents>();
         services.AddSingleton<QueueSelector>();
         services.AddSingleton<RunningJobs>();
         services.AddSingleton<JobSlots>();
@@ -52,10 +58,11 @@ public static class WorkerExtensions
         services.AddHttpRequests(configuration);
         services.AddSingleton<SubmitCoalescer>();
         services.AddHostedService(sp => sp.GetRequiredService<SubmitCoalescer>());
+        services.AddHostedService<QueueDepthMetrics>();
 
         // Start-up order matters: the schema first, then Quartz (which validates it), then the rest.
         services.AddHostedService<SchemaSetup>();
-        AddQuartz(services, configuration, options, node);
+        AddQuartz(services, configuration, options, retention, node);
         services.AddHostedService<DispatchJobSetup>();
         // Every node listens: worker nodes for wake-ups and cancels, every node for its clients waiting on jobs.
         services.AddHostedService<EngineNotifications>();
@@ -68,7 +75,7 @@ public static class WorkerExtensions
         return services;
     }
 
-    private static void AddQuartz(IServiceCollection services, IConfiguration configuration, WorkerOptions options, NodeIdentity node)
+    private static void AddQuartz(IServiceCollection services, IConfiguration configuration, WorkerOptions options, RetentionOptions retention, NodeIdentity node)
     {
         var executes = node.ServiceType.ExecutesJobs();
         services.AddQuartz(q =>
@@ -119,6 +126,9 @@ public static class WorkerExtensions
                 .WithIdentity(nameof(ExpiredResultCleaner))
                 .StartNow()
                 .WithSimpleSchedule(s => s.WithInterval(ExpiredResultCleaner.Interval).RepeatForever()));
+            q.ScheduleJob<JobCleaner>(
+                trigger => trigger.WithIdentity(nameof(JobCleaner)).WithCronSchedule(retention.Schedule),
+                job => job.WithIdentity(JobCleaner.Key));
             if (executes) q.AddQuartzHealthChecks(_ => { });
         });
         services.AddQuartzHostedService(o =>

@@ -72,6 +72,17 @@ public sealed class Job
     /// <summary>The dispatch ticket (Quartz trigger) whose firing claimed the job; used to recover it after a crash.</summary>
     public Guid? TicketId { get; set; }
 
+    /// <summary>
+    /// Where the service POSTs a signed event when the job reaches a terminal state (docs/webhooks.md); null for none.
+    /// </summary>
+    public string? CallbackUrl { get; set; }
+
+    /// <summary>
+    /// The W3C <c>traceparent</c> of the request that submitted the job: its execution continues that trace on
+    /// whichever node runs it (docs/observability.md). Null when the submitter had no trace.
+    /// </summary>
+    public string? TraceParent { get; set; }
+
     public List<JobAttempt> Attempts { get; set; } = [];
 
     /// <summary>

@@ -1,5 +1,7 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Monolith.Domain.Persistence;
+using Npgsql;
 
 namespace Monolith.Domain.Jobs;
 
@@ -17,8 +19,10 @@ public sealed class JobStore(MonolithDbContext db)
     /// order and, within a queue, highest priority first, then oldest. <c>FOR UPDATE SKIP LOCKED</c> lets many
     /// nodes claim at once without waiting on each other or taking the same job.
     /// </summary>
-    public async Task<List<Job>> ClaimAsync(Guid ticketId, string node, IReadOnlyList<string> queues, int limit, CancellationToken ct)
+    public async Task<List<Job>> ClaimAsync(Guid ticketId, string node, IReadOnlyList<string> queues, int limit, CancellationToken ct,
+        ClaimCaps? caps = null)
     {
+        if (caps is { IsEmpty: false }) return (await ClaimCappedAsync(ticketId, node, queues, limit, caps, ct)).Claimed;
         var queueOrder = queues.ToArray();
         // One statement: for each queue in the given order, its best due jobs (index ix_jobs_claim), then the first
         // `limit` of those in queue order. Rows looked at but not taken are unlocked when the statement commits.
@@ -40,6 +44,113 @@ public sealed class JobStore(MonolithDbContext db)
                 LIMIT {limit})
             RETURNING *
             """).AsNoTracking().ToListAsync(ct);
+    }
+
+    /// <summary>
+    /// The claim under concurrency caps: in one short transaction, take a transaction-scoped advisory lock per capped
+    /// queue and type (in a fixed order, so claimers on every node take turns and never deadlock), count what runs now
+    /// for each capped key, and claim at most the rest: per type and per queue, the best jobs up to what the cap still
+    /// allows. The locks are held until the claim commits, so two nodes never both fill the same last place.
+    /// Rate-limited types are counted the same way, from their one-second window (<see cref="TypeRateWindow"/>), which
+    /// the claim advances. <see cref="CappedClaim.RateLimitedUntil"/> tells when a type held back by its rate may start
+    /// more (the caller schedules a ticket then).
+    /// </summary>
+    public async Task<CappedClaim> ClaimCappedAsync(Guid ticketId, string node, IReadOnlyList<string> queues, int limit, ClaimCaps caps, CancellationToken ct)
+    {
+        var queueOrder = queues.ToArray();
+        var lockKeys = caps.LockKeys();
+        var cappedQueues = caps.Queues.Keys.ToArray();
+        var cappedTypes = caps.Types.Keys.ToArray();
+        var ratedTypes = caps.Rates.Keys.ToArray();
+        var windows = new Dictionary<string, (bool Current, DateTimeOffset Start, int Started)>(StringComparer.Ordinal);
+        var now = DateTimeOffset.UtcNow;
+
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        // Locks first (held to commit), then what runs now under each capped key: one round trip.
+        var running = new Dictionary<string, int>(StringComparer.Ordinal);
+        await using (var command = db.Database.GetDbConnection().CreateCommand())
+        {
+            command.Transaction = tx.GetDbTransaction();
+            command.CommandText = """
+                SELECT now() FROM (SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(@keys) AS k ORDER BY k) AS locked LIMIT 1;
+                SELECT 'queue:' || queue, count(*)::int FROM jobs WHERE state = 'running' AND queue = ANY(@queues) GROUP BY queue
+                UNION ALL
+                SELECT 'type:' || type, count(*)::int FROM jobs WHERE state = 'running' AND type = ANY(@types) GROUP BY type;
+                SELECT type, window_start > now() - interval '1 second', window_start, started FROM type_rate_windows WHERE type = ANY(@rated);
+                """;
+            command.Parameters.Add(new NpgsqlParameter("keys", lockKeys));
+            command.Parameters.Add(new NpgsqlParameter("queues", cappedQueues));
+            command.Parameters.Add(new NpgsqlParameter("types", cappedTypes));
+            command.Parameters.Add(new NpgsqlParameter("rated", ratedTypes));
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            if (await reader.ReadAsync(ct)) now = reader.GetFieldValue<DateTimeOffset>(0);
+            await reader.NextResultAsync(ct);
+            while (await reader.ReadAsync(ct)) running[reader.GetString(0)] = reader.GetInt32(1);
+            await reader.NextResultAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                windows[reader.GetString(0)] = (reader.GetBoolean(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetInt32(3));
+            }
+        }
+        int Allowed(string key, int cap) => Math.Max(0, cap - running.GetValueOrDefault(key));
+        int RateAllowed(string type) =>
+            windows.TryGetValue(type, out var w) && w.Current ? Math.Max(0, caps.Rates[type] - w.Started) : caps.Rates[type];
+        var queueAllow = cappedQueues.Select(q => Allowed("queue:" + q, caps.Queues[q])).ToArray();
+        var limitedTypes = cappedTypes.Union(ratedTypes).ToArray();
+        var typeAllow = limitedTypes.Select(t => Math.Min(
+            caps.Types.TryGetValue(t, out var cap) ? Allowed("type:" + t, cap) : int.MaxValue,
+            caps.Rates.ContainsKey(t) ? RateAllowed(t) : int.MaxValue)).ToArray();
+        var fullQueues = cappedQueues.Where((_, i) => queueAllow[i] == 0).ToArray();
+        var fullTypes = limitedTypes.Where((_, i) => typeAllow[i] == 0).ToArray();
+        cappedTypes = limitedTypes;
+
+        var claimed = await db.Jobs.FromSql($"""
+            UPDATE jobs SET state = 'running', attempt = attempt + 1, lease_token = gen_random_uuid(),
+                   node = {node}, ticket_id = {ticketId}, started_at = now(),
+                   progress_percent = NULL, progress_message = NULL
+            WHERE id IN (
+                SELECT c.id FROM (
+                    SELECT candidate.id, candidate.type, q.name AS queue, q.rank, candidate.priority, candidate.scheduled_at,
+                           row_number() OVER (PARTITION BY candidate.type ORDER BY q.rank, candidate.priority DESC, candidate.scheduled_at, candidate.id) AS nth_of_type,
+                           row_number() OVER (PARTITION BY q.name ORDER BY candidate.priority DESC, candidate.scheduled_at, candidate.id) AS nth_of_queue
+                    FROM unnest({queueOrder}::text[]) WITH ORDINALITY AS q(name, rank)
+                    CROSS JOIN LATERAL (
+                        SELECT id, type, priority, scheduled_at FROM jobs
+                        WHERE state IN ('scheduled', 'queued', 'retrying') AND queue = q.name AND scheduled_at <= now()
+                          AND NOT (type = ANY({fullTypes}))
+                        ORDER BY priority DESC, scheduled_at, id
+                        LIMIT {limit}
+                        FOR UPDATE SKIP LOCKED) AS candidate
+                    WHERE NOT EXISTS (SELECT 1 FROM queue_pauses p WHERE p.queue = q.name) AND NOT (q.name = ANY({fullQueues}))) AS c
+                LEFT JOIN unnest({cappedTypes}::text[], {typeAllow}::int[]) AS ta(type, allowed) ON ta.type = c.type
+                LEFT JOIN unnest({cappedQueues}::text[], {queueAllow}::int[]) AS qa(queue, allowed) ON qa.queue = c.queue
+                WHERE (ta.allowed IS NULL OR c.nth_of_type <= ta.allowed) AND (qa.allowed IS NULL OR c.nth_of_queue <= qa.allowed)
+                ORDER BY c.rank, c.priority DESC, c.scheduled_at, c.id
+                LIMIT {limit})
+            RETURNING *
+            """).AsNoTracking().ToListAsync(ct);
+
+        DateTimeOffset? rateLimitedUntil = null;
+        if (ratedTypes.Length > 0)
+        {
+            // Advance each rated type's window by what was just started, and find the types its rate held back.
+            var counts = ratedTypes.Select(t => claimed.Count(j => j.Type == t)).ToArray();
+            await db.Database.ExecuteSqlAsync($"""
+                INSERT INTO type_rate_windows AS w (type, window_start, started)
+                SELECT t, now(), c FROM unnest({ratedTypes}::text[], {counts}::int[]) AS u(t, c) WHERE c > 0
+                ON CONFLICT (type) DO UPDATE SET
+                    window_start = CASE WHEN w.window_start > now() - interval '1 second' THEN w.window_start ELSE now() END,
+                    started = CASE WHEN w.window_start > now() - interval '1 second' THEN w.started + excluded.started ELSE excluded.started END
+                """, ct);
+            var heldBack = ratedTypes.Where((t, i) => counts[i] >= RateAllowed(t)).ToArray();
+            if (heldBack.Length > 0 && await db.Jobs.AnyAsync(j => heldBack.Contains(j.Type) && queueOrder.Contains(j.Queue)
+                    && (j.State == JobState.Scheduled || j.State == JobState.Queued || j.State == JobState.Retrying) && j.ScheduledAt <= now, ct))
+            {
+                rateLimitedUntil = heldBack.Select(t => windows.TryGetValue(t, out var w) && w.Current ? w.Start : now).Min() + TimeSpan.FromSeconds(1);
+            }
+        }
+        await tx.CommitAsync(ct);
+        return new CappedClaim(claimed, rateLimitedUntil);
     }
 
     /// <summary>
@@ -163,3 +274,6 @@ public sealed class JobStore(MonolithDbContext db)
     public async Task<List<Guid>> CancelRequestedAsync(IReadOnlyCollection<Guid> jobIds, CancellationToken ct) =>
         await db.Jobs.Where(j => jobIds.Contains(j.Id) && j.CancelRequestedAt != null).Select(j => j.Id).ToListAsync(ct);
 }
+
+/// <summary>What a claim under caps took, and when a type its rate held back may start more (null: none was held back).</summary>
+public sealed record CappedClaim(List<Job> Claimed, DateTimeOffset? RateLimitedUntil);

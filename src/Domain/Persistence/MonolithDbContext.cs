@@ -17,6 +17,7 @@ public sealed class MonolithDbContext(DbContextOptions<MonolithDbContext> option
     public DbSet<Tenant> Tenants => Set<Tenant>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<QueuePause> QueuePauses => Set<QueuePause>();
+    public DbSet<TypeRateWindow> TypeRateWindows => Set<TypeRateWindow>();
     public DbSet<QueueCountTotal> QueueCountTotals => Set<QueueCountTotal>();
     public DbSet<QueueCountDelta> QueueCountDeltas => Set<QueueCountDelta>();
     public DbSet<Dataset> Datasets => Set<Dataset>();

@@ -3,7 +3,10 @@ using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Monolith.Worker.Hosting;
 using Monolith.Domain.Jobs;
+using Monolith.Worker.Jobs.Webhooks;
 using Quartz;
 
 namespace Monolith.Worker.Engine;
@@ -19,8 +22,10 @@ namespace Monolith.Worker.Engine;
 /// is retried with backoff); a node that shuts down meanwhile hands the attempt back instead (at least once).
 /// </para>
 /// </summary>
-public sealed class AttemptRecorder(IServiceScopeFactory scopes, ILogger<AttemptRecorder> logger) : BackgroundService
+public sealed class AttemptRecorder(IServiceScopeFactory scopes, IOptions<WorkerOptions> options, ILogger<AttemptRecorder> logger) : BackgroundService
 {
+    private readonly ClaimCaps _caps = options.Value.Caps();
+
     /// <summary>The most outcomes written in one transaction.</summary>
     public const int MaxBatch = 500;
 
@@ -47,8 +52,16 @@ public sealed class AttemptRecorder(IServiceScopeFactory scopes, ILogger<Attempt
                 await using var tx = await store.Db.Database.BeginTransactionAsync(CancellationToken.None);
                 var written = await store.FinishAttemptsAsync(batch.Select(e => e.Item).ToList(), CancellationToken.None);
                 var retries = batch.Select(e => e.Item).Where(a => a.Result.RetryAt is not null && written.Contains(a.Claimed.Id));
+                var dueTimes = retries.Select(a => a.Result.RetryAt!.Value);
+                if (!_caps.IsEmpty)
+                {
+                    // A capped job that stops running frees a place a claim may have passed over: a ticket, due now, takes it.
+                    var freed = batch.Count(e => written.Contains(e.Item.Claimed.Id) && _caps.Covers(e.Item.Claimed));
+                    dueTimes = dueTimes.Concat(Enumerable.Repeat(DateTimeOffset.UtcNow, freed));
+                }
                 await scope.ServiceProvider.GetRequiredService<DispatchTickets>()
-                    .ScheduleAsync(tx.GetDbTransaction(), retries.Select(a => a.Result.RetryAt!.Value), CancellationToken.None);
+                    .ScheduleAsync(tx.GetDbTransaction(), dueTimes, CancellationToken.None);
+                await StoreWebhooksAsync(scope.ServiceProvider, batch, written);
                 await tx.CommitAsync(CancellationToken.None);
                 foreach (var entry in batch) entry.Done.TrySetResult(written.Contains(entry.Item.Claimed.Id));
                 return;
@@ -59,5 +72,23 @@ public sealed class AttemptRecorder(IServiceScopeFactory scopes, ILogger<Attempt
                 await Task.Delay(wait, stopping);
             }
         }
+    }
+
+    /// <summary>
+    /// The webhook deliveries of the jobs this batch ended, stored in the batch's transaction (never lost, never sent
+    /// for an outcome that was not written). A batch without a callback URL among its terminal jobs does nothing here.
+    /// </summary>
+    private static async Task StoreWebhooksAsync(
+        IServiceProvider services, IReadOnlyList<BatchQueue<(Job Claimed, AttemptResult Result), bool>.Entry> batch, HashSet<Guid> written)
+    {
+        List<TerminalJob>? finished = null;
+        foreach (var (claimed, result) in batch.Select(e => e.Item))
+        {
+            if (claimed.CallbackUrl is null || !result.NextState.IsTerminal() || !written.Contains(claimed.Id)) continue;
+            (finished ??= []).Add(new TerminalJob(claimed, result.NextState, result.Error, result.ResultJson));
+        }
+        if (finished is null) return;
+        var deliveries = services.GetRequiredService<WebhookEvents>().For(finished);
+        if (deliveries.Count > 0) await services.GetRequiredService<JobClient>().SubmitBatchAsync(deliveries, CancellationToken.None);
     }
 }

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Monolith.Domain.Jobs;
 using Monolith.Worker.Hosting;
 using Quartz;
@@ -26,9 +27,11 @@ namespace Monolith.Worker.Engine;
 [RetryPolicy(1000, "00:00:01", 2, MaxDelay = "00:00:30", Jitter = 0.2)]
 public sealed class DispatchJob(
     IServiceScopeFactory scopes, QueueSelector queues, NodeIdentity node, JobExecutor executor, JobSlots slots,
-    RunningJobs running, DispatchTickets tickets, ILogger<DispatchJob> logger)
+    RunningJobs running, DispatchTickets tickets, IOptions<WorkerOptions> options, ILogger<DispatchJob> logger)
     : IJob<DispatchTicket>
 {
+    private readonly ClaimCaps? _caps = options.Value.Caps() is { IsEmpty: false } caps ? caps : null;
+
     /// <summary>
     /// How long a firing waits for one of this node's slots to come free before it passes the rest of its ticket on.
     /// Short jobs free slots within milliseconds, so a firing goes on claiming here; behind long jobs, the rest of
@@ -56,13 +59,20 @@ public sealed class DispatchJob(
             }
 
             var drained = false;
+            DateTimeOffset? rateLimitedUntil = null;
             while (remaining > 0 && slots.Open && !drained)
             {
                 var free = 0;
                 var claimed = await slots.ClaimAsync(remaining, SlotWait, limit =>
                 {
                     free = limit;
-                    return WithStoreAsync(store => store.ClaimAsync(ticket.Id, node.Id, queues.NextOrder(), limit, ct));
+                    if (_caps is null) return WithStoreAsync(store => store.ClaimAsync(ticket.Id, node.Id, queues.NextOrder(), limit, ct));
+                    return WithStoreAsync(async store =>
+                    {
+                        var capped = await store.ClaimCappedAsync(ticket.Id, node.Id, queues.NextOrder(), limit, _caps, ct);
+                        rateLimitedUntil = capped.RateLimitedUntil ?? rateLimitedUntil;
+                        return capped.Claimed;
+                    });
                 }, ct);
                 if (claimed is null) break; // this node stayed full: the rest of the ticket goes to a node with free slots
                 foreach (var job in claimed)
@@ -76,6 +86,11 @@ public sealed class DispatchJob(
             if (remaining > 0 && !drained)
             {
                 await PassOnAsync(remaining, ct);
+            }
+            else if (remaining > 0 && rateLimitedUntil is { } until)
+            {
+                // A rate held jobs back: the rest of the ticket fires when the type's window has passed.
+                await PassOnAsync(remaining, ct, until);
             }
         }
         finally
@@ -93,12 +108,12 @@ public sealed class DispatchJob(
     }
 
     /// <summary>A node that is full or stopping writes the unspent part of its ticket as a new one, due now, for another node.</summary>
-    private async Task PassOnAsync(int remaining, CancellationToken ct)
+    private async Task PassOnAsync(int remaining, CancellationToken ct, DateTimeOffset? at = null)
     {
         await using var scope = scopes.CreateAsyncScope();
         var store = scope.ServiceProvider.GetRequiredService<JobStore>();
         await using var tx = await store.Db.Database.BeginTransactionAsync(ct);
-        await tickets.ScheduleAsync(tx.GetDbTransaction(), new DispatchTicket(Guid.CreateVersion7(), remaining), DateTimeOffset.UtcNow, ct);
+        await tickets.ScheduleAsync(tx.GetDbTransaction(), new DispatchTicket(Guid.CreateVersion7(), remaining), at ?? DateTimeOffset.UtcNow, ct);
         await tx.CommitAsync(ct);
         if (slots.Open) logger.LogDebug("No slot came free here: passed {Remaining} unclaimed job(s) of this ticket on", remaining);
         else logger.LogInformation("Shutting down: passed {Remaining} unclaimed job(s) of this ticket on to another node", remaining);

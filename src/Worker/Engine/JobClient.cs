@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore.Query;
 using Microsoft.EntityFrameworkCore.Storage;
 using Monolith.Domain.Jobs;
 using Monolith.Domain.Persistence;
+using Monolith.Worker.Jobs.Webhooks;
 using Npgsql;
 
 namespace Monolith.Worker.Engine;
@@ -11,7 +12,7 @@ namespace Monolith.Worker.Engine;
 /// What clients do to jobs: submit, cancel, retry. Each change to a job and the dispatch ticket it needs are
 /// written in one transaction, so an accepted job always has a way to run and a rolled-back one leaves nothing.
 /// </summary>
-public sealed class JobClient(MonolithDbContext db, JobStore store, DispatchTickets tickets, SubmitCoalescer coalescer)
+public sealed class JobClient(MonolithDbContext db, JobStore store, DispatchTickets tickets, SubmitCoalescer coalescer, WebhookEvents webhooks)
 {
     /// <summary>The NOTIFY channel that tells every node a running job was asked to stop.</summary>
     public const string CancelChannel = "monolith_cancel";
@@ -22,6 +23,8 @@ public sealed class JobClient(MonolithDbContext db, JobStore store, DispatchTick
     /// </summary>
     public async Task<SubmitOutcome> SubmitAsync(NewJob request, CancellationToken ct)
     {
+        // The submitter's trace, read here while it is current (the group commit runs elsewhere).
+        if (request.TraceParent is null && JobTracing.CurrentTraceParent() is { } traceParent) request = request with { TraceParent = traceParent };
         if (request.IdempotencyKey is null)
         {
             return new SubmitOutcome(SubmitStatus.Created, await coalescer.SubmitAsync(request, ct));
@@ -43,10 +46,11 @@ public sealed class JobClient(MonolithDbContext db, JobStore store, DispatchTick
     }
 
     /// <summary>
-    /// Submits a job a feature starts on a client's behalf (a dataset's parse, a sync): the type's defaults, priority
-    /// 0, due now, no idempotency key.
+    /// Submits a job a feature starts on a client's behalf (a dataset's parse, a transfer, a sync): the type's defaults,
+    /// priority 0, due now, no idempotency key; <paramref name="callbackUrl"/> gets the signed event when it ends.
     /// </summary>
-    public async Task<Job> SubmitWithDefaultsAsync(JobTypeRegistry types, Guid tenantId, string kind, object payload, CancellationToken ct)
+    public async Task<Job> SubmitWithDefaultsAsync(
+        JobTypeRegistry types, Guid tenantId, string kind, object payload, CancellationToken ct, string? callbackUrl = null)
     {
         var definition = types.Find(kind) ?? throw new InvalidOperationException($"Job type {kind} is not registered.");
         var outcome = await SubmitAsync(new NewJob(
@@ -60,17 +64,21 @@ public sealed class JobClient(MonolithDbContext db, JobStore store, DispatchTick
             TimeoutSeconds: definition.Defaults.TimeoutSeconds,
             BackoffSeconds: definition.Defaults.BackoffSeconds,
             IdempotencyKey: null,
-            RequestHash: null), ct);
+            RequestHash: null,
+            CallbackUrl: callbackUrl), ct);
         return outcome.Job;
     }
 
     /// <summary>
     /// Stores jobs and their tickets in one transaction: all of them or none. The result is in the order given.
-    /// Jobs due at the same moment share tickets (<see cref="DispatchTickets.MaxJobsPerTicket"/>).
+    /// Jobs due at the same moment share tickets (<see cref="DispatchTickets.MaxJobsPerTicket"/>). Runs in the
+    /// caller's transaction when there is one (the engine stores webhook deliveries with the outcome that causes them),
+    /// and then leaves the commit to the caller.
     /// </summary>
     public async Task<IReadOnlyList<Job>> SubmitBatchAsync(IReadOnlyList<NewJob> requests, CancellationToken ct)
     {
         var now = DateTimeOffset.UtcNow;
+        var currentTrace = JobTracing.CurrentTraceParent();
         var jobs = requests.Select(r => new Job
         {
             Id = Guid.CreateVersion7(now),
@@ -88,15 +96,18 @@ public sealed class JobClient(MonolithDbContext db, JobStore store, DispatchTick
             IdempotencyKey = r.IdempotencyKey,
             RequestHash = r.RequestHash,
             ResultTtlSeconds = r.ResultTtlSeconds,
+            CallbackUrl = r.CallbackUrl,
+            TraceParent = r.TraceParent ?? currentTrace,
         }).ToList();
 
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var outer = db.Database.CurrentTransaction;
+        await using var own = outer is null ? await db.Database.BeginTransactionAsync(ct) : null;
         db.Jobs.AddRange(jobs);
         await db.SaveChangesAsync(ct);
-        await tickets.ScheduleAsync(tx.GetDbTransaction(), jobs.Select(j => j.ScheduledAt), ct);
-        await tx.CommitAsync(ct);
+        await tickets.ScheduleAsync((outer ?? own)!.GetDbTransaction(), jobs.Select(j => j.ScheduledAt), ct);
+        if (own is not null) await own.CommitAsync(ct);
         db.ChangeTracker.Clear();
-        foreach (var type in jobs.GroupBy(j => j.Type)) EngineMetrics.Submitted.WithLabels(type.Key).Inc(type.Count());
+        foreach (var group in jobs.GroupBy(j => (j.Type, j.Queue))) EngineMetrics.Submitted.WithLabels(group.Key.Type, group.Key.Queue).Inc(group.Count());
         return jobs;
     }
 
@@ -111,6 +122,8 @@ public sealed class JobClient(MonolithDbContext db, JobStore store, DispatchTick
         if (job is null) return new CommandOutcome(CommandStatus.NotFound, null);
         if (job.State.IsTerminal()) return new CommandOutcome(CommandStatus.Conflict, job);
 
+        // A waiting job ends here: its webhook (if it has a callback) is stored in the same transaction.
+        await using var tx = job.CallbackUrl is null ? null : await db.Database.BeginTransactionAsync(ct);
         var waiting = await db.Jobs
             .Where(j => j.Id == jobId && JobStates.Waiting.Contains(j.State))
             .ExecuteUpdateAsync(s => s
@@ -119,9 +132,11 @@ public sealed class JobClient(MonolithDbContext db, JobStore store, DispatchTick
                 .SetProperty(j => j.FinishedAt, now), ct);
         if (waiting == 1)
         {
+            if (tx is not null) await SubmitBatchAsync(webhooks.For([new TerminalJob(job, JobState.Cancelled, "Cancelled before it ran.", null)]), ct);
             await store.NotifyChangedAsync(jobId, ct);
         }
-        else
+        if (tx is not null) await tx.CommitAsync(ct);
+        if (waiting == 0)
         {
             var running = await db.Jobs
                 .Where(j => j.Id == jobId && j.State == JobState.Running)

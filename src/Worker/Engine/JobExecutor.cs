@@ -30,10 +30,12 @@ public sealed class JobExecutor(
     public async Task RunAsync(Job claimed, CancellationToken shutdown)
     {
         using var logScope = logger.BeginScope(new JobLogScope(claimed, node.Id));
+        using var activity = JobTracing.StartExecution(claimed, node.Id);
 
+        EngineMetrics.Started.WithLabels(claimed.Type, claimed.Queue).Inc();
         if (claimed.Attempt == 1 && claimed.StartedAt is { } started)
         {
-            EngineMetrics.EnqueueToStart.WithLabels(claimed.Type).Observe(Math.Max(0, (started - claimed.ScheduledAt).TotalSeconds));
+            EngineMetrics.EnqueueToStart.WithLabels(claimed.Type, claimed.Queue).Observe(Math.Max(0, (started - claimed.ScheduledAt).TotalSeconds));
         }
         var clock = System.Diagnostics.Stopwatch.StartNew();
         AttemptResult? result;
@@ -51,9 +53,12 @@ public sealed class JobExecutor(
         if (result is null) return;
         EngineMetrics.Duration.WithLabels(claimed.Type).Observe(clock.Elapsed.TotalSeconds);
         EngineMetrics.Attempts.WithLabels(claimed.Type, result.Outcome).Inc();
+        JobTracing.RecordOutcome(activity, result);
 
         if (await recorder.RecordAsync(claimed, result, shutdown))
         {
+            if (result.NextState.IsTerminal()) EngineMetrics.Finished.WithLabels(claimed.Type, result.NextState.ToName()).Inc();
+            else if (result.NextState == JobState.Retrying) EngineMetrics.Retries.WithLabels(claimed.Type).Inc();
             logger.LogInformation("Attempt ended {Outcome}; job is {State}", result.Outcome, result.NextState.ToName());
         }
         else

@@ -4,6 +4,8 @@ namespace Monolith.Worker.Engine;
 /// A validated submission, ready to store. Defaults from the job type are already applied, and the payload's
 /// secrets are already encrypted (<see cref="JobTypeDefinition.PreparePayload"/>).
 /// </summary>
+/// <param name="CallbackUrl">Where to POST the signed event when the job reaches a terminal state (docs/webhooks.md).</param>
+/// <param name="TraceParent">The submitter's W3C traceparent; <see cref="JobClient"/> fills it from the current trace when null.</param>
 public sealed record NewJob(
     Guid TenantId,
     string Type,
@@ -16,4 +18,6 @@ public sealed record NewJob(
     double BackoffSeconds,
     string? IdempotencyKey,
     string? RequestHash,
-    int? ResultTtlSeconds = null);
+    int? ResultTtlSeconds = null,
+    string? CallbackUrl = null,
+    string? TraceParent = null);

@@ -50,6 +50,30 @@ public sealed class WorkerOptions
     /// </summary>
     public double WaiterRecheckSeconds { get; set; } = 1;
 
+    /// <summary>
+    /// Most jobs of a queue running at once across the whole cluster (<c>Worker__QueueConcurrency__low=2</c>). Default:
+    /// none (a queue is limited only by the nodes' slots). See docs/housekeeping.md.
+    /// </summary>
+    public Dictionary<string, int> QueueConcurrency { get; set; } = new();
+
+    /// <summary>
+    /// Most jobs of a type running at once across the whole cluster (<c>Worker__TypeConcurrency__parse_dataset=2</c>).
+    /// Default: none.
+    /// </summary>
+    public Dictionary<string, int> TypeConcurrency { get; set; } = new();
+
+    /// <summary>
+    /// Most jobs of a type started per second across the whole cluster (<c>Worker__TypeRateLimits__http_request=5</c>),
+    /// counted in fixed one-second windows. Default: none.
+    /// </summary>
+    public Dictionary<string, int> TypeRateLimits { get; set; } = new();
+
+    /// <summary>The caps as the claim takes them; empty when none is configured (the claim then costs nothing extra).</summary>
+    public Domain.Jobs.ClaimCaps Caps() => new(
+        QueueConcurrency.Where(c => c.Value > 0).ToDictionary(c => c.Key, c => c.Value, StringComparer.Ordinal),
+        TypeConcurrency.Where(c => c.Value > 0).ToDictionary(c => c.Key, c => c.Value, StringComparer.Ordinal),
+        TypeRateLimits.Where(c => c.Value > 0).ToDictionary(c => c.Key, c => c.Value, StringComparer.Ordinal));
+
     public static readonly IReadOnlyDictionary<string, int> DefaultQueues =
         new Dictionary<string, int> { ["critical"] = 6, ["default"] = 3, ["low"] = 1 };
 

@@ -2,7 +2,9 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Monolith.Api.Infrastructure;
 using Monolith.Domain.Persistence;
+using Monolith.Domain.Secrets;
 using Monolith.Domain.Tenants;
+using Monolith.Worker.Jobs.Webhooks;
 
 namespace Monolith.Api.Features.Admin;
 
@@ -23,18 +25,39 @@ public static class AdminApi
         admin.MapGet("/tenants/{tenantId:guid}/keys", ListApiKeys).WithName("ListApiKeys").WithSummary("A tenant's keys (never the keys themselves)");
         admin.MapDelete("/keys/{keyId:guid}", RevokeApiKey).WithName("RevokeApiKey")
             .ProducesProblem(StatusCodes.Status404NotFound).WithSummary("Revoke an API key: it stops working at once");
+        admin.MapPost("/tenants/{tenantId:guid}/webhook-secret", RotateWebhookSecret).WithName("RotateWebhookSecret")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithSummary("Make a new webhook signing secret for a tenant (shown once); deliveries from now on are signed with it");
         return admin;
     }
 
-    public static async Task<Created<CreatedTenantResponse>> CreateTenant(CreateTenantRequest request, MonolithDbContext db, CancellationToken ct)
+    public static async Task<Created<CreatedTenantResponse>> CreateTenant(
+        CreateTenantRequest request, MonolithDbContext db, SecretProtector secrets, CancellationToken ct)
     {
-        var tenant = new Tenant { Id = Guid.CreateVersion7(), Name = request.Name!.Trim(), CreatedAt = DateTimeOffset.UtcNow };
+        var webhookSecret = WebhookSignature.NewSecret();
+        var tenant = new Tenant
+        {
+            Id = Guid.CreateVersion7(),
+            Name = request.Name!.Trim(),
+            CreatedAt = DateTimeOffset.UtcNow,
+            WebhookSecret = secrets.Protect(webhookSecret, Tenant.WebhookSecretPurpose),
+        };
         db.Tenants.Add(tenant);
         var (key, response) = NewKey(tenant.Id, "default");
         db.ApiKeys.Add(key);
         await db.SaveChangesAsync(ct);
         return TypedResults.Created($"/v1/admin/tenants/{tenant.Id}",
-            new CreatedTenantResponse(new TenantResponse(tenant.Id, tenant.Name, tenant.CreatedAt), response));
+            new CreatedTenantResponse(new TenantResponse(tenant.Id, tenant.Name, tenant.CreatedAt), response, webhookSecret));
+    }
+
+    public static async Task<Results<Ok<WebhookSecretResponse>, ProblemHttpResult>> RotateWebhookSecret(
+        Guid tenantId, MonolithDbContext db, SecretProtector secrets, CancellationToken ct)
+    {
+        var webhookSecret = WebhookSignature.NewSecret();
+        var stored = secrets.Protect(webhookSecret, Tenant.WebhookSecretPurpose);
+        var updated = await db.Tenants.Where(t => t.Id == tenantId)
+            .ExecuteUpdateAsync(s => s.SetProperty(t => t.WebhookSecret, stored), ct);
+        return updated == 0 ? TenantNotFound(tenantId) : TypedResults.Ok(new WebhookSecretResponse(tenantId, webhookSecret));
     }
 
     public static async Task<Ok<List<TenantResponse>>> ListTenants(MonolithDbContext db, CancellationToken ct) =>

@@ -11,7 +11,10 @@ public sealed record TenantResponse(Guid Id, string Name, DateTimeOffset Created
 /// <summary>A new key. <c>Key</c> is shown only here, once: only its hash is stored.</summary>
 public sealed record CreatedApiKeyResponse(Guid Id, Guid TenantId, string Name, string Key, string Prefix, DateTimeOffset CreatedAt);
 
-/// <summary>A tenant and its first key.</summary>
-public sealed record CreatedTenantResponse(TenantResponse Tenant, CreatedApiKeyResponse ApiKey);
+/// <summary>A tenant, its first key, and the secret its webhooks are signed with (both shown only here, once).</summary>
+public sealed record CreatedTenantResponse(TenantResponse Tenant, CreatedApiKeyResponse ApiKey, string WebhookSecret);
+
+/// <summary>A tenant's new webhook signing secret, shown once; the previous one stops being used at once.</summary>
+public sealed record WebhookSecretResponse(Guid TenantId, string WebhookSecret);
 
 public sealed record ApiKeyResponse(Guid Id, Guid TenantId, string Name, string Prefix, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt);

@@ -12,6 +12,7 @@ using Monolith.Domain.Jobs;
 using Monolith.Domain.Persistence;
 using Monolith.Worker.Engine;
 using Monolith.Worker.Jobs.Datasets;
+using Monolith.Worker.Outbound;
 using Monolith.Worker.Storage;
 
 namespace Monolith.Api.Features.Datasets;
@@ -59,6 +60,7 @@ public static class DatasetsApi
         JobClient client,
         JobTypeRegistry types,
         IOptions<DatasetOptions> options,
+        OutboundAddressPolicy outbound,
         CancellationToken ct)
     {
         var maxBytes = options.Value.MaxUploadBytes;
@@ -79,7 +81,7 @@ public static class DatasetsApi
         var tenantId = user.TenantId();
         var datasetId = Guid.CreateVersion7();
         var storageKey = $"datasets/{tenantId}/{datasetId}";
-        string? country = null, format = null, fileName = null;
+        string? country = null, format = null, fileName = null, callbackUrl = null;
         long size = 0;
         var fieldErrors = new Dictionary<string, string[]>();
         try
@@ -107,9 +109,14 @@ public static class DatasetsApi
                 }
                 else if (!disposition.IsFileDisposition() && name is "country" or "format")
                 {
-                    var value = await ReadFieldAsync(section.Body, ct);
+                    var value = await ReadFieldAsync(section.Body, MaxFieldLength, ct);
                     if (name == "country") country = value;
                     else format = value;
+                }
+                else if (!disposition.IsFileDisposition() && name == "callbackUrl")
+                {
+                    callbackUrl = await ReadFieldAsync(section.Body, CallbackUrls.MaxLength + 1, ct);
+                    if (await CallbackUrls.CheckAsync(callbackUrl, outbound, ct) is { } reason) fieldErrors["callbackUrl"] = [reason];
                 }
                 else
                 {
@@ -174,7 +181,7 @@ public static class DatasetsApi
             db.Datasets.Add(dataset);
             await db.SaveChangesAsync(ct);
             db.ChangeTracker.Clear();
-            job = await SubmitParseJobAsync(client, types, dataset, ct);
+            job = await client.SubmitWithDefaultsAsync(types, dataset.TenantId, ParseJobType, new ParseDatasetPayload(dataset.Id), ct, callbackUrl);
         }
         catch
         {
@@ -252,7 +259,7 @@ public static class DatasetsApi
         Job job;
         try
         {
-            job = await SubmitJobAsync(client, types, ReprocessJobType, dataset, new ReprocessDatasetPayload(dataset.Id), ct);
+            job = await client.SubmitWithDefaultsAsync(types, dataset.TenantId, ReprocessJobType, new ReprocessDatasetPayload(dataset.Id), ct);
         }
         catch
         {
@@ -267,25 +274,12 @@ public static class DatasetsApi
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteDataset(
-        Guid id, ClaimsPrincipal user, DatasetQueries datasets, JobQueries jobs, MonolithDbContext db, IFileStore store, CancellationToken ct)
+        Guid id, ClaimsPrincipal user, DatasetQueries datasets, JobQueries jobs, DatasetRemoval removal, CancellationToken ct)
     {
         var dataset = await datasets.GetAsync(user.TenantScope(), id, ct);
         if (dataset is null) return NotFound(id);
         if (await IdleStateAsync(dataset, user, jobs, ct) is null) return Busy(id, "deleted");
-
-        // The row and the records in one transaction, and only if nothing started meanwhile; then the file (a parse
-        // that raced in finds the row gone and keeps nothing).
-        await using (var tx = await db.Database.BeginTransactionAsync(ct))
-        {
-            var seenState = dataset.State;
-            var seenJob = dataset.JobId;
-            var deleted = await db.Datasets.Where(d => d.Id == id && d.State == seenState && d.JobId == seenJob).ExecuteDeleteAsync(ct);
-            if (deleted == 0) return Busy(id, "deleted");
-            await db.NameRecords.Where(r => r.DatasetId == id).ExecuteDeleteAsync(ct);
-            await tx.CommitAsync(ct);
-        }
-        await DeleteQuietlyAsync(store, dataset.StorageKey);
-        return TypedResults.NoContent();
+        return await removal.RemoveAsync(dataset, dataset.State, dataset.JobId, ct) ? TypedResults.NoContent() : Busy(id, "deleted");
     }
 
     /// <summary>
@@ -306,13 +300,6 @@ public static class DatasetsApi
         title: "The dataset is being processed.",
         detail: $"Dataset {id} is uploaded or processing; it can be {what} once its job has finished.",
         statusCode: StatusCodes.Status409Conflict);
-
-    private static Task<Job> SubmitParseJobAsync(JobClient client, JobTypeRegistry types, Dataset dataset, CancellationToken ct) =>
-        SubmitJobAsync(client, types, ParseJobType, dataset, new ParseDatasetPayload(dataset.Id), ct);
-
-    private static Task<Job> SubmitJobAsync<TPayload>(
-        JobClient client, JobTypeRegistry types, string kind, Dataset dataset, TPayload payload, CancellationToken ct) where TPayload : notnull =>
-        client.SubmitWithDefaultsAsync(types, dataset.TenantId, kind, payload, ct);
 
     /// <summary>Country (required when <paramref name="requireCountry"/>) and format: known, and of one another.</summary>
     private static void Check(string? country, string? format, Dictionary<string, string[]> errors, bool requireCountry)
@@ -341,9 +328,9 @@ public static class DatasetsApi
 
     private static string Normalize(string country) => country.Trim().ToUpperInvariant();
 
-    private static async Task<string> ReadFieldAsync(Stream body, CancellationToken ct)
+    private static async Task<string> ReadFieldAsync(Stream body, int maxLength, CancellationToken ct)
     {
-        var buffer = new char[MaxFieldLength + 1];
+        var buffer = new char[maxLength + 1];
         using var reader = new StreamReader(body);
         var read = await reader.ReadBlockAsync(buffer, ct);
         await body.DrainAsync(ct);
@@ -353,15 +340,5 @@ public static class DatasetsApi
     private static ValidationProblem Invalid(string field, string message) =>
         TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] });
 
-    private static async Task DeleteQuietlyAsync(IFileStore store, string key)
-    {
-        try
-        {
-            await store.DeleteAsync(key, CancellationToken.None);
-        }
-        catch (IOException)
-        {
-            // Best effort: an orphaned file is harmless and has no dataset row pointing at it.
-        }
-    }
+    private static Task DeleteQuietlyAsync(IFileStore store, string key) => DatasetRemoval.DeleteFileQuietlyAsync(store, key);
 }

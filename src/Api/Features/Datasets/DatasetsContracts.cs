@@ -12,7 +12,8 @@ namespace Monolith.Api.Features.Datasets;
 /// <param name="Country">ISO 3166-1 alpha-2: US or FR.</param>
 /// <param name="Format">us_yob, us_state or fr_national; when absent, told by the file's name (yobYYYY.txt, XX.TXT,
 /// nat*.csv), else the country's default (a zip: US us_yob, FR fr_national).</param>
-public sealed record UploadDatasetForm(IFormFile File, string Country, string? Format);
+/// <param name="CallbackUrl">Optional absolute http(s) URL: when the parse job ends, a signed event is POSTed there (docs/webhooks.md).</param>
+public sealed record UploadDatasetForm(IFormFile File, string Country, string? Format, string? CallbackUrl);
 
 /// <summary>An accepted upload: the dataset and the job that parses it.</summary>
 public sealed record DatasetCreatedResponse(Guid Id, Guid JobId, string Country, string Format, string FileName, long SizeBytes, string State);

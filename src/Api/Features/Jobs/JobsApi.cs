@@ -108,6 +108,7 @@ public static class JobsApi
             BackoffSeconds: request.BackoffSeconds ?? definition.Defaults.BackoffSeconds,
             ResultTtlSeconds: request.ResultTtlSeconds ?? definition.Defaults.ResultTtlSeconds,
             IdempotencyKey: idempotencyKey,
+            CallbackUrl: request.CallbackUrl,
             // What an Idempotency-Key replay compares: only needed when there is a key.
             RequestHash: idempotencyKey is null ? null
                 : Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(request)))));

@@ -17,6 +17,8 @@ namespace Monolith.Api.Features.Jobs;
 /// <param name="BackoffSeconds">First retry's delay in seconds, doubled on each later one, 0 to 3,600 (default: the type's).</param>
 /// <param name="ResultTtlSeconds">How long the result is kept after the job finishes, 1 to 2,592,000 (30 days); then it is deleted
 /// and <c>resultExpired</c> is true (default: the type's; <c>http_request</c> 60, others keep their results).</param>
+/// <param name="CallbackUrl">An absolute http(s) URL: when the job succeeds, fails for good or is cancelled, a signed JSON
+/// event is POSTed there (docs/webhooks.md).</param>
 public sealed record SubmitJobRequest(
     string? Type,
     JsonElement? Payload,
@@ -27,7 +29,8 @@ public sealed record SubmitJobRequest(
     int? MaxAttempts = null,
     int? TimeoutSeconds = null,
     double? BackoffSeconds = null,
-    int? ResultTtlSeconds = null);
+    int? ResultTtlSeconds = null,
+    string? CallbackUrl = null);
 
 /// <summary>Jobs to submit together: 1 to 1,000, each as <c>POST /v1/jobs</c> takes it.</summary>
 public sealed record SubmitJobBatchRequest(IReadOnlyList<SubmitJobRequest?>? Jobs);
@@ -57,7 +60,8 @@ public sealed record JobResponse(
     DateTimeOffset? FinishedAt,
     DateTimeOffset? CancelRequestedAt,
     DateTimeOffset? ResultExpiresAt,
-    bool ResultExpired)
+    bool ResultExpired,
+    string? CallbackUrl)
 {
     public static JobResponse From(Job job, JobSecrets secrets)
     {
@@ -80,7 +84,8 @@ public sealed record JobResponse(
             job.FinishedAt,
             job.CancelRequestedAt,
             job.ResultExpiresAt,
-            job.IsResultExpired(now));
+            job.IsResultExpired(now),
+            job.CallbackUrl);
     }
 
     /// <summary>The result's JSON for the caller; null when there is none, it expired, or its key is no longer configured.</summary>

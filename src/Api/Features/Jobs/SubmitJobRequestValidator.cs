@@ -1,5 +1,7 @@
 using FluentValidation;
+using Monolith.Api.Infrastructure;
 using Monolith.Worker.Engine;
+using Monolith.Worker.Outbound;
 
 namespace Monolith.Api.Features.Jobs;
 
@@ -9,11 +11,15 @@ public sealed class SubmitJobRequestValidator : AbstractValidator<SubmitJobReque
     public const int MaxDelaySeconds = 366 * 24 * 3600;
     public const int MaxResultTtlSeconds = 30 * 24 * 3600;
 
-    public SubmitJobRequestValidator(JobTypeRegistry types, QueueSelector queues, IServiceProvider services)
+    public SubmitJobRequestValidator(JobTypeRegistry types, QueueSelector queues, OutboundAddressPolicy outbound, IServiceProvider services)
     {
+        RuleFor(r => r.CallbackUrl).CustomAsync(async (url, context, ct) =>
+        {
+            if (await CallbackUrls.CheckAsync(url!, outbound, ct) is { } reason) context.AddFailure("callbackUrl", reason);
+        }).When(r => r.CallbackUrl is not null);
         RuleFor(r => r.Type).NotEmpty().WithMessage("A job type is required.")
-            .Must(t => types.Find(t!) is not null)
-            .WithMessage(_ => $"Unknown job type. Known types: {string.Join(", ", types.All.Select(t => t.Kind))}.")
+            .Must(t => types.Find(t!) is { Defaults.Internal: false })
+            .WithMessage(_ => $"Unknown job type. Known types: {string.Join(", ", types.All.Where(t => !t.Defaults.Internal).Select(t => t.Kind))}.")
             .When(r => !string.IsNullOrEmpty(r.Type), ApplyConditionTo.CurrentValidator);
         RuleFor(r => r.Queue).Must(q => queues.IsKnown(q!))
             .WithMessage(_ => $"Unknown queue. Queues: {string.Join(", ", queues.Names)}.")

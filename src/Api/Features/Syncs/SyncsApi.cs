@@ -51,10 +51,13 @@ public static class SyncsApi
         CancellationToken ct)
     {
         var given = request.Source!;
-        if (await addresses.CheckAsync(new Uri(given.Url!), ct) is { } refused)
+        var errors = new Dictionary<string, string[]>();
+        if (await addresses.CheckAsync(new Uri(given.Url!), ct) is { } refused) errors["source.url"] = [refused];
+        if (request.CallbackUrl is { } callbackUrl && await CallbackUrls.CheckAsync(callbackUrl, addresses, ct) is { } callbackRefused)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["source.url"] = [refused] });
+            errors["callbackUrl"] = [callbackRefused];
         }
+        if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
 
         var p = given.Pagination!;
         var source = new SyncSource(
@@ -84,7 +87,7 @@ public static class SyncsApi
             db.Syncs.Add(sync);
             await db.SaveChangesAsync(ct);
             db.ChangeTracker.Clear();
-            job = await client.SubmitWithDefaultsAsync(types, sync.TenantId, JobType, new SyncRecordsPayload(sync.Id), ct);
+            job = await client.SubmitWithDefaultsAsync(types, sync.TenantId, JobType, new SyncRecordsPayload(sync.Id), ct, request.CallbackUrl);
         }
         catch
         {

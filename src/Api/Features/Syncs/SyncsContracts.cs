@@ -8,7 +8,9 @@ namespace Monolith.Api.Features.Syncs;
 /// <summary>Copy an external JSON API's records into a snapshot.</summary>
 /// <param name="Source">Where the records are and how to page through them.</param>
 /// <param name="Snapshot">The snapshot to upsert them into (letters, digits, <c>_ . -</c>; up to 100 characters): <c>GET /v1/snapshots/{snapshot}/records</c>.</param>
-public sealed record CreateSyncRequest(SyncSourceRequest? Source, string? Snapshot);
+/// <param name="CallbackUrl">An absolute http(s) URL: when the sync's job ends (succeeded, failed for good, cancelled) a signed JSON
+/// event is POSTed there (docs/webhooks.md).</param>
+public sealed record CreateSyncRequest(SyncSourceRequest? Source, string? Snapshot, string? CallbackUrl = null);
 
 /// <param name="Url">The first page (http or https; a public address).</param>
 /// <param name="Headers">Sent with every request (e.g. <c>Authorization</c>); values are encrypted at rest and never shown again.</param>

@@ -60,6 +60,10 @@ public static class TransfersApi
         {
             errors["destination.url"] = [destinationRefused];
         }
+        if (request.CallbackUrl is { } callbackUrl && await CallbackUrls.CheckAsync(callbackUrl, addresses, ct) is { } callbackRefused)
+        {
+            errors["callbackUrl"] = [callbackRefused];
+        }
         if (destination.Type == TransferDestination.DirectoryType)
         {
             try
@@ -96,7 +100,7 @@ public static class TransfersApi
             db.Transfers.Add(transfer);
             await db.SaveChangesAsync(ct);
             db.ChangeTracker.Clear();
-            job = await client.SubmitWithDefaultsAsync(types, tenantId, JobType, new TransferDocumentPayload(id), ct);
+            job = await client.SubmitWithDefaultsAsync(types, tenantId, JobType, new TransferDocumentPayload(id), ct, request.CallbackUrl);
         }
         catch
         {

@@ -6,7 +6,10 @@ namespace Monolith.Api.Features.Transfers;
 
 /// <summary>A document to move: where from, where to, and fields to send with it.</summary>
 /// <param name="Metadata">Text fields (at most 50) sent with the document: form fields of a multipart POST.</param>
-public sealed record CreateTransferRequest(TransferSourceRequest? Source, TransferDestinationRequest? Destination, Dictionary<string, string>? Metadata = null);
+/// <param name="CallbackUrl">An absolute http(s) URL: when the transfer's job ends (succeeded, failed for good, cancelled) a signed
+/// JSON event is POSTed there (docs/webhooks.md).</param>
+public sealed record CreateTransferRequest(
+    TransferSourceRequest? Source, TransferDestinationRequest? Destination, Dictionary<string, string>? Metadata = null, string? CallbackUrl = null);
 
 /// <summary><c>{type: "upload", uploadId}</c> or <c>{type: "url", url, headers?}</c>.</summary>
 /// <param name="Headers">Sent with the GET (e.g. Authorization); their values are encrypted at rest and never shown again.</param>

@@ -21,6 +21,8 @@ public sealed class JobConfiguration : IEntityTypeConfiguration<Job>
         job.Property(j => j.RequestHash).HasMaxLength(64);
         job.Property(j => j.Node).HasMaxLength(200);
         job.Property(j => j.ProgressMessage).HasMaxLength(1000);
+        job.Property(j => j.CallbackUrl).HasMaxLength(2000);
+        job.Property(j => j.TraceParent).HasMaxLength(100);
 
         job.HasMany(j => j.Attempts).WithOne().HasForeignKey(a => a.JobId).OnDelete(DeleteBehavior.Cascade);
 
@@ -41,6 +43,11 @@ public sealed class JobConfiguration : IEntityTypeConfiguration<Job>
         job.HasIndex(j => new { j.Queue, j.Id }).HasDatabaseName("ix_jobs_queue_id");
         // GET /v1/queues counts waiting and running jobs from here: only the live backlog, however many finished
         // jobs the table keeps (finished ones are counted by triggers, docs/queues.md).
+        // Retention (Worker/Maintenance/JobCleaner.cs) deletes the oldest finished jobs of a state from here. Partial:
+        // waiting and running jobs, which are updated often, have no entry in it.
+        job.HasIndex(j => new { j.State, j.FinishedAt })
+            .HasDatabaseName("ix_jobs_finished")
+            .HasFilter("state IN ('succeeded', 'failed', 'cancelled')");
         job.HasIndex(j => new { j.TenantId, j.Queue, j.State, j.ScheduledAt })
             .HasDatabaseName("ix_jobs_live")
             .HasFilter("state IN ('scheduled', 'queued', 'running', 'retrying')");

@@ -213,6 +213,11 @@ namespace Monolith.Domain.Persistence.Migrations
                         .HasColumnType("double precision")
                         .HasColumnName("backoff_seconds");
 
+                    b.Property<string>("CallbackUrl")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("callback_url");
+
                     b.Property<DateTimeOffset?>("CancelRequestedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("cancel_requested_at");
@@ -318,6 +323,11 @@ namespace Monolith.Domain.Persistence.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("timeout_seconds");
 
+                    b.Property<string>("TraceParent")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("trace_parent");
+
                     b.Property<string>("Type")
                         .IsRequired()
                         .HasMaxLength(100)
@@ -337,6 +347,10 @@ namespace Monolith.Domain.Persistence.Migrations
 
                     b.HasIndex("Queue", "Id")
                         .HasDatabaseName("ix_jobs_queue_id");
+
+                    b.HasIndex("State", "FinishedAt")
+                        .HasDatabaseName("ix_jobs_finished")
+                        .HasFilter("state IN ('succeeded', 'failed', 'cancelled')");
 
                     b.HasIndex("State", "Id")
                         .HasDatabaseName("ix_jobs_state_id");
@@ -417,6 +431,27 @@ namespace Monolith.Domain.Persistence.Migrations
                         .HasDatabaseName("ix_job_attempts_job_id_id");
 
                     b.ToTable("job_attempts", (string)null);
+                });
+
+            modelBuilder.Entity("Monolith.Domain.Jobs.TypeRateWindow", b =>
+                {
+                    b.Property<string>("Type")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("type");
+
+                    b.Property<int>("Started")
+                        .HasColumnType("integer")
+                        .HasColumnName("started");
+
+                    b.Property<DateTimeOffset>("WindowStart")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("window_start");
+
+                    b.HasKey("Type")
+                        .HasName("pk_type_rate_windows");
+
+                    b.ToTable("type_rate_windows", (string)null);
                 });
 
             modelBuilder.Entity("Monolith.Domain.Queues.QueueCountDelta", b =>
@@ -712,6 +747,10 @@ namespace Monolith.Domain.Persistence.Migrations
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)")
                         .HasColumnName("name");
+
+                    b.Property<string>("WebhookSecret")
+                        .HasColumnType("text")
+                        .HasColumnName("webhook_secret");
 
                     b.HasKey("Id")
                         .HasName("pk_tenants");

@@ -28,6 +28,7 @@ public static class DatasetExtensions
             .Validate(o => o.MaxUploadBytes > 0 && o.MaxBadLineShare is >= 0 and <= 1 && o.BatchSize > 0,
                 "Datasets: MaxUploadBytes and BatchSize must be positive, MaxBadLineShare between 0 and 1.");
         services.AddFileStore(configuration);
+        services.AddScoped<DatasetRemoval>();
         return services;
     }
 }

@@ -104,6 +104,6 @@ public sealed class SubmitJobTests(MonolithFactory app) : IClassFixture<Monolith
         var metrics = await client.GetStringAsync("/metrics");
 
         Assert.Matches("""monolith_job_attempts_total\{type="noop",outcome="succeeded"\} [1-9]""", metrics);
-        Assert.Contains("monolith_jobs_submitted_total{type=\"noop\"}", metrics);
+        Assert.Contains("monolith_jobs_submitted_total{type=\"noop\",queue=\"default\"}", metrics);
     }
 }

@@ -1,0 +1,69 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
+using Monolith.Domain.Jobs;
+using Monolith.Worker.Engine;
+
+namespace Monolith.Worker.Jobs.Webhooks;
+
+/// <summary>A job that has just reached a terminal state, with what its event tells.</summary>
+public sealed record TerminalJob(Job Job, JobState State, string? Error, string? ResultJson);
+
+/// <summary>
+/// Turns terminal transitions into <c>deliver_webhook</c> jobs. The callers store them in the same transaction as
+/// the terminal state (<see cref="AttemptRecorder"/> for outcomes, <see cref="JobClient.CancelAsync"/> for a waiting
+/// job cancelled), so an event is never lost and never sent for a state that was rolled back. One event per
+/// terminal transition of a job with a <c>callbackUrl</c>: intermediate retries send nothing; a client's retry of a
+/// failed or cancelled job starts a new run, which ends with an event of its own. Deliveries of webhooks never cause
+/// webhooks (they carry no callback).
+/// </summary>
+public sealed class WebhookEvents(IOptions<WebhookOptions> options)
+{
+    public const string JobType = "deliver_webhook";
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>The delivery jobs for those of <paramref name="finished"/> that have a callback URL.</summary>
+    public IReadOnlyList<NewJob> For(IEnumerable<TerminalJob> finished)
+    {
+        var o = options.Value;
+        var now = DateTimeOffset.UtcNow;
+        var deliveries = new List<NewJob>();
+        foreach (var (job, state, error, resultJson) in finished)
+        {
+            if (job.CallbackUrl is null || job.Type == JobType || !state.IsTerminal()) continue;
+            var @event = new JsonObject
+            {
+                ["id"] = Guid.CreateVersion7(now).ToString(),
+                ["type"] = "job." + state.ToName(),
+                ["occurredAt"] = now,
+                ["job"] = new JsonObject
+                {
+                    ["id"] = job.Id.ToString(),
+                    ["type"] = job.Type,
+                    ["queue"] = job.Queue,
+                    ["state"] = state.ToName(),
+                    ["attempt"] = job.Attempt,
+                    ["result"] = resultJson is null ? null : JsonNode.Parse(resultJson),
+                    ["error"] = error,
+                },
+            };
+            var payload = new JsonObject { ["url"] = job.CallbackUrl, ["event"] = @event };
+            deliveries.Add(new NewJob(
+                TenantId: job.TenantId,
+                Type: JobType,
+                PayloadJson: payload.ToJsonString(Json),
+                Queue: "default",
+                Priority: 0,
+                RunAt: now,
+                MaxAttempts: o.MaxAttempts,
+                TimeoutSeconds: o.TimeoutSeconds + 5,
+                BackoffSeconds: o.BackoffSeconds,
+                IdempotencyKey: null,
+                RequestHash: null,
+                CallbackUrl: null,
+                TraceParent: job.TraceParent));
+        }
+        return deliveries;
+    }
+}

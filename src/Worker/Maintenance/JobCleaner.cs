@@ -1,0 +1,90 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Monolith.Domain.Datasets;
+using Monolith.Domain.Jobs;
+using Monolith.Domain.Persistence;
+using Monolith.Worker.Jobs.Datasets;
+using Npgsql;
+using Quartz;
+
+namespace Monolith.Worker.Maintenance;
+
+/// <summary>
+/// Retention (docs/housekeeping.md): on the schedule of <see cref="RetentionOptions.Schedule"/>, on one node of the
+/// cluster, deletes finished jobs older than their state's age (their attempts go with them, by the foreign key),
+/// and, when <see cref="RetentionOptions.DatasetsDays"/> is set, datasets older than that. Jobs go in batches of
+/// <see cref="RetentionOptions.BatchSize"/>, one short transaction each, oldest first from the partial index
+/// <c>ix_jobs_finished</c>, skipping rows another transaction holds, so no long lock is taken and the engine is never
+/// kept waiting. The queue figures follow by themselves: the delete trigger subtracts what it removes, so
+/// <c>GET /v1/queues</c> counts the finished jobs still kept.
+/// </summary>
+[DisallowConcurrentExecution]
+public sealed class JobCleaner(
+    NpgsqlDataSource dataSource, IServiceScopeFactory scopes, IOptions<RetentionOptions> options, ILogger<JobCleaner> logger) : IJob
+{
+    public static readonly JobKey Key = new(nameof(JobCleaner));
+
+    public async ValueTask Execute(IJobExecutionContext context, CancellationToken ct)
+    {
+        var o = options.Value;
+        var now = DateTimeOffset.UtcNow;
+        foreach (var (state, days) in new[] { (JobState.Succeeded, o.SucceededDays), (JobState.Failed, o.FailedDays), (JobState.Cancelled, o.CancelledDays) })
+        {
+            if (days <= 0) continue;
+            var deleted = await DeleteJobsAsync(state, now - TimeSpan.FromDays(days), o.BatchSize, ct);
+            if (deleted > 0) logger.LogInformation("Retention: deleted {Count} {State} job(s) finished over {Days} day(s) ago", deleted, state.ToName(), days);
+        }
+        if (o.DatasetsDays > 0)
+        {
+            var removed = await DeleteDatasetsAsync(now - TimeSpan.FromDays(o.DatasetsDays), o.BatchSize, ct);
+            if (removed > 0) logger.LogInformation("Retention: removed {Count} dataset(s) uploaded over {Days} day(s) ago", removed, o.DatasetsDays);
+        }
+    }
+
+    private async Task<long> DeleteJobsAsync(JobState state, DateTimeOffset cutoff, int batch, CancellationToken ct)
+    {
+        const string sql = """
+            DELETE FROM jobs WHERE id IN (
+                SELECT id FROM jobs
+                WHERE state = $1 AND finished_at < $2
+                ORDER BY finished_at
+                LIMIT $3
+                FOR UPDATE SKIP LOCKED)
+            """;
+        long total = 0;
+        while (!ct.IsCancellationRequested)
+        {
+            await using var command = dataSource.CreateCommand(sql);
+            command.Parameters.Add(new NpgsqlParameter { Value = state.ToName() });
+            command.Parameters.Add(new NpgsqlParameter { Value = cutoff });
+            command.Parameters.Add(new NpgsqlParameter { Value = batch });
+            var deleted = await command.ExecuteNonQueryAsync(ct);
+            total += deleted;
+            if (deleted < batch) break;
+        }
+        return total;
+    }
+
+    private async Task<int> DeleteDatasetsAsync(DateTimeOffset cutoff, int batch, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<MonolithDbContext>();
+        var removal = scope.ServiceProvider.GetRequiredService<DatasetRemoval>();
+        var removed = 0;
+        while (!ct.IsCancellationRequested)
+        {
+            var old = await db.Datasets.AsNoTracking()
+                .Where(d => d.CreatedAt < cutoff && (d.State == DatasetState.Completed || d.State == DatasetState.Failed))
+                .OrderBy(d => d.CreatedAt).Take(batch).ToListAsync(ct);
+            var before = removed;
+            foreach (var dataset in old)
+            {
+                if (await removal.RemoveAsync(dataset, dataset.State, dataset.JobId, ct)) removed++;
+            }
+            if (old.Count < batch || removed == before) break;
+        }
+        return removed;
+    }
+}
