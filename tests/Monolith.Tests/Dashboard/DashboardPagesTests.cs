@@ -197,6 +197,60 @@ public sealed class DashboardTransfersAndSyncsPagesTests(TransfersFactory app) :
         Assert.Contains(_source.Requests, r => r.Authorization == secret);
     }
 
+    [Fact]
+    public async Task Transfers_CancelAndRetry_FromThePage_AreWhatTheApiSays()
+    {
+        var (tenant, _) = await app.CreateTenantAsync();
+        _source.Delay = TimeSpan.FromSeconds(60); // the source answers late: the transfer stays running
+        var created = await tenant.CreateTransferAsync(new
+        {
+            source = new { type = "url", url = $"{_source.BaseUrl}/page?page=1" },
+            destination = new { type = "directory", path = $"dash-{Guid.NewGuid():N}/slow.json" },
+        });
+        await WaitForTransferAsync(tenant, created.Id, "running");
+        using var dashboard = await DashboardLogin.LoginAsync(app);
+
+        var afterCancel = await PostRowActionAsync(dashboard, "/dashboard/transfers", created.Id, "Cancel");
+
+        Assert.Contains($"Transfer {created.Id}: Cancel requested.", afterCancel);
+        var cancelled = await TransferClientExtensions.WaitUntilFinishedAsync(tenant, created.Id);
+        Assert.Equal(("cancelled", "cancelled"), (cancelled.State, cancelled.Job!.State));
+        Assert.Contains("class=\"state-cancelled\">cancelled", Row(await dashboard.GetStringAsync("/dashboard/transfers"), created.Id));
+
+        _source.Delay = TimeSpan.Zero;
+        var afterRetry = await PostRowActionAsync(dashboard, "/dashboard/transfers", created.Id, "Retry");
+
+        Assert.Contains($"Transfer {created.Id}: Retried: a new run starts.", afterRetry);
+        var completed = await TransferClientExtensions.WaitUntilFinishedAsync(tenant, created.Id);
+        Assert.Equal(("completed", "succeeded"), (completed.State, completed.Job!.State));
+        Assert.DoesNotContain("class=\"retry\"", Row(await dashboard.GetStringAsync("/dashboard/transfers"), created.Id));
+    }
+
+    [Fact]
+    public async Task Syncs_CancelAndRetry_FromThePage_AreWhatTheApiSays()
+    {
+        var (tenant, _) = await app.CreateTenantAsync();
+        _source.Delay = TimeSpan.FromSeconds(5); // three slow pages: time to cancel between them
+        var created = await tenant.CreateSyncAsync(SyncTestKit.Body(_source, "page", "dash-" + Guid.NewGuid().ToString("N")[..8]));
+        await tenant.WaitForSyncAsync(created.Id, s => s.State == "running", "running");
+        using var dashboard = await DashboardLogin.LoginAsync(app);
+
+        var afterCancel = await PostRowActionAsync(dashboard, "/dashboard/syncs", created.Id, "Cancel");
+
+        Assert.Contains($"Sync {created.Id}: Cancel requested", afterCancel);
+        var cancelled = await SyncTestKit.WaitUntilFinishedAsync(tenant, created.Id);
+        Assert.Equal(("cancelled", "cancelled"), (cancelled.State, cancelled.Job!.State));
+        Assert.True(cancelled.PagesFetched < _source.Pages, $"{cancelled.PagesFetched} pages were fetched before the cancel took.");
+
+        _source.Delay = TimeSpan.Zero;
+        var afterRetry = await PostRowActionAsync(dashboard, "/dashboard/syncs", created.Id, "Retry");
+
+        Assert.Contains($"Sync {created.Id}: Retried", afterRetry);
+        var completed = await SyncTestKit.WaitUntilFinishedAsync(tenant, created.Id);
+        Assert.Equal(("completed", _source.Count), (completed.State, (int)completed.RecordsUpserted));
+        Assert.Contains("class=\"state-completed\">completed<", Row(await dashboard.GetStringAsync("/dashboard/syncs"), created.Id));
+    }
+
     [Theory]
     [InlineData("/dashboard/transfers")]
     [InlineData("/dashboard/syncs")]
@@ -220,6 +274,30 @@ public sealed class DashboardTransfersAndSyncsPagesTests(TransfersFactory app) :
 
         Assert.Contains("<a href=\"/dashboard/transfers\" class=\"\">Transfers</a>", html);
         Assert.Contains("<a href=\"/dashboard/syncs\" class=\"current\">Syncs</a>", html);
+    }
+
+    /// <summary>Posts the row's Cancel or Retry form as the browser would (its action and antiforgery token); the page it lands on.</summary>
+    private static async Task<string> PostRowActionAsync(HttpClient dashboard, string page, Guid id, string handler)
+    {
+        var row = Row(await dashboard.GetStringAsync(page), id);
+        var form = Regex.Match(row, $"<form[^>]*action=\"([^\"]*handler={handler}[^\"]*)\"[^>]*>.*?name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"",
+            RegexOptions.Singleline);
+        Assert.True(form.Success, $"No {handler} form in the row of {id}: {row}");
+        using var response = await dashboard.PostAsync(System.Net.WebUtility.HtmlDecode(form.Groups[1].Value),
+            new FormUrlEncodedContent(new Dictionary<string, string> { ["__RequestVerificationToken"] = form.Groups[2].Value }));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(page, response.RequestMessage!.RequestUri!.AbsolutePath);
+        return await response.Content.ReadAsStringAsync();
+    }
+
+    private static async Task WaitForTransferAsync(HttpClient tenant, Guid id, string state)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while ((await tenant.GetTransferAsync(id)).State != state)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"Transfer {id} did not reach {state} within 60 s.");
+            await Task.Delay(25);
+        }
     }
 
     private static string Row(string html, Guid id)
