@@ -2,6 +2,8 @@ using System.Net;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Monolith.Tests.Features.Queues;
+using Monolith.Tests.Features.Syncs;
+using Monolith.Tests.Features.Transfers;
 using Monolith.Tests.Infrastructure;
 
 namespace Monolith.Tests.Dashboard;
@@ -104,8 +106,213 @@ public sealed class DashboardPagesTests(MonolithFactory app) : IClassFixture<Mon
         Assert.Contains($"/dashboard/jobs/{job.Id}", row);
     }
 
+    private Task<HttpClient> LoginAsync() => DashboardLogin.LoginAsync(app);
+
+    private static IEnumerable<Guid> JobIds(string html) =>
+        Regex.Matches(html, "<a href=\"/dashboard/jobs/([0-9a-f-]{36})\">").Select(m => Guid.Parse(m.Groups[1].Value));
+}
+
+/// <summary>
+/// The transfers and syncs pages, on a database of their own (their jobs would change the overview's figures above)
+/// with a file store and a directory root (<see cref="TransfersFactory"/>): real transfers and syncs run by the
+/// embedded worker against a source API on 127.0.0.1, listed as the API reports them, their header values never shown.
+/// </summary>
+public sealed class DashboardTransfersAndSyncsPagesTests(TransfersFactory app) : IClassFixture<TransfersFactory>, IAsyncLifetime
+{
+    private SourceApi _source = null!;
+
+    public async Task InitializeAsync() => _source = await SourceApi.StartAsync(count: 25, pageSize: 10);
+
+    public async Task DisposeAsync() => await _source.DisposeAsync();
+
+    [Fact]
+    public async Task Transfers_ListEachWithTheApisState_BytesAndSha_AndNoHeaderValue()
+    {
+        var (tenant, tenantId) = await app.CreateTenantAsync();
+        var secret = "Bearer transfer-secret-" + Guid.NewGuid().ToString("N");
+        var content = System.Security.Cryptography.RandomNumberGenerator.GetBytes(300_000);
+        var upload = await tenant.UploadBytesAsync(content);
+        var path = $"dash-{Guid.NewGuid():N}/report.pdf";
+        var fromUpload = await tenant.CreateTransferAsync(new { source = new { type = "upload", uploadId = upload.Id }, destination = new { type = "directory", path } });
+        var fromUrl = await tenant.CreateTransferAsync(new
+        {
+            source = new { type = "url", url = $"{_source.BaseUrl}/page?page=1&token=query-secret", headers = new Dictionary<string, string> { ["Authorization"] = secret } },
+            destination = new { type = "directory", path = $"dash-{Guid.NewGuid():N}/page.json" },
+        });
+        var missing = await tenant.CreateTransferAsync(new
+        {
+            source = new { type = "url", url = $"{_source.BaseUrl}/no-such-document" },
+            destination = new { type = "directory", path = $"dash-{Guid.NewGuid():N}/missing.json" },
+        });
+        var uploaded = await TransferClientExtensions.WaitUntilFinishedAsync(tenant, fromUpload.Id);
+        var fetched = await TransferClientExtensions.WaitUntilFinishedAsync(tenant, fromUrl.Id);
+        var failed = await TransferClientExtensions.WaitUntilFinishedAsync(tenant, missing.Id);
+        Assert.Equal(("completed", "completed", "failed"), (uploaded.State, fetched.State, failed.State));
+        using var dashboard = await DashboardLogin.LoginAsync(app);
+
+        var html = await dashboard.GetStringAsync("/dashboard/transfers");
+
+        var row = Row(html, fromUpload.Id);
+        Assert.Contains("class=\"state-completed\">completed<", row);
+        Assert.Contains($"upload {upload.Id} → directory {path}", row);
+        Assert.Contains($"{content.Length:N0} / {content.Length:N0}", row);
+        Assert.Contains(uploaded.Sha256!, row);
+        Assert.Contains("width: 100%", row);
+        Assert.Contains($"/dashboard/jobs/{fromUpload.JobId}", row);
+        Assert.Contains(tenantId.ToString()[..8], row);
+        var urlRow = Row(html, fromUrl.Id);
+        Assert.Contains("class=\"state-completed\">completed<", urlRow);
+        Assert.Contains($"url {new Uri(_source.BaseUrl).Authority}/page → directory", urlRow);
+        Assert.Contains(fetched.Sha256!, urlRow);
+        var failedRow = Row(html, missing.Id);
+        Assert.Contains("class=\"state-failed\">failed: ", failedRow);
+        Assert.Contains(System.Net.WebUtility.HtmlEncode(failed.Error!), failedRow);
+        Assert.DoesNotContain("transfer-secret", html);
+        Assert.DoesNotContain("query-secret", html);
+        Assert.Contains(_source.Requests, r => r.Authorization == secret); // the header was sent, so it was there to leak
+    }
+
+    [Fact]
+    public async Task Syncs_ListEachWithTheApisState_PagesAndRecords_AndNoHeaderValue()
+    {
+        var (tenant, _) = await app.CreateTenantAsync();
+        var secret = "Bearer sync-secret-" + Guid.NewGuid().ToString("N");
+        var snapshot = "dash-" + Guid.NewGuid().ToString("N")[..8];
+        var created = await tenant.CreateSyncAsync(SyncTestKit.Body(_source, "page", snapshot,
+            extraSource: new { headers = new Dictionary<string, string> { ["Authorization"] = secret } }));
+        var sync = await SyncTestKit.WaitUntilFinishedAsync(tenant, created.Id);
+        Assert.Equal("completed", sync.State);
+        using var dashboard = await DashboardLogin.LoginAsync(app);
+
+        var html = await dashboard.GetStringAsync("/dashboard/syncs");
+
+        var row = Row(html, created.Id);
+        Assert.Contains("class=\"state-completed\">completed<", row);
+        Assert.Contains($"<td>{snapshot}</td>", row);
+        Assert.Contains($"<td class=\"n\">{_source.Pages} / {_source.Pages}</td>", row);
+        Assert.Contains($"<td class=\"n\">{_source.Count} / {_source.Count}</td>", row);
+        Assert.Contains("width: 100%", row);
+        Assert.Contains($"/dashboard/jobs/{created.JobId}", row);
+        Assert.DoesNotContain("sync-secret", html);
+        Assert.Contains(_source.Requests, r => r.Authorization == secret);
+    }
+
+    [Fact]
+    public async Task Transfers_CancelAndRetry_FromThePage_AreWhatTheApiSays()
+    {
+        var (tenant, _) = await app.CreateTenantAsync();
+        _source.Delay = TimeSpan.FromSeconds(60); // the source answers late: the transfer stays running
+        var created = await tenant.CreateTransferAsync(new
+        {
+            source = new { type = "url", url = $"{_source.BaseUrl}/page?page=1" },
+            destination = new { type = "directory", path = $"dash-{Guid.NewGuid():N}/slow.json" },
+        });
+        await WaitForTransferAsync(tenant, created.Id, "running");
+        using var dashboard = await DashboardLogin.LoginAsync(app);
+
+        var afterCancel = await PostRowActionAsync(dashboard, "/dashboard/transfers", created.Id, "Cancel");
+
+        Assert.Contains($"Transfer {created.Id}: Cancel requested.", afterCancel);
+        var cancelled = await TransferClientExtensions.WaitUntilFinishedAsync(tenant, created.Id);
+        Assert.Equal(("cancelled", "cancelled"), (cancelled.State, cancelled.Job!.State));
+        Assert.Contains("class=\"state-cancelled\">cancelled", Row(await dashboard.GetStringAsync("/dashboard/transfers"), created.Id));
+
+        _source.Delay = TimeSpan.Zero;
+        var afterRetry = await PostRowActionAsync(dashboard, "/dashboard/transfers", created.Id, "Retry");
+
+        Assert.Contains($"Transfer {created.Id}: Retried: a new run starts.", afterRetry);
+        var completed = await TransferClientExtensions.WaitUntilFinishedAsync(tenant, created.Id);
+        Assert.Equal(("completed", "succeeded"), (completed.State, completed.Job!.State));
+        Assert.DoesNotContain("class=\"retry\"", Row(await dashboard.GetStringAsync("/dashboard/transfers"), created.Id));
+    }
+
+    [Fact]
+    public async Task Syncs_CancelAndRetry_FromThePage_AreWhatTheApiSays()
+    {
+        var (tenant, _) = await app.CreateTenantAsync();
+        _source.Delay = TimeSpan.FromSeconds(5); // three slow pages: time to cancel between them
+        var created = await tenant.CreateSyncAsync(SyncTestKit.Body(_source, "page", "dash-" + Guid.NewGuid().ToString("N")[..8]));
+        await tenant.WaitForSyncAsync(created.Id, s => s.State == "running", "running");
+        using var dashboard = await DashboardLogin.LoginAsync(app);
+
+        var afterCancel = await PostRowActionAsync(dashboard, "/dashboard/syncs", created.Id, "Cancel");
+
+        Assert.Contains($"Sync {created.Id}: Cancel requested", afterCancel);
+        var cancelled = await SyncTestKit.WaitUntilFinishedAsync(tenant, created.Id);
+        Assert.Equal(("cancelled", "cancelled"), (cancelled.State, cancelled.Job!.State));
+        Assert.True(cancelled.PagesFetched < _source.Pages, $"{cancelled.PagesFetched} pages were fetched before the cancel took.");
+
+        _source.Delay = TimeSpan.Zero;
+        var afterRetry = await PostRowActionAsync(dashboard, "/dashboard/syncs", created.Id, "Retry");
+
+        Assert.Contains($"Sync {created.Id}: Retried", afterRetry);
+        var completed = await SyncTestKit.WaitUntilFinishedAsync(tenant, created.Id);
+        Assert.Equal(("completed", _source.Count), (completed.State, (int)completed.RecordsUpserted));
+        Assert.Contains("class=\"state-completed\">completed<", Row(await dashboard.GetStringAsync("/dashboard/syncs"), created.Id));
+    }
+
+    [Theory]
+    [InlineData("/dashboard/transfers")]
+    [InlineData("/dashboard/syncs")]
+    public async Task LoggedOut_IsSentToTheLoginForm(string page)
+    {
+        using var client = app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+
+        using var response = await client.GetAsync(page);
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal("/dashboard/login", response.Headers.Location!.AbsolutePath);
+        Assert.Contains("ReturnUrl=" + Uri.EscapeDataString(page), response.Headers.Location.Query, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task Navigation_LinksTheNewPages()
+    {
+        using var dashboard = await DashboardLogin.LoginAsync(app);
+
+        var html = await dashboard.GetStringAsync("/dashboard/syncs");
+
+        Assert.Contains("<a href=\"/dashboard/transfers\" class=\"\">Transfers</a>", html);
+        Assert.Contains("<a href=\"/dashboard/syncs\" class=\"current\">Syncs</a>", html);
+    }
+
+    /// <summary>Posts the row's Cancel or Retry form as the browser would (its action and antiforgery token); the page it lands on.</summary>
+    private static async Task<string> PostRowActionAsync(HttpClient dashboard, string page, Guid id, string handler)
+    {
+        var row = Row(await dashboard.GetStringAsync(page), id);
+        var form = Regex.Match(row, $"<form[^>]*action=\"([^\"]*handler={handler}[^\"]*)\"[^>]*>.*?name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"",
+            RegexOptions.Singleline);
+        Assert.True(form.Success, $"No {handler} form in the row of {id}: {row}");
+        using var response = await dashboard.PostAsync(System.Net.WebUtility.HtmlDecode(form.Groups[1].Value),
+            new FormUrlEncodedContent(new Dictionary<string, string> { ["__RequestVerificationToken"] = form.Groups[2].Value }));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(page, response.RequestMessage!.RequestUri!.AbsolutePath);
+        return await response.Content.ReadAsStringAsync();
+    }
+
+    private static async Task WaitForTransferAsync(HttpClient tenant, Guid id, string state)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while ((await tenant.GetTransferAsync(id)).State != state)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"Transfer {id} did not reach {state} within 60 s.");
+            await Task.Delay(25);
+        }
+    }
+
+    private static string Row(string html, Guid id)
+    {
+        var row = Regex.Match(html, $"<tr>\\s*<td><code>{id}</code>.*?</tr>", RegexOptions.Singleline).Value;
+        Assert.False(row.Length == 0, $"No row for {id}.");
+        return row;
+    }
+}
+
+/// <summary>Logging in to the dashboard over HTTP, as the login form does.</summary>
+public static class DashboardLogin
+{
     /// <summary>A client holding the dashboard cookie: the login form's antiforgery token and the admin key posted.</summary>
-    private async Task<HttpClient> LoginAsync()
+    public static async Task<HttpClient> LoginAsync(MonolithFactory app)
     {
         var client = app.CreateClient(new WebApplicationFactoryClientOptions { HandleCookies = true, AllowAutoRedirect = true });
         var form = await client.GetStringAsync("/dashboard/login");
@@ -118,7 +325,4 @@ public sealed class DashboardPagesTests(MonolithFactory app) : IClassFixture<Mon
         Assert.Equal("/dashboard", login.RequestMessage!.RequestUri!.AbsolutePath);
         return client;
     }
-
-    private static IEnumerable<Guid> JobIds(string html) =>
-        Regex.Matches(html, "<a href=\"/dashboard/jobs/([0-9a-f-]{36})\">").Select(m => Guid.Parse(m.Groups[1].Value));
 }

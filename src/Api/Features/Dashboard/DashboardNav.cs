@@ -8,5 +8,7 @@ public static class DashboardNav
         ("Overview", "/dashboard"),
         ("Jobs", "/dashboard/jobs"),
         ("Datasets", "/dashboard/datasets"),
+        ("Transfers", "/dashboard/transfers"),
+        ("Syncs", "/dashboard/syncs"),
     ];
 }

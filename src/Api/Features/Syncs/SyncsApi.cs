@@ -135,35 +135,43 @@ public static class SyncsApi
     }
 
     public static async Task<Results<Accepted<SyncResponse>, ProblemHttpResult>> CancelSync(
-        Guid id, ClaimsPrincipal user, SyncQueries syncs, JobQueries jobs, JobClient client, CancellationToken ct)
+        Guid id, ClaimsPrincipal user, SyncQueries syncs, JobClient client, CancellationToken ct)
     {
-        var sync = await syncs.GetAsync(user.TenantScope(), id, ct);
-        if (sync?.JobId is not { } jobId) return NotFound(id);
-        var outcome = await client.CancelAsync(user.TenantScope(), jobId, ct);
-        if (outcome.Status == CommandStatus.NotFound) return NotFound(id);
+        var outcome = await CancelAsync(user.TenantScope(), id, syncs, client, ct);
+        if (outcome is null || outcome.Status == CommandStatus.NotFound) return NotFound(id);
         if (outcome.Status == CommandStatus.Conflict)
         {
             return TypedResults.Problem(title: "The sync has finished.", detail: $"Sync {id} is no longer running or waiting to run.",
                 statusCode: StatusCodes.Status409Conflict);
         }
+        var sync = (await syncs.GetAsync(user.TenantScope(), id, ct))!;
         return TypedResults.Accepted($"/v1/syncs/{id}", SyncResponse.From(sync, outcome.Job, DateTimeOffset.UtcNow));
     }
 
     public static async Task<Results<Accepted<SyncResponse>, ProblemHttpResult>> RetrySync(
         Guid id, ClaimsPrincipal user, SyncQueries syncs, JobClient client, CancellationToken ct)
     {
-        var sync = await syncs.GetAsync(user.TenantScope(), id, ct);
-        if (sync?.JobId is not { } jobId) return NotFound(id);
-        var outcome = sync.State == SyncState.Completed
-            ? new CommandOutcome(CommandStatus.Conflict, null)
-            : await client.RetryAsync(user.TenantScope(), jobId, ct);
-        if (outcome.Status == CommandStatus.NotFound) return NotFound(id);
+        var outcome = await RetryAsync(user.TenantScope(), id, syncs, client, ct);
+        if (outcome is null || outcome.Status == CommandStatus.NotFound) return NotFound(id);
         if (outcome.Status == CommandStatus.Conflict)
         {
             return TypedResults.Problem(title: "Only a failed or cancelled sync can be retried.",
                 detail: $"Sync {id} is completed, running or waiting to run.", statusCode: StatusCodes.Status409Conflict);
         }
+        var sync = (await syncs.GetAsync(user.TenantScope(), id, ct))!;
         return TypedResults.Accepted($"/v1/syncs/{id}", SyncResponse.From(sync, outcome.Job, DateTimeOffset.UtcNow));
+    }
+
+    /// <summary>Cancel a sync's job (the API's and the dashboard's way); null when no such sync is visible.</summary>
+    public static async Task<CommandOutcome?> CancelAsync(Guid? tenantScope, Guid id, SyncQueries syncs, JobClient client, CancellationToken ct) =>
+        (await syncs.GetAsync(tenantScope, id, ct))?.JobId is { } jobId ? await client.CancelAsync(tenantScope, jobId, ct) : null;
+
+    /// <summary>Retry a failed or cancelled sync's job (the API's and the dashboard's way): it resumes from its checkpoint. Null when no such sync is visible.</summary>
+    public static async Task<CommandOutcome?> RetryAsync(Guid? tenantScope, Guid id, SyncQueries syncs, JobClient client, CancellationToken ct)
+    {
+        var sync = await syncs.GetAsync(tenantScope, id, ct);
+        if (sync?.JobId is not { } jobId) return null;
+        return sync.State == SyncState.Completed ? new CommandOutcome(CommandStatus.Conflict, null) : await client.RetryAsync(tenantScope, jobId, ct);
     }
 
     private static ProblemHttpResult NotFound(Guid id) => TypedResults.Problem(

@@ -145,39 +145,51 @@ public static class TransfersApi
             page.Select(t => TransferResponse.From(t, t.JobId is { } jobId ? jobs.GetValueOrDefault(jobId) : null)).ToList(), next));
     }
 
-    public static Task<Results<Accepted<TransferResponse>, ProblemHttpResult>> CancelTransfer(
-        Guid id, ClaimsPrincipal user, TransferQueries transfers, JobQueries jobs, JobClient client, MonolithDbContext db, CancellationToken ct) =>
-        CommandAsync(id, user, transfers, jobs, db, (jobId, token) => client.CancelAsync(user.TenantScope(), jobId, token), "cancelled",
+    public static async Task<Results<Accepted<TransferResponse>, ProblemHttpResult>> CancelTransfer(
+        Guid id, ClaimsPrincipal user, TransferQueries transfers, JobQueries jobs, JobClient client, CancellationToken ct) =>
+        await AnswerAsync(id, user, transfers, jobs, await CancelAsync(user.TenantScope(), id, transfers, client, ct), "cancelled",
             "It has already finished.", ct);
 
-    public static Task<Results<Accepted<TransferResponse>, ProblemHttpResult>> RetryTransfer(
+    public static async Task<Results<Accepted<TransferResponse>, ProblemHttpResult>> RetryTransfer(
         Guid id, ClaimsPrincipal user, TransferQueries transfers, JobQueries jobs, JobClient client, MonolithDbContext db, CancellationToken ct) =>
-        CommandAsync(id, user, transfers, jobs, db, (jobId, token) => client.RetryAsync(user.TenantScope(), jobId, token), "retried",
+        await AnswerAsync(id, user, transfers, jobs, await RetryAsync(user.TenantScope(), id, transfers, client, db, ct), "retried",
             "Only a failed or cancelled transfer can be retried.", ct);
 
-    /// <summary>Cancel and retry are the job's: the transfer follows its job (a retried one is queued again).</summary>
-    private static async Task<Results<Accepted<TransferResponse>, ProblemHttpResult>> CommandAsync(
-        Guid id, ClaimsPrincipal user, TransferQueries transfers, JobQueries jobs, MonolithDbContext db,
-        Func<Guid, CancellationToken, Task<CommandOutcome>> command, string verb, string conflict, CancellationToken ct)
+    /// <summary>Cancel a transfer's job (the API's and the dashboard's way); null when no such transfer is visible.</summary>
+    public static async Task<CommandOutcome?> CancelAsync(Guid? tenantScope, Guid id, TransferQueries transfers, JobClient client, CancellationToken ct) =>
+        (await transfers.GetAsync(tenantScope, id, ct))?.JobId is { } jobId ? await client.CancelAsync(tenantScope, jobId, ct) : null;
+
+    /// <summary>
+    /// Retry a transfer's job (the API's and the dashboard's way): the transfer follows its job, so a retried one is
+    /// queued again at once. Null when no such transfer is visible.
+    /// </summary>
+    public static async Task<CommandOutcome?> RetryAsync(
+        Guid? tenantScope, Guid id, TransferQueries transfers, JobClient client, MonolithDbContext db, CancellationToken ct)
     {
-        var transfer = await transfers.GetAsync(user.TenantScope(), id, ct);
-        if (transfer?.JobId is not { } jobId) return NotFound(id);
-        var outcome = await command(jobId, ct);
-        if (outcome.Status == CommandStatus.NotFound) return NotFound(id);
-        if (outcome.Status == CommandStatus.Conflict)
-        {
-            return TypedResults.Problem(title: $"The transfer cannot be {verb}.", detail: $"Transfer {id}: {conflict}",
-                statusCode: StatusCodes.Status409Conflict);
-        }
-        if (verb == "retried")
+        if ((await transfers.GetAsync(tenantScope, id, ct))?.JobId is not { } jobId) return null;
+        var outcome = await client.RetryAsync(tenantScope, jobId, ct);
+        if (outcome.Status == CommandStatus.Done)
         {
             await db.Transfers.Where(t => t.Id == id && t.State != TransferState.Completed).ExecuteUpdateAsync(s => s
                 .SetProperty(t => t.State, TransferState.Queued)
                 .SetProperty(t => t.Error, (string?)null)
                 .SetProperty(t => t.FinishedAt, (DateTimeOffset?)null), ct);
         }
-        var current = await transfers.GetAsync(user.TenantScope(), id, ct);
-        return TypedResults.Accepted($"/v1/transfers/{id}", TransferResponse.From(current!, await jobs.GetAsync(user.TenantScope(), jobId, ct)));
+        return outcome;
+    }
+
+    private static async Task<Results<Accepted<TransferResponse>, ProblemHttpResult>> AnswerAsync(
+        Guid id, ClaimsPrincipal user, TransferQueries transfers, JobQueries jobs, CommandOutcome? outcome, string verb, string conflict,
+        CancellationToken ct)
+    {
+        if (outcome is null || outcome.Status == CommandStatus.NotFound) return NotFound(id);
+        if (outcome.Status == CommandStatus.Conflict)
+        {
+            return TypedResults.Problem(title: $"The transfer cannot be {verb}.", detail: $"Transfer {id}: {conflict}",
+                statusCode: StatusCodes.Status409Conflict);
+        }
+        var current = (await transfers.GetAsync(user.TenantScope(), id, ct))!;
+        return TypedResults.Accepted($"/v1/transfers/{id}", TransferResponse.From(current, await jobs.GetAsync(user.TenantScope(), current.JobId!.Value, ct)));
     }
 
     private static ProblemHttpResult NotFound(Guid id) => TypedResults.Problem(

@@ -1,0 +1,47 @@
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Monolith.Api.Features.Syncs;
+using Monolith.Domain.Syncs;
+using Monolith.Worker.Engine;
+
+namespace Monolith.Api.Features.Dashboard;
+
+/// <summary>
+/// Syncs of every tenant, newest first (keyset paging as for jobs), each as <c>GET /v1/syncs/{id}</c> shows it
+/// (<see cref="SyncResponse.From"/>: the same state, progress and ETA, header names only); cancel and retry as
+/// <c>POST /v1/syncs/{id}/cancel|retry</c> do them.
+/// </summary>
+public sealed class SyncsModel(SyncQueries queries, JobClient client) : PageModel
+{
+    public const int PageSize = 50;
+
+    [BindProperty(SupportsGet = true)] public Guid? After { get; set; }
+
+    public IReadOnlyList<(Sync Sync, SyncResponse View)> Items { get; private set; } = [];
+    public Guid? Next { get; private set; }
+
+    public async Task OnGetAsync(CancellationToken ct)
+    {
+        var page = await queries.ListAsync(null, null, After, PageSize, ct);
+        var jobs = await queries.JobsAsync(page.Where(s => s.JobId is not null).Select(s => s.JobId!.Value), ct);
+        var now = DateTimeOffset.UtcNow;
+        Items = page.Select(s => (s, SyncResponse.From(s, s.JobId is { } id ? jobs.GetValueOrDefault(id) : null, now))).ToList();
+        Next = page.Count == PageSize ? page[^1].Id : null;
+    }
+
+    public async Task<IActionResult> OnPostCancelAsync(Guid id, CancellationToken ct) =>
+        Done(await SyncsApi.CancelAsync(null, id, queries, client, ct), id, "Cancel requested: it stops between pages.",
+            "has already finished: there is nothing to cancel");
+
+    public async Task<IActionResult> OnPostRetryAsync(Guid id, CancellationToken ct) =>
+        Done(await SyncsApi.RetryAsync(null, id, queries, client, ct), id, "Retried: it resumes from its checkpoint.",
+            "is not failed or cancelled: it cannot be retried");
+
+    private IActionResult Done(CommandOutcome? outcome, Guid id, string done, string conflict)
+    {
+        if (outcome is null || outcome.Status == CommandStatus.NotFound) return NotFound();
+        if (outcome.Status == CommandStatus.Conflict) TempData["Error"] = $"Sync {id} {conflict}.";
+        else TempData["Flash"] = $"Sync {id}: {done}";
+        return Redirect(After is { } after ? $"/dashboard/syncs?after={after}" : "/dashboard/syncs");
+    }
+}

@@ -1,0 +1,62 @@
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Monolith.Api.Features.Transfers;
+using Monolith.Domain.Persistence;
+using Monolith.Domain.Transfers;
+using Monolith.Worker.Engine;
+
+namespace Monolith.Api.Features.Dashboard;
+
+/// <summary>
+/// Transfers of every tenant, newest first (keyset paging as for jobs), each as <c>GET /v1/transfers/{id}</c> shows it
+/// (<see cref="TransferResponse.From"/>: the same state, header names only), with its job's progress; cancel and
+/// retry as <c>POST /v1/transfers/{id}/cancel|retry</c> do them.
+/// </summary>
+public sealed class TransfersModel(TransferQueries queries, JobClient client, MonolithDbContext db) : PageModel
+{
+    public const int PageSize = 50;
+
+    [BindProperty(SupportsGet = true)] public Guid? After { get; set; }
+
+    public IReadOnlyList<(Transfer Transfer, TransferResponse View)> Items { get; private set; } = [];
+    public Guid? Next { get; private set; }
+
+    public async Task OnGetAsync(CancellationToken ct)
+    {
+        var page = await queries.ListAsync(null, After, PageSize, ct);
+        var jobs = await queries.JobsAsync(page.Where(t => t.JobId is not null).Select(t => t.JobId!.Value), ct);
+        Items = page.Select(t => (t, TransferResponse.From(t, t.JobId is { } id ? jobs.GetValueOrDefault(id) : null))).ToList();
+        Next = page.Count == PageSize ? page[^1].Id : null;
+    }
+
+    public async Task<IActionResult> OnPostCancelAsync(Guid id, CancellationToken ct) =>
+        Done(await TransfersApi.CancelAsync(null, id, queries, client, ct), id, "Cancel requested.", "has already finished: there is nothing to cancel");
+
+    public async Task<IActionResult> OnPostRetryAsync(Guid id, CancellationToken ct) =>
+        Done(await TransfersApi.RetryAsync(null, id, queries, client, db, ct), id, "Retried: a new run starts.",
+            "is not failed or cancelled: it cannot be retried");
+
+    private IActionResult Done(CommandOutcome? outcome, Guid id, string done, string conflict)
+    {
+        if (outcome is null || outcome.Status == CommandStatus.NotFound) return NotFound();
+        if (outcome.Status == CommandStatus.Conflict) TempData["Error"] = $"Transfer {id} {conflict}.";
+        else TempData["Flash"] = $"Transfer {id}: {done}";
+        return Redirect(After is { } after ? $"/dashboard/transfers?after={after}" : "/dashboard/transfers");
+    }
+
+    /// <summary>Whether the API would accept a cancel (the job has not finished) or a retry (failed or cancelled).</summary>
+    public static bool CanCancel(string state) => state is "queued" or "running" or "retrying";
+
+    public static bool CanRetry(string state) => state is "failed" or "cancelled";
+
+    /// <summary>Where a URL points, without its query (which may carry a token): host, port and path.</summary>
+    public static string HostAndPath(string? url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) ? uri.Authority + uri.AbsolutePath : "";
+
+    public static string Describe(TransferSourceView source) =>
+        source.Type == TransferSource.UploadType ? $"upload {source.UploadId}" : $"{source.Type} {HostAndPath(source.Url)}";
+
+    public static string Describe(TransferDestinationView destination) =>
+        destination.Type == TransferDestination.DirectoryType ? $"directory {destination.Path}"
+            : $"{destination.Type} {destination.Method} {HostAndPath(destination.Url)}";
+}
