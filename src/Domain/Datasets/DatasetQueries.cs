@@ -32,15 +32,6 @@ public sealed class DatasetQueries(MonolithDbContext db)
         return query.OrderByDescending(d => d.Id).Take(Math.Clamp(limit, 1, MaxPageSize)).ToListAsync(ct);
     }
 
-    /// <summary>The jobs of a page of datasets, by id.</summary>
-    public async Task<Dictionary<Guid, Jobs.Job>> JobsAsync(IEnumerable<Guid> jobIds, CancellationToken ct)
-    {
-        var ids = jobIds.Distinct().ToList();
-        return ids.Count == 0
-            ? []
-            : await db.Jobs.AsNoTracking().Where(j => ids.Contains(j.Id)).ToDictionaryAsync(j => j.Id, ct);
-    }
-
     /// <summary>
     /// One name's count per year (both sexes summed unless <paramref name="sex"/> is given), oldest year first;
     /// national records (region null) unless <paramref name="region"/> names a state. A range scan of

@@ -8,6 +8,16 @@ public sealed class JobQueries(MonolithDbContext db)
 {
     public const int MaxPageSize = 200;
 
+    /// <summary>
+    /// The jobs behind a page of datasets, transfers or syncs, by id (null ids are skipped). The ids come from rows
+    /// already read for the caller's tenant, so there is no tenant filter here.
+    /// </summary>
+    public async Task<Dictionary<Guid, Job>> ByIdsAsync(IEnumerable<Guid?> jobIds, CancellationToken ct)
+    {
+        var ids = jobIds.OfType<Guid>().Distinct().ToList();
+        return ids.Count == 0 ? [] : await db.Jobs.AsNoTracking().Where(j => ids.Contains(j.Id)).ToDictionaryAsync(j => j.Id, ct);
+    }
+
     public Task<Job?> GetAsync(Guid? tenantId, Guid jobId, CancellationToken ct) =>
         ForTenant(tenantId).AsNoTracking()
             .Include(j => j.Attempts.OrderBy(a => a.Id))

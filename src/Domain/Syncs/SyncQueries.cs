@@ -44,12 +44,5 @@ public sealed class SyncQueries(MonolithDbContext db)
         db.SnapshotRecords.AsNoTracking()
             .FirstOrDefaultAsync(r => r.TenantId == tenantId && r.Snapshot == snapshot && r.ExternalId == externalId, ct);
 
-    /// <summary>The jobs of a page of syncs, by id.</summary>
-    public async Task<Dictionary<Guid, Jobs.Job>> JobsAsync(IEnumerable<Guid> jobIds, CancellationToken ct)
-    {
-        var ids = jobIds.Distinct().ToList();
-        return ids.Count == 0 ? [] : await db.Jobs.AsNoTracking().Where(j => ids.Contains(j.Id)).ToDictionaryAsync(j => j.Id, ct);
-    }
-
     private IQueryable<Sync> Syncs(Guid? tenantId) => tenantId is { } id ? db.Syncs.Where(s => s.TenantId == id) : db.Syncs;
 }

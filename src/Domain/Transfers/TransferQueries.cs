@@ -21,13 +21,6 @@ public sealed class TransferQueries(MonolithDbContext db)
         return query.OrderByDescending(t => t.Id).Take(Math.Clamp(limit, 1, MaxPageSize)).ToListAsync(ct);
     }
 
-    /// <summary>The jobs of a page of transfers, by id.</summary>
-    public async Task<Dictionary<Guid, Jobs.Job>> JobsAsync(IEnumerable<Guid> jobIds, CancellationToken ct)
-    {
-        var ids = jobIds.Distinct().ToList();
-        return ids.Count == 0 ? [] : await db.Jobs.AsNoTracking().Where(j => ids.Contains(j.Id)).ToDictionaryAsync(j => j.Id, ct);
-    }
-
     public Task<Uploads.Upload?> GetUploadAsync(Guid? tenantId, Guid uploadId, CancellationToken ct) =>
         (tenantId is { } id ? db.Uploads.Where(u => u.TenantId == id) : db.Uploads)
             .AsNoTracking()

@@ -6,7 +6,7 @@ using Monolith.Domain.Jobs;
 namespace Monolith.Api.Features.Dashboard;
 
 /// <summary>Datasets, newest first (keyset paging as for jobs), with their state and their job's progress.</summary>
-public sealed class DatasetsModel(DatasetQueries queries) : PageModel
+public sealed class DatasetsModel(DatasetQueries queries, JobQueries jobQueries) : PageModel
 {
     public const int PageSize = 50;
 
@@ -19,7 +19,7 @@ public sealed class DatasetsModel(DatasetQueries queries) : PageModel
     public async Task OnGetAsync(CancellationToken ct)
     {
         Items = await queries.ListAsync(null, null, After, PageSize, ct);
-        Jobs = await queries.JobsAsync(Items.Where(d => d.JobId is not null).Select(d => d.JobId!.Value), ct);
+        Jobs = await jobQueries.ByIdsAsync(Items.Select(d => d.JobId), ct);
         Next = Items.Count == PageSize ? Items[^1].Id : null;
     }
 

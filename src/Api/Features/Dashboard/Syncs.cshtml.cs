@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Monolith.Api.Features.Syncs;
+using Monolith.Domain.Jobs;
 using Monolith.Domain.Syncs;
 using Monolith.Worker.Engine;
 
@@ -11,7 +12,7 @@ namespace Monolith.Api.Features.Dashboard;
 /// (<see cref="SyncResponse.From"/>: the same state, progress and ETA, header names only); cancel and retry as
 /// <c>POST /v1/syncs/{id}/cancel|retry</c> do them.
 /// </summary>
-public sealed class SyncsModel(SyncQueries queries, JobClient client) : PageModel
+public sealed class SyncsModel(SyncQueries queries, JobQueries jobQueries, JobClient client) : PageModel
 {
     public const int PageSize = 50;
 
@@ -23,7 +24,7 @@ public sealed class SyncsModel(SyncQueries queries, JobClient client) : PageMode
     public async Task OnGetAsync(CancellationToken ct)
     {
         var page = await queries.ListAsync(null, null, After, PageSize, ct);
-        var jobs = await queries.JobsAsync(page.Where(s => s.JobId is not null).Select(s => s.JobId!.Value), ct);
+        var jobs = await jobQueries.ByIdsAsync(page.Select(s => s.JobId), ct);
         var now = DateTimeOffset.UtcNow;
         Items = page.Select(s => (s, SyncResponse.From(s, s.JobId is { } id ? jobs.GetValueOrDefault(id) : null, now))).ToList();
         Next = page.Count == PageSize ? page[^1].Id : null;

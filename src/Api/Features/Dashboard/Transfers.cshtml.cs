@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Monolith.Api.Features.Transfers;
+using Monolith.Domain.Jobs;
 using Monolith.Domain.Persistence;
 using Monolith.Domain.Transfers;
 using Monolith.Worker.Engine;
@@ -12,7 +13,7 @@ namespace Monolith.Api.Features.Dashboard;
 /// (<see cref="TransferResponse.From"/>: the same state, header names only), with its job's progress; cancel and
 /// retry as <c>POST /v1/transfers/{id}/cancel|retry</c> do them.
 /// </summary>
-public sealed class TransfersModel(TransferQueries queries, JobClient client, MonolithDbContext db) : PageModel
+public sealed class TransfersModel(TransferQueries queries, JobQueries jobQueries, JobClient client, MonolithDbContext db) : PageModel
 {
     public const int PageSize = 50;
 
@@ -24,7 +25,7 @@ public sealed class TransfersModel(TransferQueries queries, JobClient client, Mo
     public async Task OnGetAsync(CancellationToken ct)
     {
         var page = await queries.ListAsync(null, After, PageSize, ct);
-        var jobs = await queries.JobsAsync(page.Where(t => t.JobId is not null).Select(t => t.JobId!.Value), ct);
+        var jobs = await jobQueries.ByIdsAsync(page.Select(t => t.JobId), ct);
         Items = page.Select(t => (t, TransferResponse.From(t, t.JobId is { } id ? jobs.GetValueOrDefault(id) : null))).ToList();
         Next = page.Count == PageSize ? page[^1].Id : null;
     }

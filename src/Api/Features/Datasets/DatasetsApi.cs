@@ -210,7 +210,7 @@ public static class DatasetsApi
     /// <param name="cursor">The <c>nextCursor</c> of the previous page.</param>
     /// <param name="limit">Page size, 1 to 200 (default 50).</param>
     public static async Task<Results<Ok<DatasetListResponse>, ValidationProblem>> ListDatasets(
-        string? country, string? cursor, int? limit, ClaimsPrincipal user, DatasetQueries datasets, CancellationToken ct)
+        string? country, string? cursor, int? limit, ClaimsPrincipal user, DatasetQueries datasets, JobQueries jobQueries, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
         string? code = null;
@@ -230,7 +230,7 @@ public static class DatasetsApi
 
         var pageSize = limit ?? DefaultPageSize;
         var page = await datasets.ListAsync(user.TenantScope(), code, after, pageSize, ct);
-        var jobs = await datasets.JobsAsync(page.Where(d => d.JobId is not null).Select(d => d.JobId!.Value), ct);
+        var jobs = await jobQueries.ByIdsAsync(page.Select(d => d.JobId), ct);
         var next = page.Count == pageSize ? page[^1].Id.ToString() : null;
         return TypedResults.Ok(new DatasetListResponse(
             page.Select(d => DatasetResponse.From(d, d.JobId is { } jobId ? jobs.GetValueOrDefault(jobId) : null)).ToList(), next));

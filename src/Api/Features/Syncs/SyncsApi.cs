@@ -113,7 +113,7 @@ public static class SyncsApi
     /// <param name="cursor">The <c>nextCursor</c> of the previous page.</param>
     /// <param name="limit">Page size, 1 to 200 (default 50).</param>
     public static async Task<Results<Ok<SyncListResponse>, ValidationProblem>> ListSyncs(
-        string? snapshot, string? cursor, int? limit, ClaimsPrincipal user, SyncQueries syncs, CancellationToken ct)
+        string? snapshot, string? cursor, int? limit, ClaimsPrincipal user, SyncQueries syncs, JobQueries jobQueries, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
         Guid? after = null;
@@ -127,7 +127,7 @@ public static class SyncsApi
 
         var pageSize = limit ?? DefaultPageSize;
         var page = await syncs.ListAsync(user.TenantScope(), snapshot, after, pageSize, ct);
-        var jobs = await syncs.JobsAsync(page.Where(s => s.JobId is not null).Select(s => s.JobId!.Value), ct);
+        var jobs = await jobQueries.ByIdsAsync(page.Select(s => s.JobId), ct);
         var now = DateTimeOffset.UtcNow;
         var next = page.Count == pageSize ? page[^1].Id.ToString() : null;
         return TypedResults.Ok(new SyncListResponse(
