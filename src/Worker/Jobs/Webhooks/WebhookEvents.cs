@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
 using Monolith.Domain.Jobs;
+using Monolith.Domain.Secrets;
 using Monolith.Worker.Engine;
 
 namespace Monolith.Worker.Jobs.Webhooks;
@@ -44,7 +45,7 @@ public sealed class WebhookEvents(IOptions<WebhookOptions> options)
                     ["queue"] = job.Queue,
                     ["state"] = state.ToName(),
                     ["attempt"] = job.Attempt,
-                    ["result"] = resultJson is null ? null : JsonNode.Parse(resultJson),
+                    ["result"] = IsShareable(resultJson) ? JsonNode.Parse(resultJson!) : null,
                     ["error"] = error,
                 },
             };
@@ -66,4 +67,13 @@ public sealed class WebhookEvents(IOptions<WebhookOptions> options)
         }
         return deliveries;
     }
+
+    /// <summary>
+    /// A result stored encrypted (a type with <c>SecretResult</c>, such as <c>http_request</c>) stays out of the event:
+    /// the delivery job's payload would keep it in plain text, and its cipher text means nothing to the receiver, who
+    /// reads it with <c>GET /v1/jobs/{id}</c> before it expires.
+    /// </summary>
+    private static bool IsShareable(string? resultJson) =>
+        resultJson is not null
+        && !(resultJson.StartsWith('"') && SecretProtector.IsProtected(JsonSerializer.Deserialize<string>(resultJson)));
 }

@@ -266,6 +266,31 @@ public sealed class WebhookTests(WebhooksFactory app) : IClassFixture<WebhooksFa
     }
 
     [Fact]
+    public async Task HttpRequest_WithCallbackUrl_SendsItsEvent_WithoutTheEncryptedResult_AndKeepsNoPlainCopy()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var vendor = await WebhookReceiver.StartAsync(); // answers 200 to a POST on /hooks
+        var (client, _, secret) = await app.CreateTenantWithSecretAsync();
+        var job = await client.PostJsonAsync<JobDto>("/v1/jobs", new
+        {
+            type = "http_request",
+            payload = new { method = "POST", url = vendor.Url, headers = new Dictionary<string, string> { ["Authorization"] = "Bearer vendor-secret-77" }, body = new { ssn = "123-45-6789" } },
+            callbackUrl = receiver.Url,
+        });
+
+        var received = Assert.Single(await receiver.WaitForDeliveredAsync(1, TimeSpan.FromSeconds(60)));
+        Assert.True(Verify(secret, received.Signature, received.Body, TimeSpan.FromMinutes(5)));
+        Assert.Equal("job.succeeded", received.Json.GetProperty("type").GetString());
+        Assert.Equal(job.Id, received.Json.GetProperty("job").GetProperty("id").GetGuid());
+        Assert.Equal(JsonValueKind.Null, received.Json.GetProperty("job").GetProperty("result").ValueKind);
+        Assert.DoesNotContain("enc:v1:", received.Body);
+        Assert.DoesNotContain("vendor-secret-77", received.Body);
+        // The owner still reads the vendor's answer through the API.
+        var done = await client.GetFromJsonAsync<JsonElement>($"/v1/jobs/{job.Id}");
+        Assert.Equal(200, done.GetProperty("result").GetProperty("status").GetInt32());
+    }
+
+    [Fact]
     public async Task TransferAndSync_RejectAPrivateCallbackUrl_NamingIt()
     {
         await using var source = await SourceApi.StartAsync(count: 1, pageSize: 1);
