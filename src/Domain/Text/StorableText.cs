@@ -1,0 +1,155 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Monolith.Domain.Text;
+
+/// <summary>
+/// The one rule for text PostgreSQL can store. A <c>text</c> or <c>jsonb</c> value cannot hold U+0000 (PostgreSQL
+/// refuses it: 22021 / 22P05), and a lone UTF-16 surrogate has no UTF-8 form (Npgsql's strict encoder throws).
+/// Everything else Unicode allows is stored as given.
+/// <list type="bullet">
+/// <item>From a client: find the first bad value and refuse the request with a 400 naming its field
+/// (<see cref="FindUnstorable(string?)"/>, <see cref="FirstUnstorablePath"/>).</item>
+/// <item>From the outside world during a job (a vendor's answer, an exception message, a file's contents): store it
+/// with each bad character replaced by U+FFFD (<see cref="Sanitize(string?)"/>, <see cref="SanitizeJson"/>), and say
+/// so where the result is shown.</item>
+/// </list>
+/// </summary>
+public static class StorableText
+{
+    /// <summary>What an unstorable character is replaced with: U+FFFD REPLACEMENT CHARACTER.</summary>
+    public const char Replacement = '\uFFFD';
+
+    /// <summary>The reason given to a client whose value holds an unstorable character.</summary>
+    public const string Reason = "The value contains a NUL character (\\u0000) or an unpaired UTF-16 surrogate, which cannot be stored.";
+
+    /// <summary>The index of the first NUL or lone surrogate in <paramref name="text"/>, or -1 when it can be stored.</summary>
+    public static int FindUnstorable(ReadOnlySpan<char> text)
+    {
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (c == '\0') return i;
+            if (char.IsHighSurrogate(c))
+            {
+                if (i + 1 < text.Length && char.IsLowSurrogate(text[i + 1])) { i++; continue; }
+                return i;
+            }
+            if (char.IsLowSurrogate(c)) return i;
+        }
+        return -1;
+    }
+
+    /// <inheritdoc cref="FindUnstorable(ReadOnlySpan{char})"/>
+    public static int FindUnstorable(string? text) => text is null ? -1 : FindUnstorable(text.AsSpan());
+
+    /// <summary>True when <paramref name="text"/> (null included) can be stored as it is.</summary>
+    public static bool IsStorable(string? text) => FindUnstorable(text) < 0;
+
+    /// <summary><paramref name="text"/> with every NUL and lone surrogate replaced by U+FFFD (the same instance when none).</summary>
+    public static string? Sanitize(string? text)
+    {
+        if (text is null) return null;
+        var first = FindUnstorable(text.AsSpan());
+        if (first < 0) return text;
+        var builder = new StringBuilder(text.Length);
+        builder.Append(text, 0, first);
+        for (var i = first; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                builder.Append(c).Append(text[++i]);
+            }
+            else if (c == '\0' || char.IsSurrogate(c))
+            {
+                builder.Append(Replacement);
+            }
+            else
+            {
+                builder.Append(c);
+            }
+        }
+        return builder.ToString();
+    }
+
+    /// <summary>
+    /// The JSON path (<c>payload.items[2].name</c>, as a client wrote it, under <paramref name="path"/>) of the first
+    /// property name or string value in <paramref name="element"/> that cannot be stored, or null when all can.
+    /// </summary>
+    public static string? FirstUnstorablePath(JsonElement element, string path)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.String:
+                return IsStorable(element.GetString()) ? null : path;
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    var child = path.Length == 0 ? property.Name : $"{path}.{property.Name}";
+                    if (!IsStorable(property.Name)) return child;
+                    if (FirstUnstorablePath(property.Value, child) is { } found) return found;
+                }
+                return null;
+            case JsonValueKind.Array:
+                var index = 0;
+                foreach (var item in element.EnumerateArray())
+                {
+                    if (FirstUnstorablePath(item, $"{path}[{index++}]") is { } found) return found;
+                }
+                return null;
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="json"/> (a JSON document from outside) with every unstorable character in its property names
+    /// and strings replaced by U+FFFD; <paramref name="changed"/> says whether anything was replaced. The same string
+    /// comes back when nothing needed replacing.
+    /// </summary>
+    public static string SanitizeJson(string json, out bool changed)
+    {
+        // Escaped forms (\u0000, a lone \ud800) are what PostgreSQL's jsonb refuses; raw lone surrogates cannot even be
+        // encoded. Both show up only after decoding, so decode, replace, and write back only when needed.
+        changed = false;
+        if (json.IndexOf("\\u", StringComparison.Ordinal) < 0 && IsStorable(json)) return json;
+        var node = JsonNode.Parse(json);
+        var clean = SanitizeNode(node, ref changed);
+        return changed ? clean?.ToJsonString() ?? "null" : json;
+    }
+
+    private static JsonNode? SanitizeNode(JsonNode? node, ref bool changed)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                var copy = new JsonObject();
+                foreach (var (name, value) in obj.ToList())
+                {
+                    var cleanName = Sanitize(name)!;
+                    if (!ReferenceEquals(cleanName, name)) changed = true;
+                    obj.Remove(name);
+                    copy[cleanName] = SanitizeNode(value, ref changed);
+                }
+                return copy;
+            case JsonArray array:
+                var items = new JsonArray();
+                foreach (var item in array.ToList())
+                {
+                    array.Remove(item);
+                    items.Add(SanitizeNode(item, ref changed));
+                }
+                return items;
+            case JsonValue value when value.GetValueKind() == JsonValueKind.String:
+                var text = value.GetValue<string>();
+                var clean = Sanitize(text)!;
+                if (ReferenceEquals(clean, text)) return value;
+                changed = true;
+                return JsonValue.Create(clean);
+            default:
+                return node;
+        }
+    }
+}
