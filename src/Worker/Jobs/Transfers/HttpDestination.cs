@@ -29,6 +29,7 @@ public sealed class HttpDestination(IHttpClientFactory clients, SecretProtector 
         var url = new Uri(destination.Url ?? throw new PermanentJobException("The destination names no URL."));
         var method = string.Equals(destination.Method, "POST", StringComparison.OrdinalIgnoreCase) ? HttpMethod.Post : HttpMethod.Put;
         var headers = TransferHeaders.Decrypt(secrets, destination.Headers, "destination");
+        var fields = TransferHeaders.DecryptForm(secrets, destination.Form);
 
         var file = new StreamContent(document.Content, TransferStream.BufferSize);
         if (document.Length is { } length) file.Headers.ContentLength = length;
@@ -37,7 +38,7 @@ public sealed class HttpDestination(IHttpClientFactory clients, SecretProtector 
         if (method == HttpMethod.Post)
         {
             var form = new MultipartFormDataContent();
-            foreach (var (name, value) in destination.Form ?? []) form.Add(new StringContent(value), name);
+            foreach (var (name, value) in fields) form.Add(new StringContent(value), name);
             foreach (var (name, value) in document.Metadata) form.Add(new StringContent(value), name);
             form.Add(file, FileField, document.FileName);
             form.Add(new Sha256FieldContent(document.Content), Sha256Field);

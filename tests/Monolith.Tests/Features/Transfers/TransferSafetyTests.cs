@@ -192,4 +192,45 @@ public sealed class TransferSafetyTests(TransfersFactory app) : IClassFixture<Tr
         Assert.Contains("enc:v1:test:", row);
         Assert.Contains(created.Id.ToString(), app.LogText); // the logs were captured at all
     }
+
+    [Fact]
+    public async Task FormValues_AreEncryptedAtRest_SentInClear_AndShownByNameOnly()
+    {
+        var client = await app.CreateTenantClientAsync();
+        const string token = "form-token-61d0e2";
+        const string channel = "form-channel-0af3";
+        var upload = await client.UploadBytesAsync(RandomNumberGenerator.GetBytes(2_000));
+
+        var created = await client.CreateTransferAsync(new
+        {
+            source = new { type = "upload", uploadId = upload.Id },
+            destination = new
+            {
+                type = "http", url = _server.Url("/form-secrets"), method = "POST",
+                form = new Dictionary<string, string> { ["apiToken"] = token, ["channel"] = channel },
+            },
+        });
+        var transfer = await client.WaitUntilFinishedAsync(created.Id);
+
+        Assert.Equal("completed", transfer.State);
+        var received = Assert.Single(_server.Requests, r => r.Path == "/form-secrets");
+        Assert.Equal(token, received.Form["apiToken"]);
+        Assert.Equal(channel, received.Form["channel"]);
+        Assert.Equal(["apiToken", "channel"], transfer.Destination.FormFields);
+
+        var answers = string.Join('\n',
+            await client.GetStringAsync($"/v1/transfers/{created.Id}"),
+            await client.GetStringAsync("/v1/transfers"),
+            await client.GetStringAsync($"/v1/jobs/{created.JobId}"));
+        await using var db = app.CreateDbContext();
+        var row = await db.Database.SqlQuery<string>($"SELECT to_jsonb(t)::text AS \"Value\" FROM transfers t WHERE id = {created.Id}").SingleAsync();
+        foreach (var secret in new[] { token, channel })
+        {
+            Assert.DoesNotContain(secret, answers);
+            Assert.DoesNotContain(secret, row);
+            Assert.DoesNotContain(secret, app.LogText);
+        }
+        Assert.Contains("apiToken", row);
+        Assert.Contains("enc:v1:test:", row);
+    }
 }
