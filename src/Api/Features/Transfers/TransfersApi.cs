@@ -68,7 +68,7 @@ public static class TransfersApi
         {
             try
             {
-                paths.Resolve(destination.Path);
+                paths.Resolve(tenantId, destination.Path);
             }
             catch (PathRefusedException ex)
             {

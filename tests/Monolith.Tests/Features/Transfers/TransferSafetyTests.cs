@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Monolith.Tests.Features.Queues;
 using Monolith.Tests.Infrastructure;
 
 namespace Monolith.Tests.Features.Transfers;
@@ -93,15 +94,16 @@ public sealed class TransferSafetyTests(TransfersFactory app) : IClassFixture<Tr
     [Fact]
     public async Task DirectoryPathThroughASymlinkOutOfTheRoot_IsRefused_ButOneStayingInsideIsAllowed()
     {
-        var client = await app.CreateTenantClientAsync();
+        var (client, tenantId) = await app.CreateTenantAsync();
         var upload = await client.UploadBytesAsync([1, 2, 3]);
         var outside = Directory.CreateTempSubdirectory("monolith-outside-").FullName;
         var name = Guid.NewGuid().ToString("N");
+        var part = Directory.CreateDirectory(app.TenantDirectory(tenantId)).FullName;
         try
         {
-            Directory.CreateSymbolicLink(Path.Combine(app.DirectoryRoot, $"out-{name}"), outside);
-            Directory.CreateDirectory(Path.Combine(app.DirectoryRoot, $"real-{name}"));
-            Directory.CreateSymbolicLink(Path.Combine(app.DirectoryRoot, $"in-{name}"), Path.Combine(app.DirectoryRoot, $"real-{name}"));
+            Directory.CreateSymbolicLink(Path.Combine(part, $"out-{name}"), outside);
+            Directory.CreateDirectory(Path.Combine(part, $"real-{name}"));
+            Directory.CreateSymbolicLink(Path.Combine(part, $"in-{name}"), Path.Combine(part, $"real-{name}"));
 
             using var escaping = await client.PostTransferAsync(new
             {
@@ -110,7 +112,7 @@ public sealed class TransferSafetyTests(TransfersFactory app) : IClassFixture<Tr
             });
             var errors = await TransferClientExtensions.ProblemErrorsAsync(escaping);
             Assert.Equal(["destination.path"], errors.Keys);
-            Assert.Contains("outside the destination root", errors["destination.path"][0]);
+            Assert.Contains("outside this tenant's part of the destination root", errors["destination.path"][0]);
 
             var inside = await client.CreateTransferAsync(new
             {
@@ -118,7 +120,7 @@ public sealed class TransferSafetyTests(TransfersFactory app) : IClassFixture<Tr
                 destination = new { type = "directory", path = $"in-{name}/kept.bin" },
             });
             Assert.Equal("completed", (await client.WaitUntilFinishedAsync(inside.Id)).State);
-            Assert.Equal([1, 2, 3], await File.ReadAllBytesAsync(Path.Combine(app.DirectoryRoot, $"real-{name}", "kept.bin")));
+            Assert.Equal([1, 2, 3], await File.ReadAllBytesAsync(Path.Combine(part, $"real-{name}", "kept.bin")));
             Assert.Empty(Directory.GetFileSystemEntries(outside));
         }
         finally
