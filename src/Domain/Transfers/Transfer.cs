@@ -12,6 +12,9 @@ public sealed class Transfer
     /// <summary>The <see cref="Secrets.SecretProtector"/> purpose header values are encrypted under.</summary>
     public const string HeaderPurpose = "transfer.headers";
 
+    /// <summary>The <see cref="Secrets.SecretProtector"/> purpose an HTTP destination's form values are encrypted under.</summary>
+    public const string FormPurpose = "transfer.form";
+
     /// <summary>How the jsonb columns are written and read.</summary>
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
@@ -25,7 +28,7 @@ public sealed class Transfer
     /// <summary><see cref="TransferSource"/> as jsonb, header values encrypted.</summary>
     public string Source { get; set; } = "{}";
 
-    /// <summary><see cref="TransferDestination"/> as jsonb, header values encrypted.</summary>
+    /// <summary><see cref="TransferDestination"/> as jsonb, header and form values encrypted.</summary>
     public string Destination { get; set; } = "{}";
 
     /// <summary>The client's metadata fields (a JSON object of strings), sent as form fields by a multipart POST.</summary>

@@ -3,7 +3,8 @@ namespace Monolith.Domain.Transfers;
 /// <summary>
 /// Where a transfer delivers the document (stored as jsonb on <see cref="Transfer.Destination"/>):
 /// <c>{type: "http", url, method: PUT|POST, headers?, form?}</c> or <c>{type: "directory", path}</c>. Header values
-/// are stored encrypted (<see cref="Transfer.HeaderPurpose"/>); their names stay readable.
+/// and form values are stored encrypted (<see cref="Transfer.HeaderPurpose"/>, <see cref="Transfer.FormPurpose"/>);
+/// their names stay readable.
 /// </summary>
 public sealed record TransferDestination(
     string Type,

@@ -7,7 +7,10 @@ namespace Monolith.Worker.Outbound;
 /// <summary>
 /// Which addresses the service may call on a client's behalf (URL sources, HTTP destinations, vendor calls,
 /// webhooks). Public addresses only: loopback, private, link-local (cloud metadata at 169.254.169.254),
-/// carrier-grade NAT, multicast, documentation and reserved ranges are refused, unless the host name, the
+/// carrier-grade NAT, multicast, documentation and reserved ranges are refused, and so are IPv6 forms that carry an
+/// IPv4 address the stack or a gateway may turn into an IPv4 connection (IPv4-mapped and 6to4 are judged by the
+/// IPv4 address inside, ISATAP likewise; IPv4-compatible <c>::a.b.c.d</c>, SIIT <c>::ffff:0:a.b.c.d</c>, NAT64
+/// <c>64:ff9b::/96</c> and Teredo <c>2001::/32</c> are refused whatever they carry), unless the host name, the
 /// address or a network holding it is in <c>Transfers:AllowedHosts</c>. The check is made on the addresses a
 /// name resolves to, at the moment of connecting (<see cref="OutboundHttp"/>), so a name that resolves to a
 /// private address, a DNS answer that changes after validation, or a redirect to an internal host are all
@@ -21,7 +24,10 @@ public sealed class OutboundAddressPolicy
         {
             "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.0.0.0/24",
             "192.0.2.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
-            "::/128", "::1/128", "64:ff9b::/96", "64:ff9b:1::/48", "100::/64", "2001:db8::/32", "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8",
+            // ::/96 holds ::, ::1 and the deprecated IPv4-compatible ::a.b.c.d; ::ffff:0:0:0/96 is SIIT's ::ffff:0:a.b.c.d.
+            "::/96", "::ffff:0:0:0/96", "64:ff9b::/96", "64:ff9b:1::/48", "100::/64",
+            "2001::/32", "2001:2::/48", "2001:10::/28", // Teredo, benchmarking, ORCHID
+            "2001:db8::/32", "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8",
         }.Select(IPNetwork.Parse),
     ];
 
@@ -43,11 +49,13 @@ public sealed class OutboundAddressPolicy
     {
         if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
         if (NonPublic.Any(n => n.Contains(address))) return false;
-        // 6to4 (2002::/16) carries an IPv4 address in its next 32 bits: judge that one.
         if (address.AddressFamily == AddressFamily.InterNetworkV6)
         {
             var bytes = address.GetAddressBytes();
+            // 6to4 (2002::/16) carries an IPv4 address in its next 32 bits: judge that one.
             if (bytes[0] == 0x20 && bytes[1] == 0x02) return IsPublic(new IPAddress(bytes.AsSpan(2, 4)));
+            // ISATAP: an interface id of [02]00:5efe:a.b.c.d under any prefix tunnels to that IPv4 address.
+            if (bytes[8] is 0x00 or 0x02 && bytes[9] == 0x00 && bytes[10] == 0x5e && bytes[11] == 0xfe) return IsPublic(new IPAddress(bytes.AsSpan(12, 4)));
         }
         return true;
     }

@@ -7,7 +7,7 @@ namespace Monolith.Worker.Outbound;
 /// How a job tells a failure worth retrying from one that is not, for every call it makes to someone else's
 /// server (sources, destinations, vendors, webhooks): one rule, so every job type retries the same things.
 /// Retryable: network errors, timeouts, 5xx, 408 and 429 (with the server's Retry-After as the least delay).
-/// Not retryable: any other 4xx, and an address the policy refuses.
+/// Not retryable: any other 4xx, an address the policy refuses, and a redirect <see cref="OutboundRedirectHandler"/> refuses.
 /// </summary>
 public static class OutboundFailures
 {
@@ -40,7 +40,7 @@ public static class OutboundFailures
     }
 
     /// <summary>
-    /// Turns an exception from a call into the job's verdict: a refused address fails at once; network errors
+    /// Turns an exception from a call into the job's verdict: a refused address or redirect fails at once; network errors
     /// and timeouts are retried. Returns null for exceptions that are not about the call (let them through).
     /// Call as <c>catch (Exception ex) when (OutboundFailures.Classify(ex, "The source", ct) is { } verdict) { throw verdict; }</c>.
     /// </summary>

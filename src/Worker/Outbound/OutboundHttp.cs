@@ -6,9 +6,12 @@ namespace Monolith.Worker.Outbound;
 /// <summary>
 /// The one HttpClient for calls made on a client's behalf: <c>IHttpClientFactory.CreateClient(OutboundHttp.ClientName)</c>.
 /// Every connection it opens (the first request and each redirect) goes through
-/// <see cref="OutboundAddressPolicy.ResolveAsync"/>, so only allowed addresses are ever connected to. No proxy
-/// from the environment (it would bypass the check), no request logging (URLs and headers can carry secrets),
-/// no overall timeout (jobs pass their own cancellation token and per-call limits).
+/// <see cref="OutboundAddressPolicy.ResolveAsync"/>, so only allowed addresses are ever connected to. Redirects are
+/// followed by <see cref="OutboundRedirectHandler"/> (the tenant's headers never go to another origin), not by the
+/// socket handler. No proxy from the environment (it would bypass the check), no cookie jar (the handler is shared
+/// by every tenant: a cookie one vendor set for one tenant would go with the next tenant's call), no request
+/// logging (URLs and headers can carry secrets), no overall timeout (jobs pass their own cancellation token and
+/// per-call limits).
 /// </summary>
 public static class OutboundHttp
 {
@@ -20,14 +23,15 @@ public static class OutboundHttp
         services.AddSingleton<OutboundAddressPolicy>();
         services.AddHttpClient(ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
             .RemoveAllLoggers()
+            .AddHttpMessageHandler(sp => new OutboundRedirectHandler(sp.GetRequiredService<OutboundAddressPolicy>()))
             .ConfigurePrimaryHttpMessageHandler(sp =>
             {
                 var policy = sp.GetRequiredService<OutboundAddressPolicy>();
                 return new SocketsHttpHandler
                 {
                     UseProxy = false,
-                    AllowAutoRedirect = true,
-                    MaxAutomaticRedirections = 5,
+                    UseCookies = false,
+                    AllowAutoRedirect = false, // OutboundRedirectHandler follows them
                     ConnectTimeout = TimeSpan.FromSeconds(15),
                     PooledConnectionLifetime = TimeSpan.FromMinutes(2), // names are resolved (and checked) again
                     ConnectCallback = async (context, ct) =>
@@ -50,14 +54,17 @@ public static class OutboundHttp
         return services;
     }
 
-    /// <summary>True when a call failed because its address was refused (anywhere in the exception's chain).</summary>
-    public static bool IsRefusedAddress(Exception? ex, out OutboundAddressRefusedException? refused)
+    /// <summary>
+    /// True when a call failed because its address, or a redirect, was refused (anywhere in the exception's chain):
+    /// <see cref="OutboundAddressRefusedException"/> or <see cref="OutboundRedirectRefusedException"/>.
+    /// </summary>
+    public static bool IsRefusedAddress(Exception? ex, out Exception? refused)
     {
         for (; ex is not null; ex = ex.InnerException)
         {
-            if (ex is OutboundAddressRefusedException r)
+            if (ex is OutboundAddressRefusedException or OutboundRedirectRefusedException)
             {
-                refused = r;
+                refused = ex;
                 return true;
             }
         }

@@ -26,7 +26,7 @@ public static class TransfersApi
             .WithSummary("Move a document from a source (upload, url) to a destination (http, directory)")
             .WithDescription("Checked before it is accepted: the upload exists, URLs resolve to addresses the service may call " +
                              "(not loopback, private or link-local unless in Transfers__AllowedHosts), a directory path stays under its " +
-                             "root. Header values are encrypted at rest and never shown again. 202 with the transfer id, the job id and Location.");
+                             "root. Header and form values are encrypted at rest and never shown again. 202 with the transfer id, the job id and Location.");
         transfers.MapGet("/", ListTransfers).WithName("ListTransfers").ProducesValidationProblem()
             .WithSummary("List transfers, newest first, with cursor paging");
         transfers.MapGet("/{id:guid}", GetTransfer).WithName("GetTransfer").ProducesProblem(StatusCodes.Status404NotFound)
@@ -68,7 +68,7 @@ public static class TransfersApi
         {
             try
             {
-                paths.Resolve(destination.Path);
+                paths.Resolve(tenantId, destination.Path);
             }
             catch (PathRefusedException ex)
             {
@@ -85,7 +85,8 @@ public static class TransfersApi
             Source = JsonSerializer.Serialize(new TransferSource(source.Type!, source.UploadId, source.Url,
                 source.Headers is null ? null : secrets.ProtectValues(source.Headers, Transfer.HeaderPurpose)), Transfer.Json),
             Destination = JsonSerializer.Serialize(new TransferDestination(destination.Type!, destination.Url, destination.Method?.ToUpperInvariant(),
-                destination.Headers is null ? null : secrets.ProtectValues(destination.Headers, Transfer.HeaderPurpose), destination.Form,
+                destination.Headers is null ? null : secrets.ProtectValues(destination.Headers, Transfer.HeaderPurpose),
+                destination.Form is null ? null : secrets.ProtectValues(destination.Form, Transfer.FormPurpose),
                 destination.Path), Transfer.Json),
             Metadata = JsonSerializer.Serialize(request.Metadata ?? [], Transfer.Json),
             SourceUploadId = source.Type == TransferSource.UploadType ? source.UploadId : null,

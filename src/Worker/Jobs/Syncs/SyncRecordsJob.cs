@@ -172,6 +172,8 @@ public sealed class SyncRecordsJob(
             try
             {
                 using var request = new HttpRequestMessage(HttpMethod.Get, url);
+                // The same-origin rule of next links holds for redirects too: one to another origin fails the sync uncalled.
+                request.Options.Set(OutboundRedirectHandler.SameOriginOnly, true);
                 request.Headers.Accept.ParseAdd("application/json");
                 foreach (var (name, value) in headers) request.Headers.TryAddWithoutValidation(name, value);
                 using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);

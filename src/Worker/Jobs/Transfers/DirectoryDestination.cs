@@ -5,11 +5,13 @@ using Monolith.Worker.Engine;
 namespace Monolith.Worker.Jobs.Transfers;
 
 /// <summary>
-/// <c>{type: "directory", path}</c>: a file under <see cref="TransferOptions.DirectoryRoot"/> (the path checked by
-/// <see cref="DirectoryPaths"/>). The bytes go to a temporary name in the same directory
+/// <c>{type: "directory", path}</c>: a file in the transfer's tenant's part of <see cref="TransferOptions.DirectoryRoot"/>
+/// (the path checked by <see cref="DirectoryPaths"/>). The bytes go to a temporary name in the same directory
 /// (<c>.{name}.{transfer id}.part</c>, the same on every attempt, so a retry after a crash overwrites what the crash
-/// left), are flushed to disk, read back and hashed; only if that hash is the source's is the file renamed to its
-/// name, replacing any file there. A reader never sees half a file, and a retry never leaves one.
+/// left), are flushed to disk, read back and hashed; only if that hash is the source's, and the path still resolves to
+/// the same place (no link planted meanwhile), is the file renamed to its name, replacing any file there. A reader
+/// never sees half a file, and a retry never leaves one. A path that cannot be written (a file where a folder should
+/// be) fails the transfer at once: trying again would not help.
 /// </summary>
 public sealed class DirectoryDestination(DirectoryPaths paths) : IDestination
 {
@@ -17,17 +19,17 @@ public sealed class DirectoryDestination(DirectoryPaths paths) : IDestination
 
     public async Task<DestinationAnswer> SendAsync(TransferDestination destination, OutgoingDocument document, CancellationToken ct)
     {
-        string path;
+        var path = Resolve(destination, document);
+        var directory = Path.GetDirectoryName(path)!;
         try
         {
-            path = paths.Resolve(destination.Path);
+            Directory.CreateDirectory(directory);
         }
-        catch (PathRefusedException ex)
+        catch (IOException)
         {
-            throw new PermanentJobException($"The destination path '{destination.Path}' is refused: {ex.Message}");
+            Resolve(destination, document); // a file that appeared where a folder should be: refused, at once
+            throw;
         }
-        var directory = Path.GetDirectoryName(path)!;
-        Directory.CreateDirectory(directory);
         var temporary = TemporaryPath(path, document.TransferId);
         try
         {
@@ -45,6 +47,11 @@ public sealed class DirectoryDestination(DirectoryPaths paths) : IDestination
                 throw new RetryableJobException(
                     $"The file written has SHA-256 {Convert.ToHexStringLower(written)}, not the source's {document.Content.Sha256}; it was not kept.");
             }
+            if (Resolve(destination, document) != path)
+            {
+                throw new PermanentJobException(
+                    $"The destination path '{destination.Path}' led elsewhere once the file was written (a symbolic link changed); it was not kept.");
+            }
             File.Move(temporary, path, overwrite: true);
         }
         catch
@@ -53,6 +60,19 @@ public sealed class DirectoryDestination(DirectoryPaths paths) : IDestination
             throw;
         }
         return new DestinationAnswer(null, destination.Path);
+    }
+
+    /// <summary>The real path to write, checked now; a refused one fails the transfer for good.</summary>
+    private string Resolve(TransferDestination destination, OutgoingDocument document)
+    {
+        try
+        {
+            return paths.Resolve(document.TenantId, destination.Path);
+        }
+        catch (PathRefusedException ex)
+        {
+            throw new PermanentJobException($"The destination path '{destination.Path}' is refused: {ex.Message}");
+        }
     }
 
     /// <summary>The temporary name beside <paramref name="path"/>: hidden, and the same for every attempt of a transfer.</summary>

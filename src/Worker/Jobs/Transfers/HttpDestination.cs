@@ -10,7 +10,8 @@ namespace Monolith.Worker.Jobs.Transfers;
 
 /// <summary>
 /// <c>{type: "http", url, method: PUT|POST, headers?, form?}</c>, through the outbound client (every address,
-/// redirects included, checked). PUT sends the document as the body; POST sends <c>multipart/form-data</c>: the
+/// redirects included, checked; the headers never follow a redirect to another origin, the document is never sent
+/// twice: a 307/308 fails the transfer). PUT sends the document as the body; POST sends <c>multipart/form-data</c>: the
 /// <c>form</c> fields, the metadata fields, the document as <c>file</c>, and last a <c>sha256</c> field with the
 /// hex SHA-256 of the file (known by then, since it is hashed as it goes out). Every attempt carries the same
 /// <c>Idempotency-Key</c>; a PUT whose SHA-256 is known up front (an upload, a URL on a later attempt) carries it
@@ -28,6 +29,7 @@ public sealed class HttpDestination(IHttpClientFactory clients, SecretProtector 
         var url = new Uri(destination.Url ?? throw new PermanentJobException("The destination names no URL."));
         var method = string.Equals(destination.Method, "POST", StringComparison.OrdinalIgnoreCase) ? HttpMethod.Post : HttpMethod.Put;
         var headers = TransferHeaders.Decrypt(secrets, destination.Headers, "destination");
+        var fields = TransferHeaders.DecryptForm(secrets, destination.Form);
 
         var file = new StreamContent(document.Content, TransferStream.BufferSize);
         if (document.Length is { } length) file.Headers.ContentLength = length;
@@ -36,7 +38,7 @@ public sealed class HttpDestination(IHttpClientFactory clients, SecretProtector 
         if (method == HttpMethod.Post)
         {
             var form = new MultipartFormDataContent();
-            foreach (var (name, value) in destination.Form ?? []) form.Add(new StringContent(value), name);
+            foreach (var (name, value) in fields) form.Add(new StringContent(value), name);
             foreach (var (name, value) in document.Metadata) form.Add(new StringContent(value), name);
             form.Add(file, FileField, document.FileName);
             form.Add(new Sha256FieldContent(document.Content), Sha256Field);

@@ -20,10 +20,12 @@ public interface IDestination
 }
 
 /// <summary>The document on its way: a stream that hashes what it hands out and verifies it before the last byte.</summary>
+/// <param name="TenantId">The transfer's tenant (a directory destination writes in its part of the root only).</param>
 /// <param name="IdempotencyKey">The same on every attempt of the transfer (<c>transfer-{id}</c>).</param>
 /// <param name="Metadata">The client's metadata fields.</param>
 public sealed record OutgoingDocument(
     Guid TransferId,
+    Guid TenantId,
     string IdempotencyKey,
     TransferStream Content,
     long? Length,
@@ -31,5 +33,5 @@ public sealed record OutgoingDocument(
     string FileName,
     IReadOnlyDictionary<string, string> Metadata);
 
-/// <summary>The destination's answer: its HTTP status and Location (a directory: the file's path under the root).</summary>
+/// <summary>The destination's answer: its HTTP status and Location (a directory: the file's path as given, in the tenant's part of the root).</summary>
 public sealed record DestinationAnswer(int? Status, string? Location);

@@ -58,7 +58,7 @@ public sealed class TransferDocumentJob(
             var size = document.Length ?? document.ExpectedLength;
             stream = new TransferStream(document.Content, document.ExpectedSha256, document.ExpectedLength,
                 (bytes, token) => ReportAsync(context, id, bytes, size, token), options.Value.ProgressIntervalBytes);
-            var outgoing = new OutgoingDocument(id, IdempotencyKey(id), stream, document.Length, document.ContentType, document.FileName,
+            var outgoing = new OutgoingDocument(id, transfer.TenantId, IdempotencyKey(id), stream, document.Length, document.ContentType, document.FileName,
                 transfer.ReadMetadata());
             DestinationAnswer answer;
             try

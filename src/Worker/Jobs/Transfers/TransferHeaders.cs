@@ -4,7 +4,10 @@ using Monolith.Worker.Engine;
 
 namespace Monolith.Worker.Jobs.Transfers;
 
-/// <summary>Headers a client gives for a source or destination: decrypted only here, just before the call, and never logged.</summary>
+/// <summary>
+/// Headers a client gives for a source or destination, and the form values of an HTTP destination: encrypted at rest,
+/// decrypted only here, just before the call, and never logged.
+/// </summary>
 public static class TransferHeaders
 {
     /// <summary>Headers the service sets itself (or the HTTP stack does): a client may not give them.</summary>
@@ -23,6 +26,22 @@ public static class TransferHeaders
         catch (SecretUnreadableException ex)
         {
             throw new PermanentJobException($"The {where}'s headers cannot be decrypted: {ex.Message}");
+        }
+    }
+
+    /// <summary>
+    /// An HTTP destination's form values, decrypted. A value stored before form values were encrypted (plain text) is
+    /// used as it is.
+    /// </summary>
+    public static Dictionary<string, string> DecryptForm(SecretProtector secrets, Dictionary<string, string>? stored)
+    {
+        try
+        {
+            return stored?.ToDictionary(f => f.Key, f => SecretProtector.IsProtected(f.Value) ? secrets.Unprotect(f.Value, Transfer.FormPurpose) : f.Value) ?? [];
+        }
+        catch (SecretUnreadableException ex)
+        {
+            throw new PermanentJobException($"The destination's form values cannot be decrypted: {ex.Message}");
         }
     }
 

@@ -8,7 +8,7 @@ namespace Monolith.Worker.Jobs.Transfers;
 
 /// <summary>
 /// <c>{type: "url", url, headers?}</c>: a GET through the outbound client (every address, redirects included,
-/// checked). 404 and 410 mean the document does not exist: the transfer fails at once; other answers follow
+/// checked; the headers follow redirects on the URL's origin only). 404 and 410 mean the document does not exist: the transfer fails at once; other answers follow
 /// <see cref="OutboundFailures"/>. The first attempt that reads the document to its end records its SHA-256, size,
 /// ETag and Last-Modified on the transfer; a later attempt that finds any of them changed fails rather than deliver
 /// another document (or a mix of two).

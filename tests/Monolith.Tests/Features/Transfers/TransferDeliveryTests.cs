@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
+using Monolith.Tests.Features.Queues;
 using Monolith.Tests.Infrastructure;
 
 namespace Monolith.Tests.Features.Transfers;
@@ -21,9 +22,9 @@ public sealed class TransferDeliveryTests(TransfersFactory app) : IClassFixture<
     private static string Sha256(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
 
     [Fact]
-    public async Task UploadToDirectory_WritesOneVerifiedFile_AndNoTemporaryFiles()
+    public async Task UploadToDirectory_WritesOneVerifiedFile_InTheTenantsPart_AndNoTemporaryFiles()
     {
-        var client = await app.CreateTenantClientAsync();
+        var (client, tenantId) = await app.CreateTenantAsync();
         var content = RandomNumberGenerator.GetBytes(3 * 1024 * 1024 + 17); // several buffers and progress reports
         var upload = await client.UploadBytesAsync(content);
         var path = $"out-{Guid.NewGuid():N}/2026/report.pdf";
@@ -35,7 +36,7 @@ public sealed class TransferDeliveryTests(TransfersFactory app) : IClassFixture<
         Assert.Equal(Sha256(content), transfer.Sha256);
         Assert.Equal(content.Length, transfer.BytesMoved);
         Assert.Equal(path, transfer.DestinationAnswer!.Location);
-        var written = Path.Combine(app.DirectoryRoot, path);
+        var written = Path.Combine(app.TenantDirectory(tenantId), path);
         Assert.Equal(content, await File.ReadAllBytesAsync(written));
         Assert.Equal(["report.pdf"], Directory.GetFiles(Path.GetDirectoryName(written)!).Select(Path.GetFileName));
         Assert.Equal(created.JobId, transfer.Job!.Id);
@@ -194,7 +195,7 @@ public sealed class TransferDeliveryTests(TransfersFactory app) : IClassFixture<
     [Fact]
     public async Task UploadWhoseStoredBytesNoLongerMatchItsSha256_FailsWithChecksumMismatch_AndDeliversNothing()
     {
-        var client = await app.CreateTenantClientAsync();
+        var (client, tenantId) = await app.CreateTenantAsync();
         var content = RandomNumberGenerator.GetBytes(600_000);
         var upload = await client.UploadBytesAsync(content);
         var stored = Assert.Single(app.StoredFiles(), f => f.EndsWith(upload.Id.ToString(), StringComparison.Ordinal));
@@ -220,8 +221,8 @@ public sealed class TransferDeliveryTests(TransfersFactory app) : IClassFixture<
             Assert.Contains(upload.Sha256, transfer.Error);
             Assert.Single(transfer.Attempts); // not retried
         }
-        Assert.False(Directory.Exists(Path.Combine(app.DirectoryRoot, Path.GetDirectoryName(path)!))
-                     && Directory.EnumerateFileSystemEntries(Path.Combine(app.DirectoryRoot, Path.GetDirectoryName(path)!)).Any());
+        var directory = Path.Combine(app.TenantDirectory(tenantId), Path.GetDirectoryName(path)!);
+        Assert.False(Directory.Exists(directory) && Directory.EnumerateFileSystemEntries(directory).Any());
         Assert.DoesNotContain(_server.Requests, r => r.Path == "/corrupt" && r.Complete);
     }
 

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Monolith.Tests.Features.Queues;
 using Monolith.Tests.Infrastructure;
 
 namespace Monolith.Tests.Features.Transfers;
@@ -93,15 +94,16 @@ public sealed class TransferSafetyTests(TransfersFactory app) : IClassFixture<Tr
     [Fact]
     public async Task DirectoryPathThroughASymlinkOutOfTheRoot_IsRefused_ButOneStayingInsideIsAllowed()
     {
-        var client = await app.CreateTenantClientAsync();
+        var (client, tenantId) = await app.CreateTenantAsync();
         var upload = await client.UploadBytesAsync([1, 2, 3]);
         var outside = Directory.CreateTempSubdirectory("monolith-outside-").FullName;
         var name = Guid.NewGuid().ToString("N");
+        var part = Directory.CreateDirectory(app.TenantDirectory(tenantId)).FullName;
         try
         {
-            Directory.CreateSymbolicLink(Path.Combine(app.DirectoryRoot, $"out-{name}"), outside);
-            Directory.CreateDirectory(Path.Combine(app.DirectoryRoot, $"real-{name}"));
-            Directory.CreateSymbolicLink(Path.Combine(app.DirectoryRoot, $"in-{name}"), Path.Combine(app.DirectoryRoot, $"real-{name}"));
+            Directory.CreateSymbolicLink(Path.Combine(part, $"out-{name}"), outside);
+            Directory.CreateDirectory(Path.Combine(part, $"real-{name}"));
+            Directory.CreateSymbolicLink(Path.Combine(part, $"in-{name}"), Path.Combine(part, $"real-{name}"));
 
             using var escaping = await client.PostTransferAsync(new
             {
@@ -110,7 +112,7 @@ public sealed class TransferSafetyTests(TransfersFactory app) : IClassFixture<Tr
             });
             var errors = await TransferClientExtensions.ProblemErrorsAsync(escaping);
             Assert.Equal(["destination.path"], errors.Keys);
-            Assert.Contains("outside the destination root", errors["destination.path"][0]);
+            Assert.Contains("outside this tenant's part of the destination root", errors["destination.path"][0]);
 
             var inside = await client.CreateTransferAsync(new
             {
@@ -118,7 +120,7 @@ public sealed class TransferSafetyTests(TransfersFactory app) : IClassFixture<Tr
                 destination = new { type = "directory", path = $"in-{name}/kept.bin" },
             });
             Assert.Equal("completed", (await client.WaitUntilFinishedAsync(inside.Id)).State);
-            Assert.Equal([1, 2, 3], await File.ReadAllBytesAsync(Path.Combine(app.DirectoryRoot, $"real-{name}", "kept.bin")));
+            Assert.Equal([1, 2, 3], await File.ReadAllBytesAsync(Path.Combine(part, $"real-{name}", "kept.bin")));
             Assert.Empty(Directory.GetFileSystemEntries(outside));
         }
         finally
@@ -191,5 +193,46 @@ public sealed class TransferSafetyTests(TransfersFactory app) : IClassFixture<Tr
         }
         Assert.Contains("enc:v1:test:", row);
         Assert.Contains(created.Id.ToString(), app.LogText); // the logs were captured at all
+    }
+
+    [Fact]
+    public async Task FormValues_AreEncryptedAtRest_SentInClear_AndShownByNameOnly()
+    {
+        var client = await app.CreateTenantClientAsync();
+        const string token = "form-token-61d0e2";
+        const string channel = "form-channel-0af3";
+        var upload = await client.UploadBytesAsync(RandomNumberGenerator.GetBytes(2_000));
+
+        var created = await client.CreateTransferAsync(new
+        {
+            source = new { type = "upload", uploadId = upload.Id },
+            destination = new
+            {
+                type = "http", url = _server.Url("/form-secrets"), method = "POST",
+                form = new Dictionary<string, string> { ["apiToken"] = token, ["channel"] = channel },
+            },
+        });
+        var transfer = await client.WaitUntilFinishedAsync(created.Id);
+
+        Assert.Equal("completed", transfer.State);
+        var received = Assert.Single(_server.Requests, r => r.Path == "/form-secrets");
+        Assert.Equal(token, received.Form["apiToken"]);
+        Assert.Equal(channel, received.Form["channel"]);
+        Assert.Equal(["apiToken", "channel"], transfer.Destination.FormFields);
+
+        var answers = string.Join('\n',
+            await client.GetStringAsync($"/v1/transfers/{created.Id}"),
+            await client.GetStringAsync("/v1/transfers"),
+            await client.GetStringAsync($"/v1/jobs/{created.JobId}"));
+        await using var db = app.CreateDbContext();
+        var row = await db.Database.SqlQuery<string>($"SELECT to_jsonb(t)::text AS \"Value\" FROM transfers t WHERE id = {created.Id}").SingleAsync();
+        foreach (var secret in new[] { token, channel })
+        {
+            Assert.DoesNotContain(secret, answers);
+            Assert.DoesNotContain(secret, row);
+            Assert.DoesNotContain(secret, app.LogText);
+        }
+        Assert.Contains("apiToken", row);
+        Assert.Contains("enc:v1:test:", row);
     }
 }

@@ -12,9 +12,9 @@ using Monolith.Tests.Infrastructure;
 namespace Monolith.Tests.Features.Transfers;
 
 /// <summary>
-/// The service with its file store and its directory-destination root under fresh temporary directories, a small
-/// upload limit, frequent progress, and every log line it writes kept (<see cref="LogText"/>) so that a test can
-/// look for secrets in them.
+/// The service with its file store and its directory-destination root under fresh temporary directories (each
+/// tenant's deliveries under <see cref="TenantDirectory"/>), a small upload limit, frequent progress, and every log
+/// line it writes kept (<see cref="LogText"/>) so that a test can look for secrets in them.
 /// </summary>
 public sealed class TransfersFactory : MonolithFactory
 {
@@ -42,6 +42,9 @@ public sealed class TransfersFactory : MonolithFactory
         base.ConfigureWebHost(builder);
         builder.ConfigureServices(services => services.AddSingleton<ILoggerProvider>(_logs));
     }
+
+    /// <summary>Where a tenant's directory deliveries land: its own part of the root, named by its id.</summary>
+    public string TenantDirectory(Guid tenantId) => Path.Combine(DirectoryRoot, tenantId.ToString());
 
     public string[] StoredFiles() => Directory.Exists(StorageRoot) ? Directory.GetFiles(StorageRoot, "*", SearchOption.AllDirectories) : [];
 

@@ -229,7 +229,7 @@ public sealed class WebhookTests(WebhooksFactory app) : IClassFixture<WebhooksFa
     public async Task Transfer_WithCallbackUrl_SendsItsJobsSignedEvent()
     {
         await using var receiver = await WebhookReceiver.StartAsync();
-        var (client, _, secret) = await app.CreateTenantWithSecretAsync();
+        var (client, tenantId, secret) = await app.CreateTenantWithSecretAsync();
         var upload = await client.UploadBytesAsync(Encoding.ASCII.GetBytes("a document"), "note.txt", "text/plain");
 
         var created = await client.PostJsonAsync<JsonElement>("/v1/transfers", new
@@ -244,7 +244,7 @@ public sealed class WebhookTests(WebhooksFactory app) : IClassFixture<WebhooksFa
         Assert.Equal("job.succeeded", received.Json.GetProperty("type").GetString());
         Assert.Equal(created.GetProperty("jobId").GetGuid(), received.Json.GetProperty("job").GetProperty("id").GetGuid());
         Assert.Equal("transfer_document", received.Json.GetProperty("job").GetProperty("type").GetString());
-        Assert.Equal("a document", await File.ReadAllTextAsync(Path.Combine(app.DirectoryRoot, "hooks", $"{upload.Id}.txt")));
+        Assert.Equal("a document", await File.ReadAllTextAsync(Path.Combine(app.DirectoryRoot, tenantId.ToString(), "hooks", $"{upload.Id}.txt")));
     }
 
     [Fact]
