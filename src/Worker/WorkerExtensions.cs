@@ -69,6 +69,7 @@ public static class WorkerExtensions
         if (serviceType.ExecutesJobs())
         {
             services.AddHostedService(sp => sp.GetRequiredService<AttemptRecorder>());
+            services.AddHealthChecks().AddCheck<OutcomeWriterHealthCheck>("outcomes");
             services.AddHostedService<GracefulShutdown>();
             services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(options.ShutdownGraceSeconds + 15));
         }

@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 
 namespace Monolith.Domain.Text;
 
@@ -111,45 +110,51 @@ public static class StorableText
     /// </summary>
     public static string SanitizeJson(string json, out bool changed)
     {
-        // Escaped forms (\u0000, a lone \ud800) are what PostgreSQL's jsonb refuses; raw lone surrogates cannot even be
-        // encoded. Both show up only after decoding, so decode, replace, and write back only when needed.
+        // What PostgreSQL's jsonb refuses are mostly escapes (\u0000, a lone \ud800), which System.Text.Json cannot even
+        // decode into a string; raw lone surrogates cannot be encoded at all. So the text is scanned as it is: each
+        // escape is judged by the character it stands for (an escaped backslash is skipped whole), each raw character
+        // as itself, and only a bad one is replaced (an escape by the escape \uFFFD). Nothing else changes.
         changed = false;
         if (json.IndexOf("\\u", StringComparison.Ordinal) < 0 && IsStorable(json)) return json;
-        var node = JsonNode.Parse(json);
-        var clean = SanitizeNode(node, ref changed);
-        return changed ? clean?.ToJsonString() ?? "null" : json;
+        StringBuilder? clean = null;
+        var copied = 0;
+        void Replace(int at, int length, string with)
+        {
+            clean ??= new StringBuilder(json.Length);
+            clean.Append(json, copied, at - copied).Append(with);
+            copied = at + length;
+        }
+        for (var i = 0; i < json.Length; i++)
+        {
+            var c = json[i];
+            if (c == '\\' && i + 1 < json.Length)
+            {
+                if (json[i + 1] != 'u' || !TryEscaped(json, i, out var code)) { i++; continue; }
+                if (char.IsHighSurrogate(code) && TryEscaped(json, i + 6, out var low) && char.IsLowSurrogate(low)) { i += 11; continue; }
+                if (code == '\0' || char.IsSurrogate(code)) Replace(i, 6, "\\uFFFD");
+                i += 5;
+            }
+            else if (char.IsHighSurrogate(c) && i + 1 < json.Length && char.IsLowSurrogate(json[i + 1]))
+            {
+                i++;
+            }
+            else if (c == '\0' || char.IsSurrogate(c))
+            {
+                Replace(i, 1, Replacement.ToString());
+            }
+        }
+        if (clean is null) return json;
+        changed = true;
+        return clean.Append(json, copied, json.Length - copied).ToString();
     }
 
-    private static JsonNode? SanitizeNode(JsonNode? node, ref bool changed)
+    /// <summary>The character a <c>\uXXXX</c> escape at <paramref name="at"/> stands for; false when there is none there.</summary>
+    private static bool TryEscaped(string json, int at, out char code)
     {
-        switch (node)
-        {
-            case JsonObject obj:
-                var copy = new JsonObject();
-                foreach (var (name, value) in obj.ToList())
-                {
-                    var cleanName = Sanitize(name)!;
-                    if (!ReferenceEquals(cleanName, name)) changed = true;
-                    obj.Remove(name);
-                    copy[cleanName] = SanitizeNode(value, ref changed);
-                }
-                return copy;
-            case JsonArray array:
-                var items = new JsonArray();
-                foreach (var item in array.ToList())
-                {
-                    array.Remove(item);
-                    items.Add(SanitizeNode(item, ref changed));
-                }
-                return items;
-            case JsonValue value when value.GetValueKind() == JsonValueKind.String:
-                var text = value.GetValue<string>();
-                var clean = Sanitize(text)!;
-                if (ReferenceEquals(clean, text)) return value;
-                changed = true;
-                return JsonValue.Create(clean);
-            default:
-                return node;
-        }
+        code = '\0';
+        if (at + 6 > json.Length || json[at] != '\\' || json[at + 1] != 'u') return false;
+        if (!ushort.TryParse(json.AsSpan(at + 2, 4), System.Globalization.NumberStyles.AllowHexSpecifier, null, out var value)) return false;
+        code = (char)value;
+        return true;
     }
 }

@@ -27,4 +27,14 @@ public sealed class JobContext(Job claimed, Func<int, string?, CancellationToken
     /// </summary>
     public Task ReportProgressAsync(int percent, string? message, CancellationToken ct) =>
         reportProgress(Math.Clamp(percent, 0, 100), message, ct);
+
+    /// <summary>True once the handler said it stored outside text with characters replaced (<see cref="NoteTextReplaced"/>).</summary>
+    public bool TextReplaced { get; private set; }
+
+    /// <summary>
+    /// Says that this attempt stored text from outside (a source's records, names in a file) with the characters
+    /// PostgreSQL cannot store replaced (<see cref="Domain.Text.StorableText"/>): the attempt's record then notes it
+    /// (<see cref="AttemptResult.TextReplacedNote"/>), where <c>GET /v1/jobs/{id}</c> shows it.
+    /// </summary>
+    public void NoteTextReplaced() => TextReplaced = true;
 }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Monolith.Domain.Jobs;
+using Monolith.Domain.Text;
 using Monolith.Worker.Hosting;
 using Prometheus;
 
@@ -11,6 +12,12 @@ namespace Monolith.Worker.Engine;
 /// exception becomes a stored outcome: <see cref="PermanentJobException"/> fails the job, any other exception
 /// is retried with backoff until the attempts run out, a client's cancel ends it cancelled, a timeout counts as
 /// a retryable failure, and a shutdown hands it back for another node (nothing is written then).
+/// <para>
+/// It is also the one place where what an attempt writes is made storable: every outcome (error and result) goes
+/// through <see cref="AttemptResult.Storable"/> and every progress message through <see cref="StorableText"/>, so
+/// text from outside (a vendor's answer, an exception's message) never reaches PostgreSQL with a character it refuses;
+/// a result is encrypted, for a type with secret results, only after that.
+/// </para>
 /// </summary>
 public sealed class JobExecutor(
     IServiceScopeFactory scopes,
@@ -18,6 +25,7 @@ public sealed class JobExecutor(
     RunningJobs running,
     JobSlots slots,
     AttemptRecorder recorder,
+    JobSecrets secrets,
     NodeIdentity node,
     ILogger<JobExecutor> logger)
 {
@@ -38,12 +46,21 @@ public sealed class JobExecutor(
             EngineMetrics.EnqueueToStart.WithLabels(claimed.Type, claimed.Queue).Observe(Math.Max(0, (started - claimed.ScheduledAt).TotalSeconds));
         }
         var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var leaseLost = new CancellationTokenSource();
+        var context = new JobContext(claimed, async (percent, message, ct) =>
+        {
+            await using var progressScope = scopes.CreateAsyncScope();
+            var store = progressScope.ServiceProvider.GetRequiredService<JobStore>();
+            var current = await store.ReportProgressAsync(claimed.Id, claimed.LeaseToken!.Value, percent, StorableText.Sanitize(message), ct);
+            if (!current) await leaseLost.CancelAsync();
+            return current;
+        });
         AttemptResult? result;
         try
         {
             using (EngineMetrics.Running.TrackInProgress())
             {
-                result = await ExecuteAsync(claimed, shutdown);
+                result = await ExecuteAsync(claimed, context, leaseLost, shutdown);
             }
         }
         finally
@@ -51,6 +68,7 @@ public sealed class JobExecutor(
             slots.Release();
         }
         if (result is null) return;
+        result = Storable(claimed, result, context.TextReplaced);
         EngineMetrics.Duration.WithLabels(claimed.Type).Observe(clock.Elapsed.TotalSeconds);
         EngineMetrics.Attempts.WithLabels(claimed.Type, result.Outcome).Inc();
         JobTracing.RecordOutcome(activity, result);
@@ -67,8 +85,21 @@ public sealed class JobExecutor(
         }
     }
 
-    /// <returns>How the attempt ended, or null when there is nothing to record (the lease was lost).</returns>
-    private async Task<AttemptResult?> ExecuteAsync(Job claimed, CancellationToken shutdown)
+    /// <summary>
+    /// <paramref name="result"/> as it is written: made storable (<see cref="AttemptResult.Storable"/>, noting text the
+    /// handler itself stored with characters replaced), then its result encrypted when the type's results are secret.
+    /// </summary>
+    private AttemptResult Storable(Job claimed, AttemptResult result, bool handlerReplacedText)
+    {
+        var storable = result.Storable(handlerReplacedText);
+        if (!ReferenceEquals(storable, result)) logger.LogWarning("Text from outside held characters that cannot be stored: they are stored as U+FFFD and the attempt says so");
+        return storable.ResultJson is { } json && types.Find(claimed.Type) is { Defaults.SecretResult: true }
+            ? storable with { ResultJson = secrets.ProtectResult(claimed.Id, json) }
+            : storable;
+    }
+
+    /// <returns>How the attempt ended (its result not yet encrypted), or null when there is nothing to record (the lease was lost).</returns>
+    private async Task<AttemptResult?> ExecuteAsync(Job claimed, JobContext context, CancellationTokenSource leaseLost, CancellationToken shutdown)
     {
         if (claimed.CancelRequestedAt is not null)
         {
@@ -89,26 +120,15 @@ public sealed class JobExecutor(
         using var timeout = claimed.TimeoutSeconds is { } seconds
             ? new CancellationTokenSource(TimeSpan.FromSeconds(seconds))
             : new CancellationTokenSource();
-        using var leaseLost = new CancellationTokenSource();
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(
             shutdown, registration.CancelToken, timeout.Token, leaseLost.Token);
-
-        var context = new JobContext(claimed, async (percent, message, ct) =>
-        {
-            await using var progressScope = scopes.CreateAsyncScope();
-            var store = progressScope.ServiceProvider.GetRequiredService<JobStore>();
-            var current = await store.ReportProgressAsync(claimed.Id, claimed.LeaseToken!.Value, percent, message, ct);
-            if (!current) await leaseLost.CancelAsync();
-            return current;
-        });
 
         logger.LogInformation("Attempt {Attempt} of {MaxAttempts} started", claimed.Attempt, claimed.MaxAttempts);
         try
         {
             await using var handlerScope = scopes.CreateAsyncScope();
             var value = await definition.RunAsync(claimed.Payload, context, handlerScope.ServiceProvider, linked.Token);
-            return new AttemptResult(JobState.Succeeded, "succeeded",
-                ResultJson: definition.StoreResult(value, claimed.Id, handlerScope.ServiceProvider));
+            return new AttemptResult(JobState.Succeeded, "succeeded", ResultJson: JobTypeDefinition.SerializeResult(value));
         }
         catch (Exception ex) when (registration.CancelToken.IsCancellationRequested)
         {

@@ -37,13 +37,11 @@ public abstract class JobTypeDefinition(string kind, Type payloadType, JobDefaul
     /// <summary>Runs the handler on a stored payload (its secrets decrypted first).</summary>
     public abstract Task<object?> RunAsync(string payloadJson, JobContext context, IServiceProvider services, CancellationToken ct);
 
-    /// <summary>A handler's return value as the jobs.result column stores it: JSON, encrypted when results are secret.</summary>
-    public string? StoreResult(object? value, Guid jobId, IServiceProvider services)
-    {
-        if (value is null) return null;
-        var json = JsonSerializer.Serialize(value, PayloadJson);
-        return Defaults.SecretResult ? services.GetRequiredService<JobSecrets>().ProtectResult(jobId, json) : json;
-    }
+    /// <summary>
+    /// A handler's return value as JSON, or null when it returned nothing. <see cref="JobExecutor"/> then makes it
+    /// storable and, when results are secret (<see cref="JobDefaults.SecretResult"/>), encrypts it.
+    /// </summary>
+    public static string? SerializeResult(object? value) => value is null ? null : JsonSerializer.Serialize(value, PayloadJson);
 }
 
 /// <summary>The typed definition <see cref="JobTypeRegistry.Add{THandler,TPayload,TValidator}"/> creates.</summary>

@@ -51,6 +51,12 @@ public sealed class WorkerOptions
     public double WaiterRecheckSeconds { get; set; } = 1;
 
     /// <summary>
+    /// How long, in seconds, an attempt's outcome may wait to be written (the database away, or the write blocked)
+    /// before <c>/health/ready</c> reports the node unhealthy (check <c>outcomes</c>). Default 60.
+    /// </summary>
+    public double OutcomeStallSeconds { get; set; } = 60;
+
+    /// <summary>
     /// Most jobs of a queue running at once across the whole cluster (<c>Worker__QueueConcurrency__low=2</c>). Default:
     /// none (a queue is limited only by the nodes' slots). See docs/housekeeping.md.
     /// </summary>

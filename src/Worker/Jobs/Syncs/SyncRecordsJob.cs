@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Monolith.Domain.Persistence;
 using Monolith.Domain.Secrets;
 using Monolith.Domain.Syncs;
+using Monolith.Domain.Text;
 using Monolith.Worker.Engine;
 using Monolith.Worker.Outbound;
 using Monolith.Worker.Storage;
@@ -308,6 +309,7 @@ public sealed class SyncRecordsJob(
     /// </summary>
     private async Task<int> CommitAsync(Sync sync, JobContext context, int pagesSeen, PageStep step, CancellationToken ct)
     {
+        var records = StorableRecords(step.Records, context);
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
 
@@ -330,7 +332,7 @@ public sealed class SyncRecordsJob(
             advance.Parameters.Add(new NpgsqlParameter { Value = sync.Id });
             advance.Parameters.Add(new NpgsqlParameter { Value = pagesSeen });
             advance.Parameters.Add(new NpgsqlParameter { Value = (object?)step.Next?.ToJson() ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
-            advance.Parameters.Add(new NpgsqlParameter { Value = (long)step.Records.Count });
+            advance.Parameters.Add(new NpgsqlParameter { Value = (long)records.Count });
             advance.Parameters.Add(new NpgsqlParameter { Value = (object?)step.TotalPages ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Integer });
             advance.Parameters.Add(new NpgsqlParameter { Value = (object?)step.TotalRecords ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint });
             advance.Parameters.Add(new NpgsqlParameter { Value = step.Next is null });
@@ -340,7 +342,7 @@ public sealed class SyncRecordsJob(
             }
         }
 
-        if (step.Records.Count > 0)
+        if (records.Count > 0)
         {
             await using var upsert = new NpgsqlCommand("""
                 INSERT INTO snapshot_records AS r (tenant_id, snapshot, external_id, data, fetched_at, updated_at, sync_id)
@@ -352,19 +354,42 @@ public sealed class SyncRecordsJob(
             upsert.Parameters.Add(new NpgsqlParameter { Value = sync.TenantId });
             upsert.Parameters.Add(new NpgsqlParameter { Value = sync.Snapshot });
             upsert.Parameters.Add(new NpgsqlParameter { Value = sync.Id });
-            upsert.Parameters.Add(new NpgsqlParameter { Value = step.Records.Select(r => r.Id).ToArray() });
-            upsert.Parameters.Add(new NpgsqlParameter { Value = step.Records.Select(r => r.Json).ToArray() });
-            upsert.Parameters.Add(new NpgsqlParameter { Value = step.Records.Select(r => r.UpdatedAt).ToArray(), NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.TimestampTz });
+            upsert.Parameters.Add(new NpgsqlParameter { Value = records.Select(r => r.Id).ToArray() });
+            upsert.Parameters.Add(new NpgsqlParameter { Value = records.Select(r => r.Json).ToArray() });
+            upsert.Parameters.Add(new NpgsqlParameter { Value = records.Select(r => r.UpdatedAt).ToArray(), NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.TimestampTz });
             await upsert.ExecuteNonQueryAsync(ct);
         }
         await tx.CommitAsync(ct);
-        return step.Records.Count;
+        return records.Count;
+    }
+
+    /// <summary>
+    /// A page's records as PostgreSQL can store them (<see cref="StorableText"/>): a NUL or a lone surrogate in an id,
+    /// a key or a string is replaced by U+FFFD, and the attempt says so (<see cref="JobContext.NoteTextReplaced"/>).
+    /// Ids made equal that way keep the last record, as duplicates on a page do. The same list when nothing changes.
+    /// </summary>
+    private static List<(string Id, string Json, DateTimeOffset? UpdatedAt)> StorableRecords(
+        List<(string Id, string Json, DateTimeOffset? UpdatedAt)> records, JobContext context)
+    {
+        var replaced = false;
+        var byId = new Dictionary<string, (string Id, string Json, DateTimeOffset? UpdatedAt)>(StringComparer.Ordinal);
+        foreach (var (id, json, updatedAt) in records)
+        {
+            var storableId = StorableText.Sanitize(id)!;
+            var storableJson = StorableText.SanitizeJson(json, out var changed);
+            replaced |= changed || !ReferenceEquals(storableId, id);
+            byId[storableId] = (storableId, storableJson, updatedAt);
+        }
+        if (!replaced) return records;
+        context.NoteTextReplaced();
+        return byId.Values.ToList();
     }
 
     /// <summary>Records why the sync failed; what was committed stays. Runs even when the job is being stopped.</summary>
     private async Task MarkFailedAsync(Guid syncId, string error)
     {
-        var clipped = error.Length <= 2000 ? error : error[..2000];
+        var storable = StorableText.Sanitize(error)!; // an exception's message can quote the source (a status line)
+        var clipped = storable.Length <= 2000 ? storable : storable[..2000];
         await db.Syncs.Where(s => s.Id == syncId && s.State != SyncState.Completed).ExecuteUpdateAsync(s => s
             .SetProperty(x => x.State, SyncState.Failed)
             .SetProperty(x => x.Error, clipped)
