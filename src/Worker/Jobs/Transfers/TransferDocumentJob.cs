@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Monolith.Domain.Persistence;
+using Monolith.Domain.Text;
 using Monolith.Domain.Transfers;
 using Monolith.Worker.Engine;
 using Monolith.Worker.Outbound;
@@ -180,5 +181,10 @@ public sealed class TransferDocumentJob(
             .SetProperty(t => t.SourceETag, document.ETag)
             .SetProperty(t => t.SourceLastModified, document.LastModified), CancellationToken.None);
 
-    private static string Truncate(string message) => message.Length <= 2000 ? message : message[..1997] + "...";
+    /// <summary>An error for the transfer's row: outside text (a status line, a file name) made storable, and clipped.</summary>
+    private static string Truncate(string message)
+    {
+        var storable = StorableText.Sanitize(message)!;
+        return storable.Length <= 2000 ? storable : storable[..1997] + "...";
+    }
 }
