@@ -91,8 +91,15 @@ public static class UploadsApi
         await queries.GetUploadAsync(user.TenantScope(), id, ct) is { } upload ? TypedResults.Ok(UploadResponseOf(upload)) : NotFound(id);
 
     public static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> GetUploadContent(
-        Guid id, ClaimsPrincipal user, TransferQueries queries, IFileStore store, CancellationToken ct)
+        Guid id, HttpContext http, ClaimsPrincipal user, TransferQueries queries, IFileStore store, CancellationToken ct)
     {
+        // Only byte ranges are served; a Range of another unit (items=0-1) is ignored, as RFC 9110 §14.2 says, and the
+        // whole body answered (ASP.NET Core's range handling would read it as bytes).
+        if (RangeHeaderValue.TryParse(http.Request.Headers.Range.ToString(), out var range)
+            && !range.Unit.Equals("bytes", StringComparison.OrdinalIgnoreCase))
+        {
+            http.Request.Headers.Range = default;
+        }
         if (await queries.GetUploadAsync(user.TenantScope(), id, ct) is not { } upload) return NotFound(id);
         Stream content;
         try
