@@ -231,8 +231,11 @@ public sealed class JobClient(MonolithDbContext db, JobStore store, DispatchTick
     private Task<Job?> FindByKeyAsync(NewJob request) =>
         db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.TenantId == request.TenantId && j.IdempotencyKey == request.IdempotencyKey);
 
-    private static SubmitOutcome Replay(Job existing, NewJob request) =>
-        new(existing.RequestHash == request.RequestHash ? SubmitStatus.Replayed : SubmitStatus.KeyConflict, existing);
+    private static SubmitOutcome Replay(Job existing, NewJob request)
+    {
+        var same = existing.RequestHash is { } stored && (request.SameRequestHashes?.Contains(stored) ?? stored == request.RequestHash);
+        return new(same ? SubmitStatus.Replayed : SubmitStatus.KeyConflict, existing);
+    }
 }
 
 public enum SubmitStatus { Created, Replayed, KeyConflict }
