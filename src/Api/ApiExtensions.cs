@@ -40,6 +40,8 @@ public static class ApiExtensions
         services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddExceptionHandler<BadRequestExceptionHandler>();
         services.AddExceptionHandler<DatabaseUnavailableExceptionHandler>();
+        services.AddExceptionHandler<UnstorableJobExceptionHandler>();
+        services.ConfigureHttpJsonOptions(o => StorableTextJson.AddTo(o.SerializerOptions)); // text PostgreSQL refuses: a 400 naming the field
 
         services.AddAuthentication(ApiKeyAuthentication.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
@@ -81,6 +83,8 @@ public static class ApiExtensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseMiddleware<UnstorableQueryMiddleware>();
+        app.UseMiddleware<JsonContentTypeMiddleware>();
         app.UseHttpMetrics();
 
         // Liveness: the process answers. Readiness: the database answers and, where jobs run, the scheduler is up.

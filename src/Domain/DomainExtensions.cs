@@ -35,6 +35,7 @@ public static class DomainExtensions
         services.AddOptions<SecretOptions>().BindConfiguration(SecretOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<SecretOptions>, SecretOptions.Validator>();
         services.AddSingleton<SecretProtector>();
+        services.AddSingleton<KeyedHash>();
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
         return services;
     }

@@ -1,12 +1,14 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Diagnostics;
+using Monolith.Domain.Text;
 
 namespace Monolith.Api.Infrastructure;
 
 /// <summary>
-/// A body that is not valid JSON, or a value of the wrong type or format (a bad date, a string for a number):
-/// 400 with a validation problem naming the field by its JSON path, never a 500.
+/// A body that is not valid JSON, a value of the wrong type or format (a bad date, a string for a number), or text
+/// that cannot be stored (<see cref="StorableTextJson"/>): 400 with a validation problem naming the field by its JSON
+/// path, never a 500.
 /// </summary>
 public sealed partial class BadRequestExceptionHandler(IProblemDetailsService problems) : IExceptionHandler
 {
@@ -21,7 +23,12 @@ public sealed partial class BadRequestExceptionHandler(IProblemDetailsService pr
         if (exception is not BadHttpRequestException bad) return false;
 
         string field, reason;
-        if (bad.InnerException is JsonException json)
+        if (bad.InnerException is UnstorableJsonTextException unstorable)
+        {
+            field = unstorable.Field is { Length: > 0 } path ? path : "body";
+            reason = UnstorableJsonTextException.Reason;
+        }
+        else if (bad.InnerException is JsonException json)
         {
             field = json.Path is { Length: > 1 } path ? path.TrimStart('$', '.') : "body";
             reason = field == "body" ? "The body is not valid JSON." : "The value has the wrong type or format.";
@@ -35,6 +42,7 @@ public sealed partial class BadRequestExceptionHandler(IProblemDetailsService pr
         {
             (field, reason) = ("request", bad.Message);
         }
+        field = StorableText.Sanitize(field)!; // a bad property name is part of the path: never echo its NUL back
 
         http.Response.StatusCode = bad.StatusCode;
         return await problems.TryWriteAsync(new ProblemDetailsContext

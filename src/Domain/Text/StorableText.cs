@@ -75,19 +75,23 @@ public static class StorableText
 
     /// <summary>
     /// The JSON path (<c>payload.items[2].name</c>, as a client wrote it, under <paramref name="path"/>) of the first
-    /// property name or string value in <paramref name="element"/> that cannot be stored, or null when all can.
+    /// property name or string value in <paramref name="element"/> that cannot be stored, or null when all can. Text
+    /// that cannot even be decoded (invalid UTF-8, an escaped lone surrogate such as <c>\ud800</c>, which a parsed
+    /// <see cref="JsonElement"/> keeps as it came) cannot be stored either; a property name of that kind is reported
+    /// at its object's path, since it has no name to show.
     /// </summary>
     public static string? FirstUnstorablePath(JsonElement element, string path)
     {
         switch (element.ValueKind)
         {
             case JsonValueKind.String:
-                return IsStorable(element.GetString()) ? null : path;
+                return Decoded(element.GetString) is { } text && IsStorable(text) ? null : path;
             case JsonValueKind.Object:
                 foreach (var property in element.EnumerateObject())
                 {
-                    var child = path.Length == 0 ? property.Name : $"{path}.{property.Name}";
-                    if (!IsStorable(property.Name)) return child;
+                    if (Decoded(() => property.Name) is not { } name) return path;
+                    var child = path.Length == 0 ? name : $"{path}.{name}";
+                    if (!IsStorable(name)) return child;
                     if (FirstUnstorablePath(property.Value, child) is { } found) return found;
                 }
                 return null;
@@ -100,6 +104,19 @@ public static class StorableText
                 return null;
             default:
                 return null;
+        }
+    }
+
+    /// <summary>A JSON string's text, or null when it is not valid UTF-8 or UTF-16 (System.Text.Json throws on reading it).</summary>
+    private static string? Decoded(Func<string?> read)
+    {
+        try
+        {
+            return read() ?? "";
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
         }
     }
 

@@ -73,9 +73,24 @@ public sealed class JobClient(MonolithDbContext db, JobStore store, DispatchTick
     /// Stores jobs and their tickets in one transaction: all of them or none. The result is in the order given.
     /// Jobs due at the same moment share tickets (<see cref="DispatchTickets.MaxJobsPerTicket"/>). Runs in the
     /// caller's transaction when there is one (the engine stores webhook deliveries with the outcome that causes them),
-    /// and then leaves the commit to the caller.
+    /// and then leaves the commit to the caller. In its own transaction, a refusal of the jobs' data is thrown as an
+    /// <see cref="UnstorableJobException"/> (a 422, not a 500).
     /// </summary>
     public async Task<IReadOnlyList<Job>> SubmitBatchAsync(IReadOnlyList<NewJob> requests, CancellationToken ct)
+    {
+        if (db.Database.CurrentTransaction is not null) return await StoreAsync(requests, ct);
+        try
+        {
+            return await StoreAsync(requests, ct);
+        }
+        catch (Exception ex) when (UnstorableJobException.FromDataError(ex) is { } rejected)
+        {
+            db.ChangeTracker.Clear();
+            throw rejected;
+        }
+    }
+
+    private async Task<IReadOnlyList<Job>> StoreAsync(IReadOnlyList<NewJob> requests, CancellationToken ct)
     {
         var now = DateTimeOffset.UtcNow;
         var currentTrace = JobTracing.CurrentTraceParent();
@@ -216,8 +231,11 @@ public sealed class JobClient(MonolithDbContext db, JobStore store, DispatchTick
     private Task<Job?> FindByKeyAsync(NewJob request) =>
         db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.TenantId == request.TenantId && j.IdempotencyKey == request.IdempotencyKey);
 
-    private static SubmitOutcome Replay(Job existing, NewJob request) =>
-        new(existing.RequestHash == request.RequestHash ? SubmitStatus.Replayed : SubmitStatus.KeyConflict, existing);
+    private static SubmitOutcome Replay(Job existing, NewJob request)
+    {
+        var same = existing.RequestHash is { } stored && (request.SameRequestHashes?.Contains(stored) ?? stored == request.RequestHash);
+        return new(same ? SubmitStatus.Replayed : SubmitStatus.KeyConflict, existing);
+    }
 }
 
 public enum SubmitStatus { Created, Replayed, KeyConflict }

@@ -6,6 +6,9 @@ namespace Monolith.Worker.Engine;
 /// </summary>
 /// <param name="CallbackUrl">Where to POST the signed event when the job reaches a terminal state (docs/webhooks.md).</param>
 /// <param name="TraceParent">The submitter's W3C traceparent; <see cref="JobClient"/> fills it from the current trace when null.</param>
+/// <param name="RequestHash">The keyed hash of the request (with an <paramref name="IdempotencyKey"/>), stored to compare later replays.</param>
+/// <param name="SameRequestHashes">What a job stored from the same request may hold as its hash (the request hashed
+/// under every configured secret key, so replays survive a key rotation); null: only <paramref name="RequestHash"/>.</param>
 public sealed record NewJob(
     Guid TenantId,
     string Type,
@@ -20,4 +23,5 @@ public sealed record NewJob(
     string? RequestHash,
     int? ResultTtlSeconds = null,
     string? CallbackUrl = null,
-    string? TraceParent = null);
+    string? TraceParent = null,
+    IReadOnlyList<string>? SameRequestHashes = null);

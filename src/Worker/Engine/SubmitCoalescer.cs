@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Monolith.Domain.Jobs;
 
 namespace Monolith.Worker.Engine;
@@ -8,9 +9,12 @@ namespace Monolith.Worker.Engine;
 /// Group commit for single submissions: the ones that arrive while the previous write is in flight are stored
 /// together, in one transaction with shared tickets (<see cref="JobClient.SubmitBatchAsync"/>). Each request is
 /// answered only after the transaction holding its job and ticket committed, so an accepted job is as durable as
-/// before; a failed write fails every request of that batch (503), and none of their jobs exists.
+/// before. A batch is often several tenants' requests, so one bad row must not fail the others: when PostgreSQL
+/// refuses the batch for one row's data (<see cref="UnstorableJobException.FromDataError"/>), each job is written
+/// again on its own, the others are stored and only that one fails (422). A failed write for any other reason (the
+/// database away) fails every request of that batch (503), and none of their jobs exists.
 /// </summary>
-public sealed class SubmitCoalescer(IServiceScopeFactory scopes) : BackgroundService
+public sealed class SubmitCoalescer(IServiceScopeFactory scopes, ILogger<SubmitCoalescer> logger) : BackgroundService
 {
     /// <summary>The most single submissions stored in one transaction.</summary>
     public const int MaxBatch = 100;
@@ -24,9 +28,41 @@ public sealed class SubmitCoalescer(IServiceScopeFactory scopes) : BackgroundSer
 
     private async Task WriteAsync(IReadOnlyList<BatchQueue<NewJob, Job>.Entry> batch, CancellationToken stopping)
     {
-        await using var scope = scopes.CreateAsyncScope();
-        var client = scope.ServiceProvider.GetRequiredService<JobClient>();
-        var stored = await client.SubmitBatchAsync(batch.Select(e => e.Item).ToList(), CancellationToken.None);
+        IReadOnlyList<Job> stored;
+        try
+        {
+            stored = await StoreAsync(batch.Select(e => e.Item).ToList());
+        }
+        catch (Exception ex) when (UnstorableJobException.FromDataError(ex) is { } rejected)
+        {
+            if (batch.Count == 1)
+            {
+                batch[0].Done.TrySetException(rejected);
+                return;
+            }
+            // The data is not logged: it is a client's, and may be anything.
+            logger.LogWarning("PostgreSQL refused a group commit of {Count} submissions for one row's data (SQLSTATE {SqlState}); " +
+                              "storing them one by one", batch.Count, rejected.SqlState ?? "none: encoding");
+            foreach (var entry in batch)
+            {
+                try
+                {
+                    entry.Done.TrySetResult((await StoreAsync([entry.Item]))[0]);
+                }
+                catch (Exception one)
+                {
+                    entry.Done.TrySetException(UnstorableJobException.FromDataError(one) ?? one);
+                }
+            }
+            return;
+        }
         for (var i = 0; i < batch.Count; i++) batch[i].Done.TrySetResult(stored[i]);
+    }
+
+    /// <summary>One transaction, in a scope of its own (a failed write leaves its context's changes behind).</summary>
+    private async Task<IReadOnlyList<Job>> StoreAsync(IReadOnlyList<NewJob> jobs)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<JobClient>().SubmitBatchAsync(jobs, CancellationToken.None);
     }
 }

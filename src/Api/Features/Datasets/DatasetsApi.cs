@@ -10,6 +10,7 @@ using Monolith.Api.Infrastructure;
 using Monolith.Domain.Datasets;
 using Monolith.Domain.Jobs;
 using Monolith.Domain.Persistence;
+using Monolith.Domain.Text;
 using Monolith.Worker.Engine;
 using Monolith.Worker.Jobs.Datasets;
 using Monolith.Worker.Outbound;
@@ -104,19 +105,26 @@ public static class DatasetsApi
                     var given = HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value;
                     fileName = Path.GetFileName(given?.Replace('\\', '/') ?? "");
                     if (fileName.Length is 0 or > 255) return Invalid("file", "The file needs a name of 1 to 255 characters (the format may read the year from it).");
+                    if (!StorableText.IsStorable(fileName)) return Invalid("file", StorableText.Reason);
                     await using var limited = new LimitedReadStream(section.Body, maxBytes);
                     size = await store.WriteAsync(storageKey, limited, ct);
                 }
                 else if (!disposition.IsFileDisposition() && name is "country" or "format")
                 {
                     var value = await ReadFieldAsync(section.Body, MaxFieldLength, ct);
+                    if (!StorableText.IsStorable(value))
+                    {
+                        await DeleteQuietlyAsync(store, storageKey); // the file may have come first
+                        return Invalid(name, StorableText.Reason);
+                    }
                     if (name == "country") country = value;
                     else format = value;
                 }
                 else if (!disposition.IsFileDisposition() && name == "callbackUrl")
                 {
                     callbackUrl = await ReadFieldAsync(section.Body, CallbackUrls.MaxLength + 1, ct);
-                    if (await CallbackUrls.CheckAsync(callbackUrl, outbound, ct) is { } reason) fieldErrors["callbackUrl"] = [reason];
+                    if (!StorableText.IsStorable(callbackUrl)) fieldErrors["callbackUrl"] = [StorableText.Reason];
+                    else if (await CallbackUrls.CheckAsync(callbackUrl, outbound, ct) is { } reason) fieldErrors["callbackUrl"] = [reason];
                 }
                 else
                 {
@@ -131,10 +139,12 @@ public static class DatasetsApi
                 detail: $"Files of at most {maxBytes:N0} bytes are accepted (Datasets__MaxUploadBytes). Nothing was kept.",
                 statusCode: StatusCodes.Status413PayloadTooLarge);
         }
-        catch (InvalidDataException ex)
+        catch (Exception ex) when (ex is InvalidDataException or IOException && ex is not BadHttpRequestException)
         {
+            // Malformed framing, or a body that ends before its closing boundary ("Unexpected end of Stream"). A body
+            // the server cut short itself (too large, client gone) is its BadHttpRequestException, answered as such.
             await DeleteQuietlyAsync(store, storageKey);
-            return Invalid("file", $"The multipart body is malformed: {ex.Message}");
+            return Invalid("body", $"The multipart body is malformed or cut short: {ex.Message}");
         }
         catch
         {

@@ -2,13 +2,13 @@ using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using System.Security.Claims;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Monolith.Api.Infrastructure;
 using Monolith.Domain.Jobs;
+using Monolith.Domain.Secrets;
 using Monolith.Worker.Engine;
 
 namespace Monolith.Api.Features.Jobs;
@@ -50,12 +50,16 @@ public static class JobsApi
     /// <summary>Longest Idempotency-Key accepted.</summary>
     public const int MaxIdempotencyKeyLength = 200;
 
+    /// <summary>The purpose the idempotency request hash is keyed for (<see cref="KeyedHash"/>).</summary>
+    public const string RequestHashPurpose = "idempotency request";
+
     public static async Task<Results<Accepted<JobResponse>, Ok<JobResponse>, ValidationProblem, ProblemHttpResult>> SubmitJob(
         SubmitJobRequest request,
         [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey,
         ClaimsPrincipal user,
         JobTypeRegistry types,
         JobSecrets secrets,
+        KeyedHash hasher,
         JobClient client,
         CancellationToken ct)
     {
@@ -68,6 +72,7 @@ public static class JobsApi
         }
         var key = string.IsNullOrWhiteSpace(idempotencyKey) ? null : idempotencyKey.Trim();
         var newJob = ToNewJob(request, user.TenantId(), types, secrets, DateTimeOffset.UtcNow, key);
+        if (key is not null) newJob = WithRequestHash(newJob, request, hasher);
 
         var outcome = await client.SubmitAsync(newJob, ct);
         var response = JobResponse.From(outcome.Job, secrets);
@@ -109,9 +114,20 @@ public static class JobsApi
             ResultTtlSeconds: request.ResultTtlSeconds ?? definition.Defaults.ResultTtlSeconds,
             IdempotencyKey: idempotencyKey,
             CallbackUrl: request.CallbackUrl,
-            // What an Idempotency-Key replay compares: only needed when there is a key.
-            RequestHash: idempotencyKey is null ? null
-                : Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(request)))));
+            RequestHash: null);
+    }
+
+    /// <summary>
+    /// What an Idempotency-Key replay compares: the request keyed-hashed (<see cref="KeyedHash"/>: a plain hash of a
+    /// request holding secrets would let a reader of the database confirm guesses). A replay matches the hash under the
+    /// current key, under any other configured key (stored before a rotation), or the plain SHA-256 that hashes stored
+    /// before keyed hashing hold (compared, never stored: drop it once those jobs are gone).
+    /// </summary>
+    private static NewJob WithRequestHash(NewJob job, SubmitJobRequest request, KeyedHash hasher)
+    {
+        var canonical = JsonSerializer.SerializeToUtf8Bytes(request);
+        var keyed = hasher.ComputeUnderEveryKey(canonical, RequestHashPurpose);
+        return job with { RequestHash = keyed[0], SameRequestHashes = [.. keyed, Convert.ToHexStringLower(SHA256.HashData(canonical))] };
     }
 
     /// <param name="wait">Seconds to hold the answer until the job is finished (0 to Jobs:MaxWaitSeconds; more is cut to it).</param>

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.WebUtilities;
 using Monolith.Api.Infrastructure;
 using Monolith.Domain.Syncs;
+using Monolith.Domain.Text;
 
 namespace Monolith.Api.Features.Snapshots;
 
@@ -16,6 +17,8 @@ namespace Monolith.Api.Features.Snapshots;
 public static class SnapshotsApi
 {
     public const int DefaultPageSize = 100;
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     public static RouteGroupBuilder MapSnapshotsApi(this IEndpointRouteBuilder routes)
     {
@@ -40,14 +43,15 @@ public static class SnapshotsApi
         string? after = null;
         if (cursor is not null)
         {
+            // A cursor is an external id, base64url: what decodes to no UTF-8, or to text that cannot be stored, is none.
             try
             {
-                after = Encoding.UTF8.GetString(WebEncoders.Base64UrlDecode(cursor));
+                after = StrictUtf8.GetString(WebEncoders.Base64UrlDecode(cursor));
             }
-            catch (FormatException)
+            catch (Exception ex) when (ex is FormatException or DecoderFallbackException)
             {
-                errors["cursor"] = ["Not a cursor from a previous page."];
             }
+            if (after is null || !StorableText.IsStorable(after)) errors["cursor"] = ["Not a cursor from a previous page."];
         }
         if (limit is < 1 or > SyncQueries.MaxRecordPageSize) errors["limit"] = [$"Must be between 1 and {SyncQueries.MaxRecordPageSize}."];
         var contains = new JsonObject();
@@ -65,7 +69,13 @@ public static class SnapshotsApi
                 errors["filter"] = [$"The field '{field}' is filtered twice."];
                 break;
             }
-            contains[field] = FilterValue(condition[(colon + 1)..]);
+            var value = FilterValue(condition[(colon + 1)..], out var storable);
+            if (!storable)
+            {
+                errors["filter"] = [StorableText.Reason]; // e.g. "\u0000", a JSON string escaping what cannot be stored
+                break;
+            }
+            contains[field] = value;
         }
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
 
@@ -85,13 +95,21 @@ public static class SnapshotsApi
             : TypedResults.Ok(ToResponse(record));
     }
 
-    /// <summary>A filter's value: JSON when it reads as a scalar (<c>42</c>, <c>true</c>, <c>null</c>, <c>"x"</c>), else the text itself.</summary>
-    private static JsonNode? FilterValue(string text)
+    /// <summary>
+    /// A filter's value: JSON when it reads as a scalar (<c>42</c>, <c>true</c>, <c>null</c>, <c>"x"</c>), else the text
+    /// itself. <paramref name="storable"/> is false for a JSON string whose escapes make text that cannot be stored.
+    /// </summary>
+    private static JsonNode? FilterValue(string text, out bool storable)
     {
+        storable = true;
         try
         {
-            var node = JsonNode.Parse(text);
-            if (node is null || node is JsonValue) return node;
+            using var document = JsonDocument.Parse(text);
+            if (document.RootElement.ValueKind is not (JsonValueKind.Object or JsonValueKind.Array))
+            {
+                storable = StorableText.FirstUnstorablePath(document.RootElement, "") is null;
+                return storable ? JsonNode.Parse(text) : null;
+            }
         }
         catch (JsonException)
         {

@@ -9,6 +9,7 @@ using Microsoft.Net.Http.Headers;
 using Monolith.Api.Infrastructure;
 using Monolith.Domain.Jobs;
 using Monolith.Domain.Persistence;
+using Monolith.Domain.Text;
 using Monolith.Domain.Transfers;
 using Monolith.Domain.Uploads;
 using Monolith.Worker.Jobs.Transfers;
@@ -68,9 +69,17 @@ public static class UploadsApi
                 detail: $"Documents of at most {maxBytes:N0} bytes are accepted (Uploads__MaxBytes). Nothing was kept.",
                 statusCode: StatusCodes.Status413PayloadTooLarge);
         }
-        catch (InvalidDataException ex)
+        catch (Exception ex) when (ex is InvalidDataException or IOException && ex is not BadHttpRequestException)
         {
-            return Invalid("file", $"The multipart body is malformed: {ex.Message}");
+            // Malformed framing, or a body that ends before its closing boundary ("Unexpected end of Stream"), perhaps
+            // after the file was stored. A body the server cut short itself is its BadHttpRequestException.
+            await DeleteQuietlyAsync(store, upload.StorageKey);
+            return Invalid("body", $"The multipart body is malformed or cut short: {ex.Message}");
+        }
+        catch
+        {
+            await DeleteQuietlyAsync(store, upload.StorageKey);
+            throw;
         }
 
         try
@@ -91,8 +100,15 @@ public static class UploadsApi
         await queries.GetUploadAsync(user.TenantScope(), id, ct) is { } upload ? TypedResults.Ok(UploadResponseOf(upload)) : NotFound(id);
 
     public static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> GetUploadContent(
-        Guid id, ClaimsPrincipal user, TransferQueries queries, IFileStore store, CancellationToken ct)
+        Guid id, HttpContext http, ClaimsPrincipal user, TransferQueries queries, IFileStore store, CancellationToken ct)
     {
+        // Only byte ranges are served; a Range of another unit (items=0-1) is ignored, as RFC 9110 §14.2 says, and the
+        // whole body answered (ASP.NET Core's range handling would read it as bytes).
+        if (RangeHeaderValue.TryParse(http.Request.Headers.Range.ToString(), out var range)
+            && !range.Unit.Equals("bytes", StringComparison.OrdinalIgnoreCase))
+        {
+            http.Request.Headers.Range = default;
+        }
         if (await queries.GetUploadAsync(user.TenantScope(), id, ct) is not { } upload) return NotFound(id);
         Stream content;
         try
@@ -144,6 +160,7 @@ public static class UploadsApi
             {
                 var given = HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value;
                 if (FileNameProblem(given, out var name) is { } problem) return problem;
+                if (!StorableText.IsStorable(section.ContentType)) return Invalid("file", $"Its Content-Type: {StorableText.Reason}");
                 upload.FileName = name ?? upload.Id.ToString();
                 upload.ContentType = section.ContentType is { Length: > 0 and <= 255 } type ? type : DefaultContentType;
                 await StoreAsync(section.Body, upload, store, maxBytes, ct);
@@ -191,7 +208,7 @@ public static class UploadsApi
     {
         name = given is null ? null : Path.GetFileName(given.Replace('\\', '/'));
         if (name is { Length: 0 or > 255 }) return Invalid("filename", "The file name must be 1 to 255 characters.");
-        return null;
+        return StorableText.IsStorable(name) ? null : Invalid("filename", StorableText.Reason);
     }
 
     private static UploadResponse UploadResponseOf(Upload u) => new(u.Id, u.FileName, u.ContentType, u.SizeBytes, u.Sha256, u.CreatedAt);

@@ -13,13 +13,15 @@ public sealed class HttpRequestPayloadValidator : AbstractValidator<HttpRequestP
 
     public HttpRequestPayloadValidator()
     {
+        // A .When() applies to every rule before it in the chain unless told otherwise: here it guards only the
+        // format check, so an absent method or url is still the 400 it must be.
         RuleFor(p => p.Method).NotEmpty().WithMessage("A method is required.")
-            .Must(m => Methods.Contains(m!.ToUpperInvariant())).When(p => !string.IsNullOrEmpty(p.Method))
+            .Must(m => Methods.Contains(m!.ToUpperInvariant())).When(p => !string.IsNullOrEmpty(p.Method), ApplyConditionTo.CurrentValidator)
             .WithMessage($"Unknown method. Methods: {string.Join(", ", Methods)}.");
         RuleFor(p => p.Url).NotEmpty().WithMessage("A url is required.")
             .MaximumLength(MaxUrlLength)
             .Must(u => Uri.TryCreate(u, UriKind.Absolute, out var url) && url.Scheme is "http" or "https")
-            .When(p => !string.IsNullOrEmpty(p.Url)).WithMessage("Must be an absolute http:// or https:// URL.");
+            .When(p => !string.IsNullOrEmpty(p.Url), ApplyConditionTo.CurrentValidator).WithMessage("Must be an absolute http:// or https:// URL.");
         RuleFor(p => p.Headers).Must(h => h!.Count <= MaxHeaders).WithMessage($"At most {MaxHeaders} headers.")
             .Must(h => h!.Keys.All(IsToken)).WithMessage("A header name is not a valid HTTP token.")
             .Must(h => !h!.Keys.Any(k => ReservedHeaders.Contains(k, StringComparer.OrdinalIgnoreCase)))

@@ -39,6 +39,11 @@ public sealed class ValidationTests(MonolithFactory app) : IClassFixture<Monolit
     [InlineData("""{"type":"noop","payload":{},"queue":"nowhere"}""", "queue")]
     [InlineData("""{"type":"noop","payload":{},"delaySeconds":-1}""", "delaySeconds")]
     [InlineData("""{"type":"noop","payload":{},"runAt":"2030-01-01T00:00:00Z","delaySeconds":5}""", "runAt")]
+    [InlineData("""{"type":"http_request","payload":{}}""", "payload.url")]
+    [InlineData("""{"type":"http_request","payload":{}}""", "payload.method")]
+    [InlineData("""{"type":"http_request","payload":{"method":"GET"}}""", "payload.url")]
+    [InlineData("""{"type":"http_request","payload":{"url":"https://vendor.example/v1"}}""", "payload.method")]
+    [InlineData("""{"type":"http_request","payload":{"method":"","url":""}}""", "payload.url")]
     public async Task Submit_BadField_Is400NamingTheField(string json, string field)
     {
         var problem = await PostRawAsync(json);

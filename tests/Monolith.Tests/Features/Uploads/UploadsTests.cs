@@ -65,6 +65,24 @@ public sealed class UploadsTests(TransfersFactory app) : IClassFixture<Transfers
         Assert.Equal("application/pdf", response.Content.Headers.ContentType!.MediaType);
     }
 
+    [Theory]
+    [InlineData("items=0-1")]
+    [InlineData("pages=1000-1999")]
+    public async Task Content_IgnoresARangeOfAnotherUnitThanBytes_AndAnswersTheWholeBody(string range)
+    {
+        var client = await app.CreateTenantClientAsync();
+        var content = RandomNumberGenerator.GetBytes(10_000);
+        var upload = await client.UploadBytesAsync(content);
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/uploads/{upload.Id}/content");
+        request.Headers.TryAddWithoutValidation("Range", range);
+
+        using var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode); // RFC 9110 14.2: a range unit the server does not know is ignored
+        Assert.Equal(content, await response.Content.ReadAsByteArrayAsync());
+        Assert.Null(response.Content.Headers.ContentRange);
+    }
+
     [Fact]
     public async Task UploadPastTheLimit_Is413_AndKeepsNothing()
     {
