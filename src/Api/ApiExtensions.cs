@@ -48,7 +48,11 @@ public static class ApiExtensions
         services.AddValidatorsFromAssemblyContaining<SubmitJobRequestValidator>(ServiceLifetime.Singleton);
         services.AddOptions<UploadOptions>().BindConfiguration(UploadOptions.Section).Validate(o => o.MaxBytes > 0, "Uploads:MaxBytes must be positive.");
         services.AddOptions<JobsOptions>().BindConfiguration(JobsOptions.Section)
-            .Validate(o => o.MaxWaitSeconds > 0, "Jobs:MaxWaitSeconds must be positive.").ValidateOnStart();
+            .Validate(o => o.MaxWaitSeconds > 0, "Jobs:MaxWaitSeconds must be positive.")
+            .Validate(o => o.MaxStreamSeconds > 0, "Jobs:MaxStreamSeconds must be positive.")
+            .Validate(o => o.MaxWaitersPerTenant > 0 && o.MaxWaiters > 0, "Jobs:MaxWaitersPerTenant and Jobs:MaxWaiters must be positive.")
+            .ValidateOnStart();
+        services.AddSingleton<WaitingRequests>();
 
         services.AddEndpointsApiExplorer();
         services.AddSwaggerGen(o =>
