@@ -41,6 +41,12 @@ public static class ApiExtensions
         services.AddExceptionHandler<BadRequestExceptionHandler>();
         services.AddExceptionHandler<DatabaseUnavailableExceptionHandler>();
 
+        // Behind a TLS proxy: its forwarded scheme and client address, only when enabled and only from it.
+        ForwardedHeadersSettings.AddTo(services);
+        services.AddOptions<AuthThrottleOptions>().BindConfiguration(AuthThrottleOptions.Section)
+            .Validate(o => o.MaxFailures > 0 && o.WindowSeconds > 0, "AuthThrottle:MaxFailures and AuthThrottle:WindowSeconds must be positive.")
+            .ValidateOnStart();
+        services.AddSingleton<AuthThrottle>();
         services.AddAuthentication(ApiKeyAuthentication.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
         services.AddAuthorizationBuilder()
@@ -83,6 +89,7 @@ public static class ApiExtensions
 
     public static WebApplication UseApi(this WebApplication app, ServiceType serviceType)
     {
+        ForwardedHeadersSettings.UseIn(app); // first: everything after sees the client's scheme and address
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseHttpMetrics();
