@@ -109,12 +109,16 @@ public static class ApiExtensions
         return app;
     }
 
-    /// <summary>Health as JSON: the overall status and each check's status and reason.</summary>
+    /// <summary>
+    /// Health as JSON: the overall status and each check's status, nothing more. Anyone may ask, and a check's reason
+    /// can carry a host, a database name or an exception's text; the health check service logs it instead (an
+    /// unhealthy check at Error, with its description and exception).
+    /// </summary>
     private static Task WriteHealthAsync(HttpContext http, Microsoft.Extensions.Diagnostics.HealthChecks.HealthReport report) =>
         http.Response.WriteAsJsonAsync(new
         {
             status = report.Status.ToString(),
-            checks = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status.ToString(), description = e.Value.Description }),
+            checks = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status.ToString() }),
         });
 
     /// <summary>Example bodies shown in Swagger UI.</summary>
