@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using FluentValidation;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging.Console;
 using Microsoft.OpenApi;
 using Monolith.Api.Features.Admin;
 using Monolith.Api.Features.Jobs;
@@ -24,11 +25,21 @@ public static class ApiExtensions
     {
         var serviceType = ServiceTypes.Parse(builder.Configuration["SERVICE_TYPE"]);
 
-        builder.Logging.ClearProviders().AddJsonConsole(o =>
+        // Logs go to stdout as JSON lines (the image, and wherever logs are collected) unless the console logger's own
+        // setting Logging:Console:FormatterName says "simple": one readable line per entry, for a person at a terminal
+        // (./run.sh chooses it when its output is one). Either way the level filters of Logging:LogLevel apply.
+        builder.Logging.ClearProviders().AddConsole();
+        builder.Services.Configure<ConsoleLoggerOptions>(o => o.FormatterName ??= ConsoleFormatterNames.Json);
+        builder.Services.Configure<JsonConsoleFormatterOptions>(o =>
         {
             o.IncludeScopes = true;
             o.UseUtcTimestamp = true;
             o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+        });
+        builder.Services.Configure<SimpleConsoleFormatterOptions>(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss ";
         });
 
         builder.AddTracing();
