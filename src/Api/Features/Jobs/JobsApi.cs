@@ -218,9 +218,9 @@ public static class JobsApi
             if (job.State.IsTerminal() || last) yield break;
             var notified = await waiter.WaitAsync(deadline - DateTime.UtcNow, ct); // until a notification, the re-check or the end
             last = DateTime.UtcNow >= deadline;
-            var now = await queries.VersionAsync(job.Id, ct);
-            if (!notified && now == version) continue;
-            version = now;
+            var latest = await queries.VersionAsync(job.Id, ct);
+            if (!notified && latest == version) continue;
+            version = latest;
             job = await queries.GetAsync(tenant, job.Id, ct) ?? job;
         }
     }
