@@ -14,6 +14,8 @@
 #                                               key generated once into .local/dev-secret-key)
 #   Transfers__AllowedHosts__0, __1, ...         hosts/addresses/networks outbound calls may reach even
 #                                               though they are loopback or private (e.g. 127.0.0.1)
+#   Logging__Console__FormatterName  json | simple   (default: simple when stdout is a terminal, else json;
+#                                               the service itself and the image default to json)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
@@ -41,6 +43,11 @@ if ! env | grep -q '^Secrets__Keys__'; then
   [[ -s .local/dev-secret-key ]] || head -c 32 /dev/urandom | base64 > .local/dev-secret-key
   export Secrets__Keys__dev="$(cat .local/dev-secret-key)"
   echo "WARNING: Secrets__Keys__* not set; using the development key in .local/dev-secret-key." >&2
+fi
+
+# A person at a terminal reads one line per entry; piped or redirected output stays JSON lines for tools.
+if [[ -t 1 && -z "${Logging__Console__FormatterName:-}" ]]; then
+  export Logging__Console__FormatterName=simple
 fi
 
 echo "SERVICE_TYPE=$SERVICE_TYPE"

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using FluentValidation;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging.Console;
 using Microsoft.OpenApi;
 using Monolith.Api.Features.Admin;
 using Monolith.Api.Features.Jobs;
@@ -24,11 +25,21 @@ public static class ApiExtensions
     {
         var serviceType = ServiceTypes.Parse(builder.Configuration["SERVICE_TYPE"]);
 
-        builder.Logging.ClearProviders().AddJsonConsole(o =>
+        // Logs go to stdout as JSON lines (the image, and wherever logs are collected) unless the console logger's own
+        // setting Logging:Console:FormatterName says "simple": one readable line per entry, for a person at a terminal
+        // (./run.sh chooses it when its output is one). Either way the level filters of Logging:LogLevel apply.
+        builder.Logging.ClearProviders().AddConsole();
+        builder.Services.Configure<ConsoleLoggerOptions>(o => o.FormatterName ??= ConsoleFormatterNames.Json);
+        builder.Services.Configure<JsonConsoleFormatterOptions>(o =>
         {
             o.IncludeScopes = true;
             o.UseUtcTimestamp = true;
             o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+        });
+        builder.Services.Configure<SimpleConsoleFormatterOptions>(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss ";
         });
 
         builder.AddTracing();
@@ -43,6 +54,12 @@ public static class ApiExtensions
         services.AddExceptionHandler<UnstorableJobExceptionHandler>();
         services.ConfigureHttpJsonOptions(o => StorableTextJson.AddTo(o.SerializerOptions)); // text PostgreSQL refuses: a 400 naming the field
 
+        // Behind a TLS proxy: its forwarded scheme and client address, only when enabled and only from it.
+        ForwardedHeadersSettings.AddTo(services);
+        services.AddOptions<AuthThrottleOptions>().BindConfiguration(AuthThrottleOptions.Section)
+            .Validate(o => o.MaxFailures > 0 && o.WindowSeconds > 0, "AuthThrottle:MaxFailures and AuthThrottle:WindowSeconds must be positive.")
+            .ValidateOnStart();
+        services.AddSingleton<AuthThrottle>();
         services.AddAuthentication(ApiKeyAuthentication.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
         services.AddAuthorizationBuilder()
@@ -50,7 +67,11 @@ public static class ApiExtensions
         services.AddValidatorsFromAssemblyContaining<SubmitJobRequestValidator>(ServiceLifetime.Singleton);
         services.AddOptions<UploadOptions>().BindConfiguration(UploadOptions.Section).Validate(o => o.MaxBytes > 0, "Uploads:MaxBytes must be positive.");
         services.AddOptions<JobsOptions>().BindConfiguration(JobsOptions.Section)
-            .Validate(o => o.MaxWaitSeconds > 0, "Jobs:MaxWaitSeconds must be positive.").ValidateOnStart();
+            .Validate(o => o.MaxWaitSeconds > 0, "Jobs:MaxWaitSeconds must be positive.")
+            .Validate(o => o.MaxStreamSeconds > 0, "Jobs:MaxStreamSeconds must be positive.")
+            .Validate(o => o.MaxWaitersPerTenant > 0 && o.MaxWaiters > 0, "Jobs:MaxWaitersPerTenant and Jobs:MaxWaiters must be positive.")
+            .ValidateOnStart();
+        services.AddSingleton<WaitingRequests>();
 
         services.AddEndpointsApiExplorer();
         services.AddSwaggerGen(o =>
@@ -81,6 +102,7 @@ public static class ApiExtensions
 
     public static WebApplication UseApi(this WebApplication app, ServiceType serviceType)
     {
+        ForwardedHeadersSettings.UseIn(app); // first: everything after sees the client's scheme and address
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseMiddleware<UnstorableQueryMiddleware>();
@@ -102,12 +124,16 @@ public static class ApiExtensions
         return app;
     }
 
-    /// <summary>Health as JSON: the overall status and each check's status and reason.</summary>
+    /// <summary>
+    /// Health as JSON: the overall status and each check's status, nothing more. Anyone may ask, and a check's reason
+    /// can carry a host, a database name or an exception's text; the health check service logs it instead (an
+    /// unhealthy check at Error, with its description and exception).
+    /// </summary>
     private static Task WriteHealthAsync(HttpContext http, Microsoft.Extensions.Diagnostics.HealthChecks.HealthReport report) =>
         http.Response.WriteAsJsonAsync(new
         {
             status = report.Status.ToString(),
-            checks = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status.ToString(), description = e.Value.Description }),
+            checks = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status.ToString() }),
         });
 
     /// <summary>Example bodies shown in Swagger UI.</summary>

@@ -24,6 +24,15 @@ public sealed class JobQueries(MonolithDbContext db)
             .FirstOrDefaultAsync(j => j.Id == jobId, ct);
 
     /// <summary>
+    /// The job row's version (PostgreSQL's <c>xmin</c>: it changes with every write of the row), or null when there
+    /// is no such job: one small read by primary key, for a waiter to tell whether reading the whole job again
+    /// (<see cref="GetAsync"/>: payload, result, attempts) is worth it. Not tenant-scoped: read the job first.
+    /// </summary>
+    public async Task<long?> VersionAsync(Guid jobId, CancellationToken ct) =>
+        (await db.Database.SqlQuery<long>($"SELECT xmin::text::bigint AS \"Value\" FROM jobs WHERE id = {jobId}").ToListAsync(ct))
+            is [var version] ? version : null;
+
+    /// <summary>
     /// One page, newest first. Ids are time-ordered (UUIDv7), so the cursor is the last id seen: jobs added
     /// while a client pages have larger ids and never shift the pages it has yet to read.
     /// </summary>

@@ -1,4 +1,6 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -35,6 +37,14 @@ public sealed class DatabaseMigrator(NpgsqlDataSource dataSource, IServiceScopeF
             using var scope = scopes.CreateScope();
             var db = scope.ServiceProvider.GetRequiredService<MonolithDbContext>();
             var locked = clock.Elapsed;
+            // On an empty database EF Core reads its history table before creating it, and logs that failed read at
+            // Error (npgsql/efcore.pg#3407), which a newcomer takes for a failed start: create it first, from EF
+            // Core's own script, so the first start logs nothing alarming.
+            if (!await HistoryTableExistsAsync(connection, ct))
+            {
+                await using var create = new NpgsqlCommand(db.GetService<IHistoryRepository>().GetCreateIfNotExistsScript(), connection);
+                await create.ExecuteNonQueryAsync(ct);
+            }
             // MigrateAsync also diffs the model against the snapshot, which costs seconds of CPU at every start;
             // when every migration is already applied (the usual restart), there is nothing for it to do.
             if (await HasPendingMigrationsAsync(connection, db, ct)) await db.Database.MigrateAsync(ct);
@@ -52,12 +62,14 @@ public sealed class DatabaseMigrator(NpgsqlDataSource dataSource, IServiceScopeF
         }
     }
 
+    private static async Task<bool> HistoryTableExistsAsync(NpgsqlConnection connection, CancellationToken ct)
+    {
+        await using var exists = new NpgsqlCommand($"SELECT to_regclass('{HistoryTable}') IS NOT NULL", connection);
+        return (bool)(await exists.ExecuteScalarAsync(ct))!;
+    }
+
     private static async Task<bool> HasPendingMigrationsAsync(NpgsqlConnection connection, MonolithDbContext db, CancellationToken ct)
     {
-        await using (var exists = new NpgsqlCommand($"SELECT to_regclass('{HistoryTable}') IS NOT NULL", connection))
-        {
-            if (!(bool)(await exists.ExecuteScalarAsync(ct))!) return true;
-        }
         var applied = new HashSet<string>();
         await using (var read = new NpgsqlCommand($"SELECT migration_id FROM {HistoryTable}", connection))
         await using (var reader = await read.ExecuteReaderAsync(ct))

@@ -9,8 +9,10 @@ namespace Monolith.Worker.Engine;
 /// This node's clients waiting on jobs (<c>GET /v1/jobs/{id}?wait=</c>, <c>GET /v1/jobs/{id}/events</c>), by job
 /// id. <see cref="EngineNotifications"/> hears <see cref="JobChanges"/> on the node's one LISTEN connection and
 /// wakes the waiters of the jobs named; nobody opens a connection per waiter. A waiter subscribes before it reads
-/// the job, reads it again after every wake-up, and also every <see cref="Recheck"/> by itself, so a notification
-/// lost while the connection was down delays it by at most that.
+/// the job, reads it again after every wake-up, and also checks it every <see cref="Recheck"/> by itself (a cheap
+/// read of the row's version, <see cref="JobQueries.VersionAsync"/>, then the job only if that changed), so a
+/// notification lost while the connection was down, or a change that sends none (a claim), delays it by at most that.
+/// How many may wait at once is the API's to cap (<c>Jobs:MaxWaiters</c>, <c>Jobs:MaxWaitersPerTenant</c>).
 /// </summary>
 public sealed class JobWaiters(IOptions<WorkerOptions> options)
 {
@@ -81,21 +83,23 @@ public sealed class JobWaiters(IOptions<WorkerOptions> options)
         internal void Signal() => _signals.Writer.TryWrite(true);
 
         /// <summary>
-        /// Returns when the job may have changed (a notification), or after <paramref name="atMost"/> (capped at
-        /// <see cref="JobWaiters.Recheck"/>) either way: then read the job again.
+        /// Returns true when the job may have changed (a notification): read it again. Returns false after
+        /// <paramref name="atMost"/> (capped at <see cref="JobWaiters.Recheck"/>) without one: check whether the row
+        /// changed anyway (<see cref="JobQueries.VersionAsync"/>) before reading it again.
         /// </summary>
-        public async Task WaitAsync(TimeSpan atMost, CancellationToken ct)
+        public async Task<bool> WaitAsync(TimeSpan atMost, CancellationToken ct)
         {
             if (atMost > recheck) atMost = recheck;
-            if (atMost <= TimeSpan.Zero) return;
+            if (atMost <= TimeSpan.Zero) return _signals.Reader.TryRead(out _);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(atMost);
             try
             {
-                await _signals.Reader.ReadAsync(timeout.Token);
+                return await _signals.Reader.ReadAsync(timeout.Token);
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)
             {
+                return false;
             }
         }
 

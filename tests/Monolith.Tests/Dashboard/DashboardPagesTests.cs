@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Monolith.Tests.Features.Queues;
 using Monolith.Tests.Features.Syncs;
@@ -249,6 +250,61 @@ public sealed class DashboardTransfersAndSyncsPagesTests(TransfersFactory app) :
         var completed = await SyncTestKit.WaitUntilFinishedAsync(tenant, created.Id);
         Assert.Equal(("completed", _source.Count), (completed.State, (int)completed.RecordsUpserted));
         Assert.Contains("class=\"state-completed\">completed<", Row(await dashboard.GetStringAsync("/dashboard/syncs"), created.Id));
+    }
+
+    /// <summary>
+    /// A tenant's source may say anything about its total. While the sync runs (its second page held back), the API
+    /// and the admin's page both answer, with no ETA rather than an absurd or overflowing one.
+    /// </summary>
+    [Theory]
+    [InlineData("9000000000000000000", 9000000000000000000L)] // fits a long: an ETA of ~10^17 s once overflowed the page's TimeSpan
+    [InlineData("99999999999999999999999", null)]            // past a long: not a total
+    [InlineData("-5", -5L)]
+    [InlineData("0", 0L)]
+    [InlineData("3", 3L)]                                     // fewer than the 10 records of the first page
+    public async Task Syncs_WithAbsurdTotalsFromTheSource_AnswerOnThePageAndInTheApi_WithoutAnEta(string total, long? stored)
+    {
+        var (tenant, _) = await app.CreateTenantAsync();
+        await using var source = await LoopbackHttpServer.StartAsync();
+        var secondPage = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        source.Handle("/records", async http =>
+        {
+            var first = !http.Request.Query.ContainsKey("cursor");
+            if (first) await Task.Delay(100); // the first page takes a while: the pace so far is not zero
+            else await secondPage.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            var items = first ? string.Join(',', Enumerable.Range(1, 10).Select(n => $"{{\"id\":\"a{n}\"}}")) : "";
+            http.Response.ContentType = "application/json";
+            await http.Response.WriteAsync($"{{\"items\":[{items}],\"total\":{total},\"next\":{(first ? "\"p2\"" : "null")}}}");
+        });
+        try
+        {
+            var created = await tenant.CreateSyncAsync(new
+            {
+                snapshot = "absurd-" + Guid.NewGuid().ToString("N")[..8],
+                source = new
+                {
+                    url = source.Url("/records"),
+                    pagination = new { type = "cursor", cursorParam = "cursor", nextCursorPath = "next", totalPath = "total" },
+                    itemsPath = "items",
+                    idPath = "id",
+                },
+            });
+            var running = await tenant.WaitForSyncAsync(created.Id, s => s.State == "running" && s.PagesFetched == 1, "running with one page");
+
+            Assert.Equal(stored, running.TotalRecords);
+            Assert.Null(running.EtaSeconds);
+            Assert.True(running.ProgressPercent is null or >= 0 and <= 100, $"progressPercent {running.ProgressPercent}");
+            using var dashboard = await DashboardLogin.LoginAsync(app);
+            using var page = await dashboard.GetAsync("/dashboard/syncs");
+            Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+            var row = Row(await page.Content.ReadAsStringAsync(), created.Id);
+            Assert.Contains("class=\"state-running\">running<", row);
+            Assert.Contains($"<td class=\"n\">10{(stored is { } t ? $" / {t:N0}" : "")}</td>", row);
+        }
+        finally
+        {
+            secondPage.TrySetResult();
+        }
     }
 
     [Theory]

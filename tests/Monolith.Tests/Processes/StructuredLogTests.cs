@@ -42,6 +42,48 @@ public sealed class StructuredLogTests(ITestOutputHelper output)
         });
     }
 
+    [Fact]
+    public async Task FirstStart_OnAnEmptyDatabase_LogsNoError()
+    {
+        await using var group = await ProcessGroup.CreateAsync("firststart");
+        var node = (await group.StartAsync(new NodeSpec("all", "first-1")))[0];
+        await output.WithLogsOnFailureAsync(group, async () =>
+        {
+            var lines = node.Lines.Where(l => l.TrimStart().StartsWith('{')).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+
+            // The node migrated the empty database (so this start is the one that could have logged the error)...
+            Assert.Contains(lines, l => l.GetProperty("Message").GetString()!.StartsWith("Database schema is up to date", StringComparison.Ordinal));
+            // ...and said nothing a newcomer would read as a failure.
+            var errors = lines.Where(l => l.GetProperty("LogLevel").GetString() is "Error" or "Critical").Select(l => l.GetRawText()).ToList();
+            Assert.True(errors.Count == 0, "Logged at Error on a first start:\n" + string.Join('\n', errors));
+        });
+    }
+
+    [Fact]
+    public async Task Logs_WithTheSimpleFormatter_AreReadableLines_ForAPersonAtATerminal()
+    {
+        await using var group = await ProcessGroup.CreateAsync("textlogs");
+        var node = (await group.StartAsync(new NodeSpec("all", "text-1",
+            new Dictionary<string, string> { ["Logging__Console__FormatterName"] = "simple" })))[0];
+        await output.WithLogsOnFailureAsync(group, async () =>
+        {
+            using var admin = node.CreateClient();
+            var tenant = await admin.PostJsonAsync<MonolithFactory.CreatedTenant>("/v1/admin/tenants", new { name = "text-logs" });
+            using var client = node.CreateClient(tenant.ApiKey.Key);
+            var job = await client.SubmitJobAsync("noop", new { echo = "payload-secret-4b1d" });
+            await client.WaitForStateAsync(job.Id, "succeeded");
+
+            var lines = node.Lines.Where(l => l.Length > 0).ToList();
+            Assert.DoesNotContain(lines, l => l.TrimStart().StartsWith('{')); // no JSON
+            // One line per entry: "HH:mm:ss level: Category[event] message".
+            Assert.Contains(lines, l => System.Text.RegularExpressions.Regex.IsMatch(l,
+                @"^\d\d:\d\d:\d\d info: Monolith\.Domain\.Persistence\.DatabaseMigrator\[\d+\] Database schema is up to date"));
+            Assert.Contains(lines, l => l.Contains("info: Microsoft.Hosting.Lifetime", StringComparison.Ordinal) && l.Contains("Now listening on: " + node.BaseUrl, StringComparison.Ordinal));
+            Assert.DoesNotContain("payload-secret-4b1d", string.Join('\n', lines));
+            Assert.DoesNotContain(tenant.ApiKey.Key, string.Join('\n', lines));
+        });
+    }
+
     private static string? ScopeValue(JsonElement line, string name)
     {
         if (!line.TryGetProperty("Scopes", out var scopes)) return null;

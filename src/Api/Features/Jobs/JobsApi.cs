@@ -30,14 +30,20 @@ public static class JobsApi
                              "is: one invalid job rejects the whole batch with a 400 naming it (jobs[3].payload.ms). 202 with the " +
                              "new jobs' ids in the order given.");
         jobs.MapGet("/{id:guid}", GetJob).WithName("GetJob").ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .WithSummary("A job's state, progress, attempts and result")
             .WithDescription("With wait=N the answer is held until the job is finished (succeeded, failed or cancelled) or N seconds " +
-                             "have passed (at most Jobs:MaxWaitSeconds, 60 by default), whichever comes first; then the job as it is.");
+                             "have passed (at most Jobs:MaxWaitSeconds, 60 by default), whichever comes first; then the job as it is. " +
+                             "A node holds at most Jobs:MaxWaitersPerTenant waiting requests (wait and events) per tenant and " +
+                             "Jobs:MaxWaiters in all: past either, 429 with Retry-After.");
         jobs.MapGet("/{id:guid}/events", StreamJobEvents).WithName("StreamJobEvents").ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .WithSummary("A job's changes as server-sent events")
             .WithDescription("text/event-stream: a 'state' event (the job, as GET returns it) now and on every change of state, a " +
                              "'progress' event ({percent, message}) on every change of progress; the stream ends after the event of a " +
-                             "finished state. Works whichever node runs the job.");
+                             "finished state, or after Jobs:MaxStreamSeconds (600 by default) with a 'state' event of the job as it is " +
+                             "(reconnect to watch on). Works whichever node runs the job. Counts as a waiting request, as wait=N " +
+                             "does: past a cap, 429 with Retry-After.");
         jobs.MapGet("/", ListJobs).WithName("ListJobs").WithSummary("List jobs, newest first, with cursor paging");
         jobs.MapPost("/{id:guid}/cancel", CancelJob).WithName("CancelJob").ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
             .WithSummary("Cancel a job: a waiting one never starts; a running one is stopped on whichever node runs it");
@@ -133,7 +139,7 @@ public static class JobsApi
     /// <param name="wait">Seconds to hold the answer until the job is finished (0 to Jobs:MaxWaitSeconds; more is cut to it).</param>
     public static async Task<Results<Ok<JobResponse>, ValidationProblem, ProblemHttpResult>> GetJob(
         Guid id, int? wait, ClaimsPrincipal user, JobQueries queries, JobSecrets secrets, JobWaiters waiters,
-        IOptions<JobsOptions> options, CancellationToken ct)
+        WaitingRequests waiting, HttpResponse response, IOptions<JobsOptions> options, CancellationToken ct)
     {
         if (wait is < 0)
         {
@@ -142,62 +148,76 @@ public static class JobsApi
                 ["wait"] = [$"Seconds to wait, 0 to {options.Value.MaxWaitSeconds} (more is cut to {options.Value.MaxWaitSeconds})."],
             });
         }
-        var job = wait is > 0
-            ? await WaitUntilFinishedAsync(id, user.TenantScope(), TimeSpan.FromSeconds(Math.Min(wait.Value, options.Value.MaxWaitSeconds)), queries, waiters, ct)
-            : await queries.GetAsync(user.TenantScope(), id, ct);
+        Job? job;
+        if (wait is > 0)
+        {
+            using var place = waiting.TryEnter(user.TenantId(), out var refusal);
+            if (place is null) return TooManyWaiting(response, refusal);
+            job = await WaitUntilFinishedAsync(id, user.TenantScope(), TimeSpan.FromSeconds(Math.Min(wait.Value, options.Value.MaxWaitSeconds)), queries, waiters, ct);
+        }
+        else
+        {
+            job = await queries.GetAsync(user.TenantScope(), id, ct);
+        }
         return job is null ? JobNotFound(id) : TypedResults.Ok(JobResponse.From(job, secrets));
     }
 
     /// <summary>
     /// Reads the job until it is finished or <paramref name="wait"/> has passed. It reads again when a notification
-    /// says the job changed (<see cref="JobWaiters"/>, whichever node changed it) and every <see cref="JobWaiters.Recheck"/> (<c>Worker:WaiterRecheckSeconds</c>)
-    /// regardless, so nothing is polled in a tight loop and a lost notification costs at most that.
+    /// says the job changed (<see cref="JobWaiters"/>, whichever node changed it); every <see cref="JobWaiters.Recheck"/>
+    /// (<c>Worker:WaiterRecheckSeconds</c>) without one it reads the row's version, and the job only if that changed. So
+    /// nothing is polled in a tight loop, a lost notification costs at most that, and a quiet wait costs one small read
+    /// per re-check.
     /// </summary>
     private static async Task<Job?> WaitUntilFinishedAsync(
         Guid id, Guid? tenant, TimeSpan wait, JobQueries queries, JobWaiters waiters, CancellationToken ct)
     {
         var deadline = DateTime.UtcNow + wait;
         using var waiter = waiters.Watch(id); // before the first read: a change between the read and the wait still wakes it
-        while (true)
+        var version = await queries.VersionAsync(id, ct);
+        var job = await queries.GetAsync(tenant, id, ct);
+        while (job is not null && !job.State.IsTerminal())
         {
-            var job = await queries.GetAsync(tenant, id, ct);
             var left = deadline - DateTime.UtcNow;
-            if (job is null || job.State.IsTerminal() || left <= TimeSpan.Zero) return job;
-            await waiter.WaitAsync(left, ct);
+            if (left <= TimeSpan.Zero) break;
+            var notified = await waiter.WaitAsync(left, ct);
+            var current = await queries.VersionAsync(id, ct);
+            if (!notified && current == version) continue;
+            version = current;
+            job = await queries.GetAsync(tenant, id, ct);
         }
+        return job;
     }
 
     public static async Task<Results<ServerSentEventsResult<object>, ProblemHttpResult>> StreamJobEvents(
-        Guid id, ClaimsPrincipal user, JobQueries queries, JobSecrets secrets, JobWaiters waiters, CancellationToken ct)
+        Guid id, ClaimsPrincipal user, JobQueries queries, JobSecrets secrets, JobWaiters waiters, WaitingRequests waiting,
+        HttpResponse response, IOptions<JobsOptions> options, CancellationToken ct)
     {
-        var waiter = waiters.Watch(id); // before the first read, as for ?wait=; the stream disposes it
-        try
-        {
-            if (await queries.GetAsync(user.TenantScope(), id, ct) is { } first)
-            {
-                return TypedResults.ServerSentEvents(JobEventsAsync(first, user.TenantScope(), queries, secrets, waiter, ct));
-            }
-        }
-        catch
-        {
-            waiter.Dispose();
-            throw;
-        }
-        waiter.Dispose();
-        return JobNotFound(id);
+        var place = waiting.TryEnter(user.TenantId(), out var refusal);
+        if (place is null) return TooManyWaiting(response, refusal);
+        // Both are held until the response has ended, however it ends (the last event, a disconnect, an error).
+        response.RegisterForDispose(place);
+        var waiter = waiters.Watch(id); // before the first read, as for ?wait=
+        response.RegisterForDispose(waiter);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(options.Value.MaxStreamSeconds);
+        var version = await queries.VersionAsync(id, ct);
+        return await queries.GetAsync(user.TenantScope(), id, ct) is { } first
+            ? TypedResults.ServerSentEvents(JobEventsAsync(first, version, deadline, user.TenantScope(), queries, secrets, waiter, ct))
+            : JobNotFound(id);
     }
 
     /// <summary>
-    /// The events of one job: its state now, then each change of progress and state, until a finished state. Woken
-    /// as <see cref="WaitUntilFinishedAsync"/> is; changes that happen between two reads fold into one event.
+    /// The events of one job: its state now, then each change of progress and state, until a finished state or
+    /// <paramref name="deadline"/>, when a last <c>state</c> event gives the job as it is. Woken and re-checked as
+    /// <see cref="WaitUntilFinishedAsync"/> is; changes that happen between two reads fold into one event.
     /// </summary>
     private static async IAsyncEnumerable<SseItem<object>> JobEventsAsync(
-        Job job, Guid? tenant, JobQueries queries, JobSecrets secrets, JobWaiters.Waiter waiter,
+        Job job, long? version, DateTime deadline, Guid? tenant, JobQueries queries, JobSecrets secrets, JobWaiters.Waiter waiter,
         [EnumeratorCancellation] CancellationToken ct)
     {
-        using var _ = waiter;
         string? state = null;
         (int?, string?) progress = (null, null);
+        var last = false;
         while (true)
         {
             var response = JobResponse.From(job, secrets);
@@ -206,13 +226,17 @@ public static class JobsApi
                 progress = (job.ProgressPercent, job.ProgressMessage);
                 yield return new SseItem<object>(current, "progress");
             }
-            if (response.State != state)
+            if (response.State != state || last)
             {
                 state = response.State;
                 yield return new SseItem<object>(response, "state");
             }
-            if (job.State.IsTerminal()) yield break;
-            await waiter.WaitAsync(TimeSpan.MaxValue, ct); // until a notification, or the recheck
+            if (job.State.IsTerminal() || last) yield break;
+            var notified = await waiter.WaitAsync(deadline - DateTime.UtcNow, ct); // until a notification, the re-check or the end
+            last = DateTime.UtcNow >= deadline;
+            var latest = await queries.VersionAsync(job.Id, ct);
+            if (!notified && latest == version) continue;
+            version = latest;
             job = await queries.GetAsync(tenant, job.Id, ct) ?? job;
         }
     }
@@ -282,6 +306,16 @@ public static class JobsApi
             CommandStatus.Conflict => Conflict($"Job {id} is {outcome.Job!.State.ToName()}: only a finished job can be deleted; cancel it first."),
             _ => TypedResults.NoContent(),
         };
+    }
+
+    /// <summary>429 with <c>Retry-After</c>: a cap of <see cref="WaitingRequests"/> is full.</summary>
+    private static ProblemHttpResult TooManyWaiting(HttpResponse response, string refusal)
+    {
+        response.Headers.RetryAfter = ((int)WaitingRequests.RetryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return TypedResults.Problem(
+            title: "Too many requests waiting on jobs.",
+            detail: refusal + " Try again later, or read the job without wait.",
+            statusCode: StatusCodes.Status429TooManyRequests);
     }
 
     private static ProblemHttpResult JobNotFound(Guid id) => TypedResults.Problem(

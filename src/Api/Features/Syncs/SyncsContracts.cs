@@ -58,7 +58,8 @@ public sealed record SyncCreatedResponse(Guid Id, Guid JobId, string Snapshot, s
 /// <param name="Checkpoint">Where the next fetch starts (<c>page</c>, <c>cursor</c> or <c>url</c>); null before the first page and when completed.</param>
 /// <param name="PagesFetched">Pages fetched and committed.</param>
 /// <param name="ProgressPercent">From the pages or records the source says it has; null when it does not say.</param>
-/// <param name="EtaSeconds">Time left at the pace so far, when the progress is known and the sync runs.</param>
+/// <param name="EtaSeconds">Time left at the pace so far, when the progress is known, the sync runs and the estimate is at most a
+/// year (a source's total can be anything; beyond that it says nothing).</param>
 public sealed record SyncResponse(
     Guid Id,
     string Snapshot,
@@ -78,6 +79,12 @@ public sealed record SyncResponse(
     DateTimeOffset? LastPageAt,
     DateTimeOffset? FinishedAt)
 {
+    /// <summary>
+    /// The longest ETA given, in seconds (a year). A source decides its own total: 9,000,000,000,000,000,000 records of
+    /// which 10 are fetched gives an estimate of some 10^17 s, which no clock can show; past this bound there is none.
+    /// </summary>
+    public const double MaxEtaSeconds = 365 * 24 * 3600;
+
     /// <summary>
     /// The state a client sees: the job's when it ended without the sync recording it (cancelled; failed on a lost
     /// node's last attempt), queued while the job waits for a worker (a retry resumes from the checkpoint).
@@ -112,8 +119,9 @@ public sealed record SyncResponse(
             : sync.TotalRecords is > 0 ? Math.Min(1, (double)sync.RecordsUpserted / sync.TotalRecords.Value)
             : null;
         double? eta = state == "running" && fraction is > 0 and < 1 && sync.StartedAt is { } started && sync.LastPageAt is { } last
-            ? Math.Round((last - started).TotalSeconds * (1 - fraction.Value) / fraction.Value, 1)
+            ? (last - started).TotalSeconds * (1 - fraction.Value) / fraction.Value
             : null;
+        eta = eta is >= 0 and <= MaxEtaSeconds ? Math.Round(eta.Value, 1) : null; // NaN and infinities are neither
         return new SyncResponse(
             sync.Id,
             sync.Snapshot,
