@@ -73,6 +73,18 @@ public static class ZipEntries
             position = next;
             yield return new ZipEntry(name, flags, method, compressed, length, localHeader);
         }
+
+        // More records than the end record declares: a lie that would hide entries (ZipArchive refuses it too).
+        var signature = new byte[4];
+        if (position + 4 <= end)
+        {
+            zip.Position = position;
+            zip.ReadExactly(signature);
+            if (BinaryPrimitives.ReadUInt32LittleEndian(signature) == DirectoryRecordSignature)
+            {
+                throw Corrupt($"its central directory holds more entries than the {count:N0} its end record declares");
+            }
+        }
     }
 
     /// <summary>

@@ -134,6 +134,28 @@ public sealed class DatasetLimitsTests(DatasetLimitsFactory app) : IClassFixture
     }
 
     [Fact]
+    public async Task ZipWhoseDirectoryHoldsMoreEntriesThanItDeclares_FailsAsCorrupt()
+    {
+        var path = _files.WriteZip("names.zip",
+            ("yob2019.txt", TestFiles.YobLines(perSex: 5)), ("yob2020.txt", TestFiles.YobLines(perSex: 5)), ("yob2021.txt", TestFiles.YobLines(perSex: 5)));
+        var bytes = await File.ReadAllBytesAsync(path);
+        var end = bytes.Length - 22; // the end record (no archive comment)
+        Assert.Equal([0x50, 0x4B, 0x05, 0x06], bytes[end..(end + 4)]);
+        bytes[end + 8] = 1; // entries on this disk, and in all: 1 instead of 3
+        bytes[end + 10] = 1;
+        await File.WriteAllBytesAsync(path, bytes);
+        var client = await app.CreateTenantClientAsync();
+
+        var created = await client.UploadAcceptedAsync(path);
+        var dataset = await client.WaitUntilFinishedAsync(created.Id);
+
+        Assert.Equal("failed", dataset.State);
+        Assert.Contains("central directory", dataset.Error, StringComparison.OrdinalIgnoreCase);
+        Assert.Single((await client.WaitForStateAsync(created.JobId, "failed")).Attempts);
+        Assert.Equal(0, await RecordCountAsync(created.Id));
+    }
+
+    [Fact]
     public async Task SkippedEntries_AreListedUpToACap_WithACount_AndStorableNames()
     {
         var client = await app.CreateTenantClientAsync();
