@@ -17,6 +17,21 @@ public sealed class DatasetOptions
 
     /// <summary>Rows per binary COPY; progress is reported and cancellation checked between batches.</summary>
     public int BatchSize { get; set; } = 10_000;
+
+    /// <summary>
+    /// Most bytes a gzip or zip file may decompress to, all entries together (default 4 GiB: the US national history
+    /// is about 30 MB, the by-state one about 150 MB). Past it the parse fails at once and keeps nothing.
+    /// </summary>
+    public long MaxDecompressedBytes { get; set; } = 4L << 30;
+
+    /// <summary>
+    /// Most a gzip or zip file may expand, decompressed bytes over compressed bytes read so far (default 100; names
+    /// files expand 3 to 10 times, a compression bomb about 1,000). Judged from the first MiB out on.
+    /// </summary>
+    public double MaxCompressionRatio { get; set; } = 100;
+
+    /// <summary>Most entries a zip may hold, folders and skipped files included (default 10,000; the public zips hold 52 and 146).</summary>
+    public int MaxZipEntries { get; set; } = 10_000;
 }
 
 public static class DatasetExtensions
@@ -25,8 +40,10 @@ public static class DatasetExtensions
     public static IServiceCollection AddDatasets(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<DatasetOptions>().BindConfiguration(DatasetOptions.Section)
-            .Validate(o => o.MaxUploadBytes > 0 && o.MaxBadLineShare is >= 0 and <= 1 && o.BatchSize > 0,
-                "Datasets: MaxUploadBytes and BatchSize must be positive, MaxBadLineShare between 0 and 1.");
+            .Validate(o => o.MaxUploadBytes > 0 && o.MaxBadLineShare is >= 0 and <= 1 && o.BatchSize > 0
+                           && o.MaxDecompressedBytes > 0 && o.MaxCompressionRatio >= 1 && o.MaxZipEntries > 0,
+                "Datasets: MaxUploadBytes, BatchSize, MaxDecompressedBytes and MaxZipEntries must be positive, " +
+                "MaxCompressionRatio at least 1, MaxBadLineShare between 0 and 1.");
         services.AddFileStore(configuration);
         services.AddScoped<DatasetRemoval>();
         return services;

@@ -16,14 +16,25 @@ public sealed class DatasetRemoval(MonolithDbContext db, IFileStore store)
     /// a parse or reprocess that started meanwhile wins, and the answer is false. A parse that raced in after the
     /// removal finds the row gone and keeps nothing.
     /// </summary>
+    /// <remarks>
+    /// A dataset of millions of records takes longer to delete than the driver's default command timeout (30 s):
+    /// the statements here have none, and the caller's token (the request, the housekeeping job) bounds them.
+    /// </remarks>
     public async Task<bool> RemoveAsync(Dataset dataset, DatasetState seenState, Guid? seenJob, CancellationToken ct)
     {
-        await using (var tx = await db.Database.BeginTransactionAsync(ct))
+        var timeout = db.Database.GetCommandTimeout();
+        db.Database.SetCommandTimeout(TimeSpan.Zero);
+        try
         {
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
             var deleted = await db.Datasets.Where(d => d.Id == dataset.Id && d.State == seenState && d.JobId == seenJob).ExecuteDeleteAsync(ct);
             if (deleted == 0) return false;
             await db.NameRecords.Where(r => r.DatasetId == dataset.Id).ExecuteDeleteAsync(ct);
             await tx.CommitAsync(ct);
+        }
+        finally
+        {
+            db.Database.SetCommandTimeout(timeout);
         }
         await DeleteFileQuietlyAsync(store, dataset.StorageKey);
         return true;

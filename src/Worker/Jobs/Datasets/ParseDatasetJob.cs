@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Monolith.Domain.Datasets;
 using Monolith.Domain.Persistence;
+using Monolith.Domain.Text;
 using Monolith.Worker.Engine;
 using Monolith.Worker.Storage;
 using Npgsql;
@@ -22,7 +23,12 @@ namespace Monolith.Worker.Jobs.Datasets;
 /// marks the dataset completed, under a row lock on the dataset; so a retry, a re-run after a crash, or a stale
 /// run racing its replacement never leaves duplicates. Bad lines are counted with their line numbers; more than
 /// <see cref="DatasetOptions.MaxBadLineShare"/> of them fails the dataset. A file that cannot be read as its format
-/// (name, not text, corrupt archive) fails at once; database and storage errors are retried.
+/// (name, not text, corrupt archive, past a decompression limit) fails at once; database and storage errors are retried.
+/// </para>
+/// <para>
+/// Every statement waits as long as the job may run: no driver timeout (Npgsql's 30 s default would fail a large
+/// file's delete or supersede at every attempt); the job's own timeout, cancellation and shutdown stop it instead,
+/// through the token (Npgsql then cancels the statement in PostgreSQL).
 /// </para>
 /// </summary>
 public sealed class ParseDatasetJob(
@@ -34,8 +40,12 @@ public sealed class ParseDatasetJob(
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
+    /// <summary>Zip entries skipped (not of the format) listed by name in the result; the rest are only counted.</summary>
+    public const int MaxSkippedEntriesListed = 20;
+
     public async Task<object?> HandleAsync(ParseDatasetPayload payload, JobContext context, CancellationToken ct)
     {
+        db.Database.SetCommandTimeout(TimeSpan.Zero); // bounded by ct (the job's timeout and cancellation), not by the driver
         var dataset = await db.Datasets.AsNoTracking()
             .FirstOrDefaultAsync(d => d.Id == payload.DatasetId && d.TenantId == context.TenantId, ct)
             ?? throw new PermanentJobException($"Dataset {payload.DatasetId} does not exist (or belongs to another tenant).");
@@ -67,28 +77,33 @@ public sealed class ParseDatasetJob(
             await ParseAndStoreAsync(dataset, context, tally, ct);
             logger.LogInformation("Dataset {DatasetId} parsed: {Rows} rows inserted, {Rejected} rejected",
                 dataset.Id, tally.Inserted, tally.Rejected);
-            return Result(dataset.Id, tally.Inserted, tally.Rejected, tally.Aggregates, tally.SkippedEntries);
+            return Result(dataset.Id, tally.Inserted, tally.Rejected, tally.Aggregates, tally.SkippedEntries, tally.SkippedEntryCount);
         }
         catch (InvalidDataException ex)
         {
             var error = $"'{dataset.FileName}' is not a valid compressed file: {ex.Message}";
-            await MarkFailedAsync(dataset.Id, context.JobId, error, tally);
+            await MarkFailedAsync(dataset.Id, context.JobId, error, tally, ct);
             throw new PermanentJobException(error, ex);
         }
         catch (PermanentJobException ex)
         {
-            await MarkFailedAsync(dataset.Id, context.JobId, ex.Message, tally);
+            await MarkFailedAsync(dataset.Id, context.JobId, ex.Message, tally, ct);
             throw;
         }
         catch (Exception ex) when (ex is not OperationCanceledException && context.Attempt >= context.MaxAttempts)
         {
-            await MarkFailedAsync(dataset.Id, context.JobId, $"Attempts exhausted; last error: {ex.Message}", tally);
+            await MarkFailedAsync(dataset.Id, context.JobId, $"Attempts exhausted; last error: {ex.Message}", tally, ct);
             throw;
         }
     }
 
-    private static object Result(Guid datasetId, long inserted, long rejected, long aggregates, IReadOnlyList<string>? skipped = null) =>
-        new { datasetId, rowsInserted = inserted, rowsRejected = rejected, aggregateRows = aggregates, skippedEntries = skipped ?? [] };
+    private static object Result(Guid datasetId, long inserted, long rejected, long aggregates,
+        IReadOnlyList<string>? skipped = null, long skippedCount = 0) =>
+        new
+        {
+            datasetId, rowsInserted = inserted, rowsRejected = rejected, aggregateRows = aggregates,
+            skippedEntries = skipped ?? [], skippedEntryCount = skippedCount,
+        };
 
     private async Task ParseAndStoreAsync(Dataset dataset, JobContext context, Tally tally, CancellationToken ct)
     {
@@ -104,7 +119,8 @@ public sealed class ParseDatasetJob(
         await ExecuteAsync(connection, tx, "SELECT 1 FROM datasets WHERE id = $1 FOR UPDATE", ct, dataset.Id);
         await ExecuteAsync(connection, tx, "DELETE FROM name_records WHERE dataset_id = $1", ct, dataset.Id);
 
-        var batch = new List<NameRow>(options.Value.BatchSize);
+        var limits = options.Value;
+        var batch = new List<NameRow>(limits.BatchSize);
         async Task FlushAsync()
         {
             if (batch.Count == 0) return;
@@ -117,7 +133,7 @@ public sealed class ParseDatasetJob(
                 $"{tally.Inserted:N0} rows inserted, {tally.Rejected:N0} rejected; {stored.Position:N0} of {dataset.SizeBytes:N0} bytes read", ct);
         }
 
-        foreach (var (fileName, content, inArchive) in Sources(dataset, stored, format, tally))
+        foreach (var (fileName, content, inArchive) in Sources(dataset, stored, format, tally, limits))
         {
             await using var _ = content;
             var parse = format.ForFile(fileName)!;
@@ -148,28 +164,29 @@ public sealed class ParseDatasetJob(
                 if (parse(line, out var row, out var reason))
                 {
                     batch.Add(row);
+                    tally.Scopes.Add((row.Region, row.Year));
                     if (row.Kind == NameRecordKinds.Aggregate) tally.Aggregates++;
                 }
                 else tally.Reject(number, reason, inArchive ? fileName : null);
-                if (batch.Count >= options.Value.BatchSize) await FlushAsync();
+                if (batch.Count >= limits.BatchSize) await FlushAsync();
             }
         }
         await FlushAsync();
 
         var total = tally.Inserted + tally.Rejected;
         if (total == 0) throw new PermanentJobException($"'{dataset.FileName}' holds no records.");
-        if (tally.Rejected > options.Value.MaxBadLineShare * total)
+        if (tally.Rejected > limits.MaxBadLineShare * total)
         {
             throw new PermanentJobException(
-                $"{tally.Rejected:N0} of {total:N0} lines are bad, more than the {options.Value.MaxBadLineShare:P1} allowed; nothing was kept.");
+                $"{tally.Rejected:N0} of {total:N0} lines are bad, more than the {limits.MaxBadLineShare:P1} allowed; nothing was kept.");
         }
 
-        await SupersedeAsync(connection, tx, dataset, ct);
-        await using (var complete = new NpgsqlCommand("""
+        await SupersedeAsync(connection, tx, dataset, tally.Scopes, context, ct);
+        await using (var complete = Command(connection, tx, """
             UPDATE datasets SET state = 'completed', rows_inserted = $2, rows_rejected = $3, first_errors = $4::jsonb,
                                 aggregate_rows = $5, error = NULL, finished_at = now()
             WHERE id = $1
-            """, connection, tx))
+            """))
         {
             complete.Parameters.Add(new NpgsqlParameter { Value = dataset.Id });
             complete.Parameters.Add(new NpgsqlParameter { Value = tally.Inserted });
@@ -188,65 +205,144 @@ public sealed class ParseDatasetJob(
     }
 
     /// <summary>
-    /// One dataset per scope: the dataset completing now holds every (country, region, year) it has rows for, so the
-    /// tenant's older records of those scopes are deleted in the same transaction, and their datasets record how
-    /// many rows were replaced and by which dataset. A per-tenant-and-country transaction lock makes two parses that
-    /// finish at once take turns, so the later one always replaces the earlier (never both kept, never both gone).
+    /// One dataset per scope: the dataset completing now holds every (country, region, year) it has rows for (the
+    /// parser collected them in <paramref name="scopes"/>), so the tenant's older records of those scopes are deleted
+    /// in the same transaction, and their datasets record how many rows were replaced and by which dataset. A
+    /// per-tenant-and-country transaction lock makes two parses that finish at once take turns, so the later one
+    /// always replaces the earlier (never both kept, never both gone).
+    /// <para>
+    /// Nothing to do when the tenant has no other dataset of the country. Else real names are deleted per region, a
+    /// batch of years at a time, through <c>ix_name_records_top (tenant_id, country, region, year, …) WHERE kind =
+    /// 'name'</c>, so each statement reads only the rows of its years; aggregate rows (France's), which that index
+    /// leaves out, are found through <c>ix_name_records_dataset</c> in the datasets that have any.
+    /// </para>
     /// </summary>
-    private static async Task SupersedeAsync(NpgsqlConnection connection, NpgsqlTransaction tx, Dataset dataset, CancellationToken ct)
+    private static async Task SupersedeAsync(NpgsqlConnection connection, NpgsqlTransaction tx, Dataset dataset,
+        IReadOnlySet<(string? Region, int? Year)> scopes, JobContext context, CancellationToken ct)
     {
-        // A statement of its own, before the delete: the delete's snapshot must be taken after the lock is held.
+        // A statement of its own, before the deletes: their snapshots must be taken after the lock is held.
         await ExecuteAsync(connection, tx, "SELECT pg_advisory_xact_lock(hashtextextended('datasets:' || $1::text || ':' || $2, 0))",
             ct, dataset.TenantId, dataset.Country);
-        await using var supersede = new NpgsqlCommand("""
-            WITH scope AS (
-                SELECT DISTINCT region, year FROM name_records WHERE dataset_id = $1),
-            replaced AS (
-                DELETE FROM name_records r USING scope s
-                WHERE r.tenant_id = $2 AND r.country = $3 AND r.dataset_id <> $1
-                  AND r.region IS NOT DISTINCT FROM s.region AND r.year IS NOT DISTINCT FROM s.year
-                RETURNING r.dataset_id),
-            counted AS (
-                SELECT dataset_id, count(*) AS n FROM replaced GROUP BY dataset_id)
-            UPDATE datasets d SET rows_superseded = d.rows_superseded + c.n, superseded_by = $1
-            FROM counted c WHERE d.id = c.dataset_id
-            """, connection, tx);
-        supersede.Parameters.Add(new NpgsqlParameter { Value = dataset.Id });
-        supersede.Parameters.Add(new NpgsqlParameter { Value = dataset.TenantId });
-        supersede.Parameters.Add(new NpgsqlParameter { Value = dataset.Country });
-        await supersede.ExecuteNonQueryAsync(ct);
+
+        var others = new List<(Guid Id, bool HasAggregates)>();
+        await using (var find = Command(connection, tx,
+            "SELECT id, aggregate_rows > 0 FROM datasets WHERE tenant_id = $1 AND country = $2 AND id <> $3"))
+        {
+            find.Parameters.Add(new NpgsqlParameter { Value = dataset.TenantId });
+            find.Parameters.Add(new NpgsqlParameter { Value = dataset.Country });
+            find.Parameters.Add(new NpgsqlParameter { Value = dataset.Id });
+            await using var reader = await find.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct)) others.Add((reader.GetGuid(0), reader.GetBoolean(1)));
+        }
+        if (others.Count == 0) return;
+
+        // Real names always have a year (a row of unknown year is an aggregate): per region, its years in batches.
+        var replaced = new Dictionary<Guid, long>();
+        var batches = scopes.Where(s => s.Year is not null).GroupBy(s => s.Region)
+            .SelectMany(region => region.Select(s => s.Year!.Value).Order().Chunk(SupersedeYearsPerStatement).Select(years => (region.Key, years)))
+            .ToList();
+        for (var i = 0; i < batches.Count; i++)
+        {
+            var (region, years) = batches[i];
+            await using var delete = Command(connection, tx, $"""
+                WITH replaced AS (
+                    DELETE FROM name_records
+                    WHERE tenant_id = $1 AND country = $2 AND region {(region is null ? "IS NULL" : "= $5")} AND year = ANY($4)
+                      AND kind = 'name' AND dataset_id <> $3
+                    RETURNING dataset_id)
+                SELECT dataset_id, count(*) FROM replaced GROUP BY dataset_id
+                """);
+            delete.Parameters.Add(new NpgsqlParameter { Value = dataset.TenantId });
+            delete.Parameters.Add(new NpgsqlParameter { Value = dataset.Country });
+            delete.Parameters.Add(new NpgsqlParameter { Value = dataset.Id });
+            delete.Parameters.Add(new NpgsqlParameter { Value = years });
+            if (region is not null) delete.Parameters.Add(new NpgsqlParameter { Value = region });
+            await CountReplacedAsync(delete, replaced, ct);
+            await context.ReportProgressAsync(99, $"Replacing older records of the same years: {i + 1} of {batches.Count} batches", ct);
+        }
+
+        var withAggregates = others.Where(o => o.HasAggregates).Select(o => o.Id).ToArray();
+        if (withAggregates.Length > 0)
+        {
+            await using var aggregates = Command(connection, tx, """
+                WITH replaced AS (
+                    DELETE FROM name_records
+                    WHERE dataset_id = ANY($1) AND kind = 'aggregate'
+                      AND (coalesce(region, ''), coalesce(year, 0)) IN (
+                          SELECT coalesce(s.region, ''), coalesce(s.year, 0) FROM unnest($2::text[], $3::int[]) AS s(region, year))
+                    RETURNING dataset_id)
+                SELECT dataset_id, count(*) FROM replaced GROUP BY dataset_id
+                """);
+            aggregates.Parameters.Add(new NpgsqlParameter { Value = withAggregates });
+            aggregates.Parameters.Add(new NpgsqlParameter { Value = scopes.Select(s => s.Region).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+            aggregates.Parameters.Add(new NpgsqlParameter { Value = scopes.Select(s => s.Year).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer });
+            await CountReplacedAsync(aggregates, replaced, ct);
+        }
+
+        if (replaced.Count == 0) return;
+        await using var record = Command(connection, tx, """
+            UPDATE datasets d SET rows_superseded = d.rows_superseded + r.n, superseded_by = $1
+            FROM unnest($2::uuid[], $3::bigint[]) AS r(id, n) WHERE d.id = r.id
+            """);
+        record.Parameters.Add(new NpgsqlParameter { Value = dataset.Id });
+        record.Parameters.Add(new NpgsqlParameter { Value = replaced.Keys.ToArray() });
+        record.Parameters.Add(new NpgsqlParameter { Value = replaced.Values.ToArray() });
+        await record.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>Years of one region per supersede statement: each is one index range scan per year, the whole batch a short statement.</summary>
+    private const int SupersedeYearsPerStatement = 16;
+
+    private static async Task CountReplacedAsync(NpgsqlCommand delete, Dictionary<Guid, long> replaced, CancellationToken ct)
+    {
+        await using var reader = await delete.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            var id = reader.GetGuid(0);
+            replaced[id] = replaced.GetValueOrDefault(id) + reader.GetInt64(1);
+        }
     }
 
     /// <summary>
     /// The files to parse: the stored file itself, the content of a gzip file, or each file of a zip whose name
-    /// fits the format (others, such as a read-me, are skipped and listed in the result).
+    /// fits the format (others, such as a read-me, are skipped: the first few listed in the result, all counted).
+    /// Compressed content is read through one <see cref="DecompressionBudget"/>, and a zip's directory one entry at a
+    /// time (<see cref="ZipEntries"/>), so neither a bomb nor a zip of millions of entries gets far.
     /// </summary>
     private static IEnumerable<(string FileName, Stream Content, bool InArchive)> Sources(
-        Dataset dataset, Stream stored, DatasetFormat format, Tally tally)
+        Dataset dataset, Stream stored, DatasetFormat format, Tally tally, DatasetOptions limits)
     {
         Span<byte> magic = stackalloc byte[4];
         var read = stored.ReadAtLeast(magic, 4, throwOnEndOfStream: false);
         stored.Position = 0;
+        var budget = new DecompressionBudget(dataset.FileName, limits.MaxDecompressedBytes, limits.MaxCompressionRatio);
 
         if (read >= 2 && magic[0] == 0x1F && magic[1] == 0x8B)
         {
             // yob2020.txt.gz holds yob2020.txt; a gzip file uploaded under its inner name is read as that.
             var inner = dataset.FileName.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? dataset.FileName[..^3] : dataset.FileName;
             RequireName(format, inner, dataset.FileName);
-            yield return (inner, new GZipStream(stored, CompressionMode.Decompress, leaveOpen: true), false);
+            yield return (inner, budget.Limit(new GZipStream(budget.Counting(stored), CompressionMode.Decompress)), false);
         }
         else if (read == 4 && magic[0] == 0x50 && magic[1] == 0x4B && magic[2] == 0x03 && magic[3] == 0x04)
         {
-            using var zip = new ZipArchive(stored, ZipArchiveMode.Read, leaveOpen: true);
-            var entries = zip.Entries.Where(e => !e.FullName.EndsWith('/')).ToList();
-            var matching = entries.Where(e => format.ForFile(e.Name) is not null).ToList();
-            tally.SkippedEntries.AddRange(entries.Except(matching).Select(e => e.FullName));
-            if (matching.Count == 0)
+            var matching = 0;
+            foreach (var entry in ZipEntries.Read(stored, dataset.FileName, limits.MaxZipEntries, "Datasets__MaxZipEntries"))
+            {
+                if (entry.IsDirectory) continue;
+                if (format.ForFile(entry.Name) is null)
+                {
+                    tally.Skip(entry.FullName);
+                    continue;
+                }
+                matching++;
+                yield return (entry.Name, budget.Limit(ZipEntries.Open(stored, entry, budget.CountCompressed), entry.Length), true);
+            }
+            if (matching == 0)
             {
                 throw new PermanentJobException(
                     $"The zip '{dataset.FileName}' holds no file whose name fits format {format.Name} ({format.Description}).");
             }
-            foreach (var entry in matching) yield return (entry.Name, entry.Open(), true);
         }
         else
         {
@@ -288,6 +384,7 @@ public sealed class ParseDatasetJob(
     {
         await using var copy = await connection.BeginBinaryImportAsync(
             "COPY name_records (dataset_id, tenant_id, country, region, year, sex, name, count, kind) FROM STDIN (FORMAT BINARY)", ct);
+        copy.Timeout = TimeSpan.Zero; // no driver timeout (the connection's 30 s by default): ct bounds it
         foreach (var row in rows)
         {
             await copy.StartRowAsync(ct);
@@ -306,45 +403,73 @@ public sealed class ParseDatasetJob(
         await copy.CompleteAsync(ct);
     }
 
+    /// <summary>A command without a driver timeout (<c>CommandTimeout = 0</c>): the job's token bounds it.</summary>
+    private static NpgsqlCommand Command(NpgsqlConnection connection, NpgsqlTransaction? tx, string sql) =>
+        new(sql, connection, tx) { CommandTimeout = 0 };
+
     private static async Task ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string sql, CancellationToken ct, params object[] values)
     {
-        await using var command = new NpgsqlCommand(sql, connection, tx);
+        await using var command = Command(connection, tx, sql);
         foreach (var value in values) command.Parameters.Add(new NpgsqlParameter { Value = value });
         await command.ExecuteNonQueryAsync(ct);
     }
 
     /// <summary>
     /// Records why the dataset failed (with the bad lines found so far) and, in the same statement, deletes records
-    /// an earlier run left (a failed reprocess keeps none: records exist exactly when the dataset is completed);
-    /// runs even when the job is being stopped.
+    /// an earlier run left (a failed reprocess keeps none: records exist exactly when the dataset is completed).
+    /// Bounded by the job's token like the rest; when the job is already being stopped there is nothing to mark (the
+    /// job's own end state shows the dataset failed, and a later attempt starts over).
     /// </summary>
-    private async Task MarkFailedAsync(Guid datasetId, Guid jobId, string error, Tally tally)
+    private async Task MarkFailedAsync(Guid datasetId, Guid jobId, string error, Tally tally, CancellationToken ct)
     {
+        if (ct.IsCancellationRequested) return;
         var errors = JsonSerializer.Serialize(tally.Errors, Json);
-        var clipped = error.Length <= 2000 ? error : error[..2000];
-        await db.Database.ExecuteSqlAsync($"""
+        var clipped = StorableText.Sanitize(error.Length <= 2000 ? error : error[..2000])!; // a cut can split a surrogate pair
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var mark = Command(connection, null, """
             WITH failed AS (
-                UPDATE datasets SET state = 'failed', error = {clipped}, rows_inserted = 0, rows_rejected = {tally.Rejected},
-                                    aggregate_rows = 0, first_errors = {errors}::jsonb, finished_at = now()
-                WHERE id = {datasetId} AND NOT (state = 'completed' AND job_id = {jobId})
+                UPDATE datasets SET state = 'failed', error = $2, rows_inserted = 0, rows_rejected = $3,
+                                    aggregate_rows = 0, first_errors = $4::jsonb, finished_at = now()
+                WHERE id = $1 AND NOT (state = 'completed' AND job_id = $5)
                 RETURNING id)
             DELETE FROM name_records WHERE dataset_id IN (SELECT id FROM failed)
-            """, CancellationToken.None);
+            """);
+        mark.Parameters.Add(new NpgsqlParameter { Value = datasetId });
+        mark.Parameters.Add(new NpgsqlParameter { Value = clipped });
+        mark.Parameters.Add(new NpgsqlParameter { Value = tally.Rejected });
+        mark.Parameters.Add(new NpgsqlParameter { Value = errors });
+        mark.Parameters.Add(new NpgsqlParameter { Value = jobId });
+        await mark.ExecuteNonQueryAsync(ct);
     }
 
-    /// <summary>What a parse found so far.</summary>
+    /// <summary>What a parse found so far. Text from the file (a bad line quoted in a reason, a zip entry's name) is made storable here.</summary>
     private sealed class Tally
     {
         public long Inserted;
         public long Rejected;
         public long Aggregates;
         public List<DatasetLineError> Errors { get; } = [];
+
+        /// <summary>The (region, year) of every row parsed: the scopes this dataset will hold.</summary>
+        public HashSet<(string? Region, int? Year)> Scopes { get; } = [];
+
+        /// <summary>The first <see cref="MaxSkippedEntriesListed"/> zip entries skipped (storable, clipped names).</summary>
         public List<string> SkippedEntries { get; } = [];
+        public long SkippedEntryCount;
 
         public void Reject(long line, string reason, string? file)
         {
             Rejected++;
-            if (Errors.Count < Dataset.MaxErrorsKept) Errors.Add(new DatasetLineError(line, reason, file));
+            if (Errors.Count < Dataset.MaxErrorsKept)
+            {
+                Errors.Add(new DatasetLineError(line, StorableText.Sanitize(reason)!, StorableText.Sanitize(file)));
+            }
+        }
+
+        public void Skip(string entry)
+        {
+            SkippedEntryCount++;
+            if (SkippedEntries.Count < MaxSkippedEntriesListed) SkippedEntries.Add(StorableText.Sanitize(ZipEntries.Shown(entry))!);
         }
     }
 

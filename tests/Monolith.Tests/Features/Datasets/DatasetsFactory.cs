@@ -10,9 +10,10 @@ namespace Monolith.Tests.Features.Datasets;
 
 /// <summary>
 /// The service with its file store under a fresh temporary directory, a small upload limit (so the limit test
-/// need not send a gigabyte) and small COPY batches (so a test file spans several batches).
+/// need not send a gigabyte) and small COPY batches (so a test file spans several batches). Subclasses change
+/// settings for tests of other sizes.
 /// </summary>
-public sealed class DatasetsFactory : MonolithFactory
+public class DatasetsFactory : MonolithFactory
 {
     public const long MaxUploadBytes = 256 * 1024;
 

@@ -132,6 +132,27 @@ public sealed class DatasetsTests(DatasetsFactory app) : IClassFixture<DatasetsF
     }
 
     [Fact]
+    public async Task LinesWithNulOrInvalidUtf8_AreRejectedWithTheirLineNumbers_AndTheRestIsKept()
+    {
+        var client = await app.CreateTenantClientAsync();
+        var good = TestFiles.YobLines(perSex: 150).Select(l => Encoding.UTF8.GetBytes(l + "\r\n")).ToList(); // past the first kilobyte
+        good.Insert(199, Encoding.UTF8.GetBytes("Ann\0a,F,12\r\n"));                                   // line 200: a NUL inside the name
+        good.Insert(200, [.. Encoding.ASCII.GetBytes("Jo"), 0xC3, 0x28, .. Encoding.ASCII.GetBytes("hn,M,7\r\n")]); // line 201: invalid UTF-8
+        var path = _files.WriteBytes("yob2014.txt", [.. good.SelectMany(b => b)]);
+
+        var created = await client.UploadAcceptedAsync(path);
+        var dataset = await client.WaitUntilFinishedAsync(created.Id);
+
+        Assert.True(dataset.State == "completed", $"{dataset.State}: {dataset.Error} (job: {dataset.Job?.LastError})");
+        Assert.Equal((300L, 2L), (dataset.RowsInserted, dataset.RowsRejected));
+        Assert.Equal([200L, 201L], dataset.Errors.Select(e => e.Line));
+        Assert.Contains("'Ann\uFFFDa'", dataset.Errors[0].Reason); // the NUL is shown as U+FFFD, the row is not stored
+        Assert.Contains("'Jo\uFFFD(hn'", dataset.Errors[1].Reason);
+        Assert.Equal(300, await RecordCountAsync(created.Id));
+        Assert.Single((await client.WaitForStateAsync(created.JobId, "succeeded")).Attempts);
+    }
+
+    [Fact]
     public async Task TooManyBadLines_FailTheDataset_AndKeepNoRecords()
     {
         var client = await app.CreateTenantClientAsync();
