@@ -40,6 +40,14 @@ public sealed class ContractViolations
 
     public IReadOnlyList<string> All => _all.ToList();
 
+    /// <summary>Every violation recorded so far, which are then forgotten (a test that reports them itself).</summary>
+    public IReadOnlyList<string> TakeAll()
+    {
+        var taken = new List<string>();
+        while (_all.TryDequeue(out var violation)) taken.Add(violation);
+        return taken;
+    }
+
     /// <summary>Fails with every distinct violation recorded so far (at most 30 listed).</summary>
     public void AssertNone()
     {
