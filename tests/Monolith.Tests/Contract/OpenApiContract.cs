@@ -15,12 +15,16 @@ namespace Monolith.Tests.Contract;
 /// </summary>
 public sealed class OpenApiContract
 {
-    private readonly JsonObject _definitions;
-    private readonly ConcurrentDictionary<string, Lazy<Task<JsonSchema>>> _schemas = new();
+    /// <summary>Parsed schemas by document and key, shared by every factory of the test run (most serve the same document).</summary>
+    private static readonly ConcurrentDictionary<string, Lazy<Task<JsonSchema>>> Schemas = new();
 
-    private OpenApiContract(JsonObject document)
+    private readonly JsonObject _definitions;
+    private readonly string _documentHash;
+
+    private OpenApiContract(JsonObject document, string text)
     {
         Document = document;
+        _documentHash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)));
         _definitions = new JsonObject();
         foreach (var (name, schema) in document["components"]?["schemas"]?.AsObject() ?? [])
         {
@@ -37,7 +41,7 @@ public sealed class OpenApiContract
 
     public IReadOnlyList<OpenApiOperation> Operations { get; }
 
-    public static OpenApiContract Parse(string json) => new(JsonNode.Parse(json)!.AsObject());
+    public static OpenApiContract Parse(string json) => new(JsonNode.Parse(json)!.AsObject(), json);
 
     /// <summary>
     /// The operation a request is for: the method and every literal segment match, and each path parameter's value
@@ -94,7 +98,7 @@ public sealed class OpenApiContract
 
     /// <summary>A schema of the document (a response's, a request body's) as a JSON Schema with every component beside it.</summary>
     public Task<JsonSchema> SchemaAsync(string key, JsonNode openApiSchema) =>
-        _schemas.GetOrAdd(key, _ => new Lazy<Task<JsonSchema>>(() =>
+        Schemas.GetOrAdd($"{_documentHash} {key}", _ => new Lazy<Task<JsonSchema>>(() =>
         {
             // Wrapped, so that a root that is a bare $ref (whose siblings a reader ignores) still carries the definitions.
             var root = new JsonObject { ["allOf"] = new JsonArray(ToJsonSchema(openApiSchema)), ["definitions"] = _definitions.DeepClone() };
