@@ -53,6 +53,8 @@ public static class OpenApiSetup
             o.DocumentAsyncFilter<JobPayloadsDocumentFilter>();
             o.DocumentAsyncFilter<ValidatorRulesDocumentFilter>();
             o.DocumentFilter<ResponseSchemasRequiredDocumentFilter>();
+            o.DocumentFilter<NullableReferencesDocumentFilter>();
+            o.DocumentFilter<RequestSchemasOpenDocumentFilter>();
         });
         return services;
     }

@@ -120,20 +120,35 @@ public sealed class ContractDocumentTests(ContractFactory app) : IClassFixture<C
     public async Task EachPublicJobType_HasItsPayloadSchema()
     {
         var schemas = await SchemasAsync();
-        var submit = schemas["SubmitJobRequest"]!;
-        Assert.Equal("type", submit["discriminator"]!["propertyName"]!.GetValue<string>());
-        var mapping = submit["discriminator"]!["mapping"]!.AsObject().ToDictionary(m => m.Key, m => m.Value!.GetValue<string>());
+        var submission = schemas["JobSubmission"]!;
+        Assert.Equal("type", submission["discriminator"]!["propertyName"]!.GetValue<string>());
+        var mapping = submission["discriminator"]!["mapping"]!.AsObject().ToDictionary(m => m.Key, m => m.Value!.GetValue<string>());
         Assert.Equal(PublicJobTypes().Order(), mapping.Keys.Order());
         foreach (var kind in new[] { "noop", "sleep", "fail", "http_request" }) Assert.Contains(kind, mapping.Keys);
-        Assert.Equal(mapping.Values.Order(), submit["oneOf"]!.AsArray().Select(v => v!["$ref"]!.GetValue<string>()).Order());
-        var sleep = schemas[mapping["sleep"].Split('/')[^1]]!;
-        var payload = schemas[sleep["properties"]!["payload"]!["$ref"]!.GetValue<string>().Split('/')[^1]]!;
-        Assert.Equal(("0", "3600000"), Range(payload["properties"]!["ms"]!));
-        Assert.False(payload["additionalProperties"]!.GetValue<bool>());
-        var fail = schemas[schemas[mapping["fail"].Split('/')[^1]]!["properties"]!["payload"]!["$ref"]!.GetValue<string>().Split('/')[^1]]!;
-        Assert.Equal(("0", "100"), Range(fail["properties"]!["failTimes"]!));
-        var http = schemas[schemas[mapping["http_request"].Split('/')[^1]]!["properties"]!["payload"]!["$ref"]!.GetValue<string>().Split('/')[^1]]!;
-        Assert.Equal(("1", "300"), Range(http["properties"]!["timeoutSeconds"]!));
+        Assert.Equal(mapping.Values.Order(), submission["oneOf"]!.AsArray().Select(v => v!["$ref"]!.GetValue<string>()).Order());
+
+        // Each type: every job's fields, and its type with its payload's schema (limits from the payload's validator).
+        JsonObject Payload(string kind)
+        {
+            var variant = schemas[mapping[kind].Split('/')[^1]]!;
+            Assert.Equal("#/components/schemas/SubmitJobRequest", variant["allOf"]![0]!["$ref"]!.GetValue<string>());
+            var own = variant["allOf"]![1]!;
+            Assert.Equal([kind], Enum(own["properties"]!["type"]!));
+            Assert.Equal(["payload", "type"], Required(own).Order());
+            return schemas[own["properties"]!["payload"]!["$ref"]!.GetValue<string>().Split('/')[^1]]!.AsObject();
+        }
+        var sleep = Payload("sleep");
+        Assert.Equal(("0", "3600000"), Range(sleep["properties"]!["ms"]!));
+        Assert.False(sleep["additionalProperties"]!.GetValue<bool>()); // payloads refuse unknown fields
+        Assert.Equal(("0", "100"), Range(Payload("fail")["properties"]!["failTimes"]!));
+        Assert.Equal(1000, Payload("noop")["properties"]!["echo"]!["maxLength"]!.GetValue<int>());
+        Assert.Equal(("1", "300"), Range(Payload("http_request")["properties"]!["timeoutSeconds"]!));
+
+        // Single and batch submissions refer to the union.
+        var contract = (await app.ContractAsync())!;
+        var submit = contract.Operations.Single(o => o.OperationId == "SubmitJob");
+        Assert.Equal("#/components/schemas/JobSubmission", submit.RequestBody!["content"]!["application/json"]!["schema"]!["allOf"]![0]!["$ref"]!.GetValue<string>());
+        Assert.Equal("#/components/schemas/JobSubmission", schemas["SubmitJobBatchRequest"]!["properties"]!["jobs"]!["items"]!["$ref"]!.GetValue<string>());
     }
 
     [Fact]

@@ -191,7 +191,9 @@ public sealed class FuzzRequests(
             {
                 var variant = first.DeepClone().AsObject();
                 variant[property] = kind;
-                if (Component(reference!)?["properties"]?["payload"] is { } payloadSchema)
+                var variantSchema = Component(reference!);
+                if ((variantSchema?["properties"]?["payload"]
+                     ?? variantSchema?["allOf"]?.AsArray().Select(part => part?["properties"]?["payload"]).FirstOrDefault(p => p is not null)) is { } payloadSchema)
                 {
                     var payload = await contract.SchemaAsync($"payload {kind}", payloadSchema);
                     variant["payload"] = JsonNode.Parse(payload.ToSampleJson().ToString(Newtonsoft.Json.Formatting.None));

@@ -7,13 +7,22 @@ using Swashbuckle.AspNetCore.SwaggerGen;
 namespace Monolith.Api.Infrastructure.OpenApi;
 
 /// <summary>
-/// <c>POST /v1/jobs</c> as the job type registry defines it: <c>type</c> is one of the public job types, <c>queue</c> one
-/// of the configured queues, <c>payload</c> is required, and <c>oneOf</c> (with a discriminator on <c>type</c>) gives
-/// each type's payload schema, generated from its payload record and its validator's rules (<see cref="ValidatorRules"/>).
+/// <c>POST /v1/jobs</c> (and each job of a batch) as the job type registry defines it:
+/// <list type="bullet">
+/// <item><c>SubmitJobRequest</c> is every job's fields: <c>type</c> one of the public job types, <c>queue</c> one of the
+/// configured queues, <c>payload</c> required.</item>
+/// <item>One <c>…JobRequest</c> schema per type: <c>allOf</c> those fields and its <c>type</c> with its payload's schema,
+/// generated from the payload record and its validator's rules (<see cref="ValidatorRules"/>).</item>
+/// <item><see cref="Submission"/>, what the bodies refer to: <c>oneOf</c> the types' schemas with a discriminator on
+/// <c>type</c>, so that a generated client has a class per job type.</item>
+/// </list>
 /// Internal types (submitted by the service itself) are left out.
 /// </summary>
 public sealed class JobPayloadsDocumentFilter(JobTypeRegistry types, QueueSelector queues) : IDocumentAsyncFilter
 {
+    /// <summary>The schema id of "a job to submit, of one of the types".</summary>
+    public const string Submission = "JobSubmission";
+
     public async Task ApplyAsync(OpenApiDocument document, DocumentFilterContext context, CancellationToken cancellationToken)
     {
         if (!context.SchemaRepository.TryLookupByType(typeof(SubmitJobRequest), out var reference)
@@ -26,6 +35,7 @@ public sealed class JobPayloadsDocumentFilter(JobTypeRegistry types, QueueSelect
         if (properties.Find("queue") is OpenApiSchema queue) EnumValuesSchemaFilter.SetEnum(queue, queues.Names);
         (submit.Required ??= new HashSet<string>()).Add("payload");
 
+        var schemas = document.Components!.Schemas!;
         var variants = new List<IOpenApiSchema>();
         var mapping = new Dictionary<string, OpenApiSchemaReference>();
         foreach (var kind in kinds)
@@ -36,22 +46,57 @@ public sealed class JobPayloadsDocumentFilter(JobTypeRegistry types, QueueSelect
                 await ValidatorRules.ApplyAsync(document, payloadSchema, kind.PayloadType, validator, cancellationToken);
             }
             var id = string.Concat(kind.Kind.Split('_').Select(w => char.ToUpperInvariant(w[0]) + w[1..])) + "JobRequest";
-            document.Components!.Schemas![id] = new OpenApiSchema
+            schemas[id] = new OpenApiSchema
             {
-                Type = JsonSchemaType.Object,
-                Description = $"A '{kind.Kind}' job: its type and its payload's schema (the other fields as in SubmitJobRequest).",
-                Required = new HashSet<string> { "type", "payload" },
-                Properties = new Dictionary<string, IOpenApiSchema>
-                {
-                    ["type"] = new OpenApiSchema { Type = JsonSchemaType.String, Enum = [kind.Kind] },
-                    ["payload"] = payload,
-                },
+                Description = $"A '{kind.Kind}' job: the fields of every job, with this type's payload.",
+                AllOf =
+                [
+                    new OpenApiSchemaReference(reference.Reference.Id!, document),
+                    new OpenApiSchema
+                    {
+                        Type = JsonSchemaType.Object,
+                        Required = new HashSet<string> { "type", "payload" },
+                        Properties = new Dictionary<string, IOpenApiSchema>
+                        {
+                            ["type"] = new OpenApiSchema { Type = JsonSchemaType.String, Enum = [kind.Kind] },
+                            ["payload"] = payload,
+                        },
+                    },
+                ],
             };
             variants.Add(new OpenApiSchemaReference(id, document));
             mapping[kind.Kind] = new OpenApiSchemaReference(id, document);
         }
-        submit.OneOf = variants;
-        submit.Discriminator = new OpenApiDiscriminator { PropertyName = "type", Mapping = mapping };
+        schemas[Submission] = new OpenApiSchema
+        {
+            Description = "A job to run, of one of the types (type decides the payload's schema).",
+            OneOf = variants,
+            Discriminator = new OpenApiDiscriminator { PropertyName = "type", Mapping = mapping },
+        };
+
+        // Bodies and batches refer to the union rather than to the fields every job has.
+        foreach (var media in (document.Paths ?? []).Values
+                     .SelectMany(path => path.Operations?.Values.AsEnumerable() ?? [])
+                     .SelectMany(operation => operation.RequestBody?.Content?.Values.AsEnumerable() ?? []))
+        {
+            if (media is OpenApiMediaType concrete) concrete.Schema = Retarget(concrete.Schema, reference.Reference.Id!, document);
+        }
+        if (context.SchemaRepository.TryLookupByType(typeof(SubmitJobBatchRequest), out var batchReference)
+            && SchemaLookup.Resolve(document, batchReference)?.Properties?.Find("jobs") is OpenApiSchema jobs)
+        {
+            jobs.Items = Retarget(jobs.Items, reference.Reference.Id!, document);
+        }
+    }
+
+    /// <summary><paramref name="schema"/> with a reference to <paramref name="id"/> (bare or wrapped in allOf) pointing at <see cref="Submission"/>.</summary>
+    private static IOpenApiSchema? Retarget(IOpenApiSchema? schema, string id, OpenApiDocument document)
+    {
+        if (schema is OpenApiSchemaReference bare) return bare.Reference.Id == id ? new OpenApiSchemaReference(Submission, document) : bare;
+        if (schema is OpenApiSchema { AllOf: [OpenApiSchemaReference wrapped] } wrapper && wrapped.Reference.Id == id)
+        {
+            wrapper.AllOf = [new OpenApiSchemaReference(Submission, document)];
+        }
+        return schema;
     }
 
     /// <summary>The payload validator a job type was registered with (<see cref="JobTypeDefinition{THandler,TPayload,TValidator}"/>).</summary>

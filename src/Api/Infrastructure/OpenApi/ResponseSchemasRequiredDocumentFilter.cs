@@ -14,37 +14,17 @@ public sealed class ResponseSchemasRequiredDocumentFilter : IDocumentFilter
 
     public void Apply(OpenApiDocument document, DocumentFilterContext context)
     {
-        var seen = new HashSet<string>();
         var answers = (document.Paths ?? []).Values
             .SelectMany(path => path.Operations?.Values.AsEnumerable() ?? [])
             .SelectMany(operation => operation.Responses?.Values.AsEnumerable() ?? [])
             .SelectMany(response => response.Content?.Values.AsEnumerable() ?? [])
             .Select(media => media.Schema);
-        foreach (var schema in answers) Visit(document, schema, seen);
-
-        foreach (var id in seen.Except(ProblemSchemas))
+        foreach (var id in SchemaLookup.Reachable(document, answers).Except(ProblemSchemas))
         {
             if (document.Components?.Schemas?.Find(id) is OpenApiSchema { Properties: { Count: > 0 } properties } component)
             {
                 component.Required = new HashSet<string>(properties.Keys);
             }
         }
-    }
-
-    /// <summary>Collects the component ids <paramref name="schema"/> uses, directly or through others.</summary>
-    private static void Visit(OpenApiDocument document, IOpenApiSchema? schema, HashSet<string> seen)
-    {
-        if (schema is null) return;
-        if (schema is OpenApiSchemaReference reference)
-        {
-            if (reference.Reference.Id is { } id && seen.Add(id)) Visit(document, document.Components?.Schemas?.Find(id), seen);
-            return;
-        }
-        foreach (var child in (schema.Properties?.Values ?? []).Concat(schema.AllOf ?? []).Concat(schema.OneOf ?? []).Concat(schema.AnyOf ?? []))
-        {
-            Visit(document, child, seen);
-        }
-        Visit(document, schema.Items, seen);
-        Visit(document, schema.AdditionalProperties, seen);
     }
 }

@@ -26,4 +26,28 @@ public static class SchemaLookup
         ReferencedId(schema) is { } id
             ? document.Components?.Schemas?.Find(id) as OpenApiSchema
             : schema as OpenApiSchema;
+
+    /// <summary>The component ids <paramref name="schemas"/> use, directly or through other components.</summary>
+    public static HashSet<string> Reachable(OpenApiDocument document, IEnumerable<IOpenApiSchema?> schemas)
+    {
+        var seen = new HashSet<string>();
+        foreach (var schema in schemas) Visit(document, schema, seen);
+        return seen;
+    }
+
+    private static void Visit(OpenApiDocument document, IOpenApiSchema? schema, HashSet<string> seen)
+    {
+        if (schema is null) return;
+        if (schema is OpenApiSchemaReference reference)
+        {
+            if (reference.Reference.Id is { } id && seen.Add(id)) Visit(document, document.Components?.Schemas?.Find(id), seen);
+            return;
+        }
+        foreach (var child in (schema.Properties?.Values ?? []).Concat(schema.AllOf ?? []).Concat(schema.OneOf ?? []).Concat(schema.AnyOf ?? []))
+        {
+            Visit(document, child, seen);
+        }
+        Visit(document, schema.Items, seen);
+        Visit(document, schema.AdditionalProperties, seen);
+    }
 }
