@@ -159,13 +159,8 @@ public sealed class OpenApiContract
 
     private static JsonObject AllowNull(JsonObject schema)
     {
-        if (schema["enum"] is JsonArray values && !values.Any(v => v is null)) values.Add(null);
-        if (schema["type"] is JsonValue type)
-        {
-            schema["type"] = new JsonArray(type.GetValue<string>(), "null");
-            return schema;
-        }
-        if (schema["type"] is null && (schema.ContainsKey("$ref") || schema.ContainsKey("allOf") || schema.ContainsKey("oneOf") || schema.ContainsKey("anyOf")))
+        // A composition (allOf of a reference, as a nullable reference is written) would still refuse null: wrap it.
+        if (schema.ContainsKey("$ref") || schema.ContainsKey("allOf") || schema.ContainsKey("oneOf") || schema.ContainsKey("anyOf"))
         {
             var description = schema["description"]?.DeepClone();
             schema.Remove("description");
@@ -173,6 +168,8 @@ public sealed class OpenApiContract
             if (description is not null) wrapped["description"] = description;
             return wrapped;
         }
+        if (schema["enum"] is JsonArray values && !values.Any(v => v is null)) values.Add(null);
+        if (schema["type"] is JsonValue type) schema["type"] = new JsonArray(type.GetValue<string>(), "null");
         return schema;
     }
 
