@@ -148,7 +148,7 @@ public sealed class ContractHappyPathTests(ContractFactory app) : IClassFixture<
         }, HttpStatusCode.Accepted);
         foreach (var id in new[] { toDirectory.GetProperty("id").GetGuid(), toHttp.GetProperty("id").GetGuid() })
         {
-            var finished = await WaitUntilAsync(client, $"/v1/transfers/{id}", t => t.GetProperty("state").GetString() is "completed" or "failed");
+            var finished = await WaitUntilAsync(client, $"/v1/transfers/{id}", t => t.GetProperty("state").GetString() is "completed" or "failed" && JobFinished(t));
             Assert.Equal("completed", finished.GetProperty("state").GetString());
             await SendAsync(client, HttpMethod.Post, $"/v1/transfers/{id}/cancel", null, HttpStatusCode.Conflict);
             await SendAsync(client, HttpMethod.Post, $"/v1/transfers/{id}/retry", null, HttpStatusCode.Conflict);
@@ -185,7 +185,7 @@ public sealed class ContractHappyPathTests(ContractFactory app) : IClassFixture<
             },
         }, HttpStatusCode.Accepted);
         var id = created.GetProperty("id").GetGuid();
-        var finished = await WaitUntilAsync(client, $"/v1/syncs/{id}", s => s.GetProperty("state").GetString() is "completed" or "failed");
+        var finished = await WaitUntilAsync(client, $"/v1/syncs/{id}", s => s.GetProperty("state").GetString() is "completed" or "failed" && JobFinished(s));
         Assert.Equal("completed", finished.GetProperty("state").GetString());
         await SendAsync(client, HttpMethod.Get, "/v1/syncs?snapshot=people&limit=5", null, HttpStatusCode.OK);
         await SendAsync(client, HttpMethod.Post, $"/v1/syncs/{id}/retry", null, HttpStatusCode.Conflict);
@@ -208,7 +208,7 @@ public sealed class ContractHappyPathTests(ContractFactory app) : IClassFixture<
         var created = await SendAsync(client, new HttpRequestMessage(HttpMethod.Post, "/v1/datasets") { Content = DatasetForm(file, "yob2020.txt") },
             HttpStatusCode.Accepted);
         var id = created.GetProperty("id").GetGuid();
-        var finished = await WaitUntilAsync(client, $"/v1/datasets/{id}", d => d.GetProperty("state").GetString() is "completed" or "failed");
+        var finished = await WaitUntilAsync(client, $"/v1/datasets/{id}", d => d.GetProperty("state").GetString() is "completed" or "failed" && JobFinished(d));
         Assert.Equal("completed", finished.GetProperty("state").GetString());
         await SendAsync(client, HttpMethod.Get, "/v1/datasets?country=US&limit=5", null, HttpStatusCode.OK);
         var top = await SendAsync(client, HttpMethod.Get, "/v1/names/top?country=US&year=2020&limit=2", null, HttpStatusCode.OK);
@@ -218,7 +218,7 @@ public sealed class ContractHappyPathTests(ContractFactory app) : IClassFixture<
         await SendAsync(client, HttpMethod.Get, "/v1/names/top?country=US", null, HttpStatusCode.BadRequest);
 
         await SendAsync(client, HttpMethod.Post, $"/v1/datasets/{id}/reprocess", null, HttpStatusCode.Accepted);
-        await WaitUntilAsync(client, $"/v1/datasets/{id}", d => d.GetProperty("state").GetString() is "completed" or "failed");
+        await WaitUntilAsync(client, $"/v1/datasets/{id}", d => d.GetProperty("state").GetString() is "completed" or "failed" && JobFinished(d));
         await SendAsync(client, HttpMethod.Delete, $"/v1/datasets/{id}", null, HttpStatusCode.NoContent);
         await SendAsync(client, HttpMethod.Get, $"/v1/datasets/{id}", null, HttpStatusCode.NotFound);
         await SendAsync(client, new HttpRequestMessage(HttpMethod.Post, "/v1/datasets") { Content = DatasetForm(new byte[ContractFactory.MaxUploadBytes + 1], "yob2021.txt") },
@@ -243,6 +243,10 @@ public sealed class ContractHappyPathTests(ContractFactory app) : IClassFixture<
         await SendAsync(tenant, HttpMethod.Post, $"/v1/jobs/{Guid.NewGuid()}/retry", null, HttpStatusCode.NotFound);
         await SendAsync(tenant, HttpMethod.Get, $"/v1/uploads/{Guid.NewGuid()}/content", null, HttpStatusCode.NotFound);
     }
+
+    /// <summary>Whether the job behind a transfer, sync or dataset has recorded its end (the resource may say so a moment before).</summary>
+    private static bool JobFinished(JsonElement resource) =>
+        resource.GetProperty("job") is { ValueKind: JsonValueKind.Object } job && job.GetProperty("state").GetString() is "succeeded" or "failed" or "cancelled";
 
     private static MultipartFormDataContent DatasetForm(byte[] file, string fileName)
     {
