@@ -40,7 +40,8 @@ public sealed class ContractDocumentTests(ContractFactory app) : IClassFixture<C
             }
             foreach (var (status, response) in operation.Node["responses"]!.AsObject())
             {
-                if (status[0] is '4' or '5' && response?["content"]?["application/problem+json"] is null)
+                // Every error is a problem body, but a 416 (the framework's range answer, with a Content-Range and no body).
+                if (status[0] is '4' or '5' && response?["content"]?["application/problem+json"] is null && status != "416")
                 {
                     missing.Add($"{operation} {status} is not a problem+json body");
                 }

@@ -129,6 +129,24 @@ public sealed class ContractHappyPathTests(ContractFactory app) : IClassFixture<
             using var partial = await client.SendAsync(range);
             Assert.Equal(HttpStatusCode.PartialContent, partial.StatusCode);
         }
+        using (var beyond = new HttpRequestMessage(HttpMethod.Get, $"/v1/uploads/{uploadId}/content"))
+        {
+            beyond.Headers.Range = new RangeHeaderValue(10_000, null);
+            using var unsatisfiable = await client.SendAsync(beyond);
+            Assert.Equal(HttpStatusCode.RequestedRangeNotSatisfiable, unsatisfiable.StatusCode);
+        }
+        using (var changed = new HttpRequestMessage(HttpMethod.Get, $"/v1/uploads/{uploadId}/content"))
+        {
+            changed.Headers.IfMatch.Add(new EntityTagHeaderValue("\"another\""));
+            using var precondition = await client.SendAsync(changed);
+            Assert.Equal(HttpStatusCode.PreconditionFailed, precondition.StatusCode);
+        }
+        using (var same = new HttpRequestMessage(HttpMethod.Get, $"/v1/uploads/{uploadId}/content"))
+        {
+            same.Headers.IfNoneMatch.Add(new EntityTagHeaderValue($"\"{upload.GetProperty("sha256").GetString()}\""));
+            using var notModified = await client.SendAsync(same);
+            Assert.Equal(HttpStatusCode.NotModified, notModified.StatusCode);
+        }
         using (var tooLarge = new ByteArrayContent(new byte[ContractFactory.MaxUploadBytes + 1]))
         {
             await SendAsync(client, new HttpRequestMessage(HttpMethod.Post, "/v1/uploads?filename=big.bin") { Content = tooLarge }, HttpStatusCode.RequestEntityTooLarge);

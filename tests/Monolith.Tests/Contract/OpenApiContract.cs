@@ -74,7 +74,16 @@ public sealed class OpenApiContract
 
         var content = documented["content"]?.AsObject();
         var mediaType = response.Content.Headers.ContentType?.MediaType;
-        var hasBody = mediaType is not null || response.Content.Headers.ContentLength is > 0;
+        bool hasBody;
+        if (response.Content.Headers.ContentLength is { } length) hasBody = length > 0;
+        else if ((int)response.StatusCode >= 300 && mediaType != "text/event-stream")
+        {
+            // An answer that is not a success is small: read it to know whether it has a body (a 412 or 416 keeps the
+            // document's media type and sends nothing).
+            await response.Content.LoadIntoBufferAsync();
+            hasBody = (await response.Content.ReadAsByteArrayAsync()).Length > 0;
+        }
+        else hasBody = mediaType is not null;
         if (!hasBody)
         {
             return content is { Count: > 0 } && method != HttpMethod.Head && response.StatusCode is not (HttpStatusCode.NoContent or HttpStatusCode.NotModified)

@@ -91,6 +91,29 @@ public sealed class FuzzRequests(
                 }
             }
         }
+        // Headers every operation reads or might: the key, and ranges and validators where bytes are served.
+        foreach (var key in HostileValues.ApiKeys)
+        {
+            cases.Add(new(operation, $"X-Api-Key {Describe(key)}", () =>
+            {
+                var request = Request(baseline, baselineBody);
+                request.Headers.TryAddWithoutValidation("X-Api-Key", key);
+                return request;
+            }));
+        }
+        if (operation.Method == "GET")
+        {
+            foreach (var (header, value) in HostileValues.ConditionalHeaders)
+            {
+                cases.Add(new(operation, $"{header}: {Describe(value)}", () =>
+                {
+                    var request = Request(baseline, baselineBody);
+                    request.Headers.TryAddWithoutValidation(header, value);
+                    return request;
+                }));
+            }
+        }
+
         if (json is not null)
         {
             var root = JsonNode.Parse(json)!;

@@ -83,6 +83,18 @@ public static class HostileValues
         "application/json; boundary=\0", "application/*", "*/*", "application/problem+json", "application/json;;;", "\u00e9/\u00e9",
     ];
 
+    /// <summary>API keys that are no key: NUL, control characters, very long, not ASCII.</summary>
+    public static readonly string[] ApiKeys = ["\0", "mk_\0\0", "\u0001\u007f", new string('k', 10_000), "ключ", "' OR 1=1 --", " "];
+
+    /// <summary>Range and conditional headers: not bytes, inverted, past every length, many ranges, garbage validators.</summary>
+    public static readonly (string Header, string Value)[] ConditionalHeaders =
+    [
+        ("Range", "items=0-1"), ("Range", "bytes=5-1"), ("Range", "bytes=-0"), ("Range", "bytes=99999999999999999999-"),
+        ("Range", "bytes=" + string.Join(',', Enumerable.Range(0, 500).Select(i => $"{i}-{i}"))), ("Range", "bytes=0-0,-1"), ("Range", "bytes"),
+        ("If-Range", "\"nope\""), ("If-None-Match", "*"), ("If-Match", "\"nope\""), ("If-Modified-Since", "not a date"),
+        ("If-Unmodified-Since", "Thu, 01 Jan 1970 00:00:00 GMT"),
+    ];
+
     /// <summary>File names for a multipart part or a Content-Disposition.</summary>
     public static readonly string[] FileNames =
     [

@@ -35,8 +35,8 @@ public static class UploadsApi
         uploads.MapGet("/{id:guid}", GetUpload).WithName("GetUpload").ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary("A stored document's name, size, SHA-256 and content type");
         uploads.MapGet("/{id:guid}/content", GetUploadContent).WithName("GetUploadContent").ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesAnyMediaType(StatusCodes.Status200OK, StatusCodes.Status206PartialContent).Produces(StatusCodes.Status304NotModified).ProducesProblem(StatusCodes.Status412PreconditionFailed)
-            .ProducesProblem(StatusCodes.Status416RangeNotSatisfiable)
+            .ProducesAnyMediaType(StatusCodes.Status200OK, StatusCodes.Status206PartialContent).Produces(StatusCodes.Status304NotModified)
+            .ProducesProblem(StatusCodes.Status412PreconditionFailed).Produces(StatusCodes.Status416RangeNotSatisfiable)
             .WithSummary("The stored bytes, streamed; Range requests are answered with 206");
         uploads.MapDelete("/{id:guid}", DeleteUpload).WithName("DeleteUpload")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
