@@ -22,6 +22,10 @@ public sealed class ApiFuzzTests(ITestOutputHelper output)
     private static readonly TimeSpan Budget = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(15);
 
+    /// <summary>Labels of the cases sent first in each operation's turn.</summary>
+    private static readonly string[] FirstPriority =
+        ["baseline", "\\u0000", "%00", "\\ud800", "charset=bogus", "multipart:", "file name", "Content-Type with NUL", "AAAA"];
+
     [Fact]
     public async Task HostileRequestsToEveryOperation_NeverAnswer5xx_AndAnotherTenantsJobsStillRun()
     {
@@ -41,12 +45,15 @@ public sealed class ApiFuzzTests(ITestOutputHelper output)
         var perOperation = new List<List<FuzzCase>>();
         foreach (var operation in contract.Operations)
         {
-            perOperation.Add([.. (await requests.ForAsync(operation)).OrderBy(_ => random.Next())]);
+            // Text PostgreSQL cannot store, charsets and broken framing first (what broke before), the rest in a seeded order.
+            perOperation.Add([.. (await requests.ForAsync(operation)).Select(c => (Case: c, Order: random.Next()))
+                .OrderBy(c => FirstPriority.Any(p => c.Case.Label.Contains(p, StringComparison.Ordinal)) ? 0 : 1).ThenBy(c => c.Order)
+                .Select(c => c.Case)]);
         }
         // Every operation gets its turn in each round, so that the time budget cuts all of them short alike.
         var schedule = Enumerable.Range(0, perOperation.Max(c => c.Count))
             .SelectMany(i => perOperation.Where(c => i < c.Count).Select(c => c[i]))
-            .Select((fuzzCase, i) => (fuzzCase, Key: i % 3))
+            .Select((fuzzCase, i) => (fuzzCase, Index: i))
             .ToList();
 
         var clients = new[] { tenant, admin, anonymous };
@@ -56,13 +63,15 @@ public sealed class ApiFuzzTests(ITestOutputHelper output)
         var sent = 0;
         var notSent = 0;
         var clock = Stopwatch.StartNew();
-        await Parallel.ForEachAsync(schedule, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (item, ct) =>
+        await Parallel.ForEachAsync(schedule, new ParallelOptions { MaxDegreeOfParallelism = 6 }, async (item, ct) =>
         {
             if (clock.Elapsed > Budget) return;
             // Each case once with every key, starting with a different one each time.
+            // With the tenant's key and the admin key each time; with no key one time in four (it stops at authentication).
             for (var k = 0; k < clients.Length; k++)
             {
-                var key = (item.Key + k) % clients.Length;
+                var key = (item.Index + k) % clients.Length;
+                if (key == 2 && item.Index % 4 != 0) continue;
                 HttpRequestMessage request;
                 try
                 {
@@ -122,7 +131,7 @@ public sealed class ApiFuzzTests(ITestOutputHelper output)
 
         var violations = app.ContractViolations.TakeAll().Distinct().ToList();
         var report = $"Fuzz: {sent:N0} requests sent ({notSent} refused by HttpClient or the test host before the service) to {contract.Operations.Count} operations in " +
-                     $"{fuzzTime.TotalSeconds:N0} s (of {schedule.Count * clients.Length:N0} scheduled, seed {Seed}); answers: " +
+                     $"{fuzzTime.TotalSeconds:N0} s (of {schedule.Count * 2 + (schedule.Count + 3) / 4:N0} scheduled, seed {Seed}); answers: " +
                      string.Join(", ", statuses.OrderBy(s => s.Key).Select(s => $"{s.Key}×{s.Value}"));
         output.WriteLine(report);
         Console.WriteLine(report);
@@ -169,6 +178,11 @@ public sealed class ApiFuzzTests(ITestOutputHelper output)
         using var datasetAnswer = await tenant.PostAsync("/v1/datasets", form);
         var dataset = await datasetAnswer.Content.ReadFromJsonAsync<JsonElement>();
         var spareKey = await admin.PostJsonAsync<JsonElement>($"/v1/admin/tenants/{tenantId}/keys", new { name = "spare" });
+        // A second document for bodies to name (uploadId): the first may be deleted by DELETE /v1/uploads/{id} meanwhile.
+        using var source = new ByteArrayContent("%PDF-1.7 fuzz source"u8.ToArray());
+        source.Headers.ContentType = new("application/pdf");
+        using var sourceUploaded = await tenant.PostAsync("/v1/uploads?filename=source.pdf", source);
+        var sourceUpload = await sourceUploaded.Content.ReadFromJsonAsync<JsonElement>();
         return new Dictionary<string, string>
         {
             ["/v1/jobs"] = job.Id.ToString(),
@@ -177,6 +191,7 @@ public sealed class ApiFuzzTests(ITestOutputHelper output)
             ["/v1/datasets"] = dataset.GetProperty("id").GetGuid().ToString(),
             ["tenantId"] = tenantId.ToString(),
             ["keyId"] = spareKey.GetProperty("id").GetGuid().ToString(),
+            ["uploadId"] = sourceUpload.GetProperty("id").GetGuid().ToString(),
         };
     }
 
@@ -194,7 +209,7 @@ public sealed class ApiFuzzTests(ITestOutputHelper output)
     /// <summary>Real values for body properties that name something that must exist; a URL the test settings let the service call (nothing listens there).</summary>
     private static JsonNode? KnownBodyValue(Dictionary<string, string> known, string name) => name switch
     {
-        "uploadId" => known["/v1/uploads"],
+        "uploadId" => known["uploadId"],
         "datasetId" => known["/v1/datasets"],
         "transferId" => known["/v1/transfers"],
         "url" => "http://127.0.0.1:9/fuzz",
