@@ -1,17 +1,13 @@
-using System.Reflection;
-using System.Text.Json.Nodes;
 using FluentValidation;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging.Console;
-using Microsoft.OpenApi;
 using Monolith.Api.Features.Admin;
 using Monolith.Api.Features.Jobs;
 using Monolith.Api.Features.Uploads;
 using Monolith.Api.Infrastructure;
 using Monolith.Worker.Hosting;
 using Prometheus;
-using Swashbuckle.AspNetCore.SwaggerGen;
 
 namespace Monolith.Api;
 
@@ -73,30 +69,7 @@ public static class ApiExtensions
             .ValidateOnStart();
         services.AddSingleton<WaitingRequests>();
 
-        services.AddEndpointsApiExplorer();
-        services.AddSwaggerGen(o =>
-        {
-            o.SwaggerDoc("v1", new OpenApiInfo
-            {
-                Title = "Monolith",
-                Version = "v1",
-                Description = "Background jobs: submit, watch, cancel and retry. Send your key in the X-Api-Key header " +
-                              "(Authorize button). Errors are RFC 9457 problem details.",
-            });
-            o.IncludeXmlComments(Path.Combine(AppContext.BaseDirectory, $"{Assembly.GetExecutingAssembly().GetName().Name}.xml"), true);
-            o.AddSecurityDefinition(ApiKeyAuthentication.SchemeName, new OpenApiSecurityScheme
-            {
-                Type = SecuritySchemeType.ApiKey,
-                In = ParameterLocation.Header,
-                Name = ApiKeyAuthentication.HeaderName,
-                Description = "A tenant's API key, or ADMIN_API_KEY.",
-            });
-            o.AddSecurityRequirement(document => new OpenApiSecurityRequirement
-            {
-                [new OpenApiSecuritySchemeReference(ApiKeyAuthentication.SchemeName, document)] = [],
-            });
-            o.SchemaFilter<ExamplesSchemaFilter>();
-        });
+        services.AddOpenApiDocument();
         return serviceType;
     }
 
@@ -118,8 +91,7 @@ public static class ApiExtensions
         {
             app.UseAuthentication();
             app.UseAuthorization();
-            app.UseSwagger();
-            app.UseSwaggerUI(o => o.SwaggerEndpoint("/swagger/v1/swagger.json", "Monolith v1"));
+            app.UseOpenApiDocument();
         }
         return app;
     }
@@ -135,39 +107,4 @@ public static class ApiExtensions
             status = report.Status.ToString(),
             checks = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status.ToString() }),
         });
-
-    /// <summary>Example bodies shown in Swagger UI.</summary>
-    private sealed class ExamplesSchemaFilter : ISchemaFilter
-    {
-        public void Apply(IOpenApiSchema schema, SchemaFilterContext context)
-        {
-            if (schema is not OpenApiSchema concrete) return;
-            if (context.Type == typeof(SubmitJobRequest))
-            {
-                concrete.Examples = [new JsonObject
-                {
-                    ["type"] = "sleep",
-                    ["payload"] = new JsonObject { ["ms"] = 2000 },
-                    ["queue"] = "default",
-                    ["priority"] = 0,
-                    ["delaySeconds"] = 0,
-                    ["maxAttempts"] = 3,
-                    ["timeoutSeconds"] = 60,
-                }];
-            }
-            else if (context.Type == typeof(SubmitJobBatchRequest))
-            {
-                concrete.Examples = [new JsonObject
-                {
-                    ["jobs"] = new JsonArray(
-                        new JsonObject { ["type"] = "noop", ["payload"] = new JsonObject() },
-                        new JsonObject { ["type"] = "sleep", ["payload"] = new JsonObject { ["ms"] = 500 }, ["queue"] = "low" }),
-                }];
-            }
-            else if (context.Type == typeof(CreateTenantRequest))
-            {
-                concrete.Examples = [new JsonObject { ["name"] = "acme" }];
-            }
-        }
-    }
 }

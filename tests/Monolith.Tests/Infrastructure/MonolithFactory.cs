@@ -1,7 +1,9 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.Mvc.Testing.Handlers;
 using Microsoft.Extensions.DependencyInjection;
 using Monolith.Domain.Persistence;
+using Monolith.Tests.Contract;
 
 namespace Monolith.Tests.Infrastructure;
 
@@ -9,6 +11,9 @@ namespace Monolith.Tests.Infrastructure;
 /// The whole service in-process (SERVICE_TYPE=all by default) on its own fresh PostgreSQL database: the API
 /// through <see cref="WebApplicationFactory{TEntryPoint}"/>'s client, and the embedded Quartz worker running
 /// jobs for real. Subclass it to change a setting (see <see cref="Settings"/>).
+/// Every client it creates holds the answers of API operations to the service's own OpenAPI document
+/// (<see cref="ContractCheckingHandler"/>): an answer that breaks it fails the request, and disposing the factory
+/// fails while any recorded violation is left.
 /// </summary>
 public class MonolithFactory : WebApplicationFactory<Program>, IAsyncLifetime
 {
@@ -19,6 +24,45 @@ public class MonolithFactory : WebApplicationFactory<Program>, IAsyncLifetime
     public const string SecretKey = "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdCE=";
 
     public string DatabaseUrl { get; private set; } = "";
+
+    private readonly Lazy<Task<OpenApiContract?>> _contract;
+
+    public MonolithFactory() => _contract = new(LoadContractAsync);
+
+    /// <summary>Answers that broke the OpenAPI document, from any client of this factory.</summary>
+    public ContractViolations ContractViolations { get; } = new();
+
+    /// <summary>
+    /// True (the default): a request whose answer breaks the OpenAPI document throws <see cref="ContractViolationException"/>.
+    /// False: violations are only recorded (a fuzz test collects them all).
+    /// </summary>
+    protected virtual bool ThrowOnContractViolation => true;
+
+    /// <summary>The service's OpenAPI document as this node serves it; null where it serves none (a worker node).</summary>
+    public Task<OpenApiContract?> ContractAsync() => _contract.Value;
+
+    private async Task<OpenApiContract?> LoadContractAsync()
+    {
+        using var client = Server.CreateClient();
+        using var response = await client.GetAsync("/swagger/v1/swagger.json");
+        return response.IsSuccessStatusCode ? OpenApiContract.Parse(await response.Content.ReadAsStringAsync()) : null;
+    }
+
+    /// <summary>A client as <see cref="WebApplicationFactory{TEntryPoint}.CreateClient()"/> makes it, checking every answer against the contract.</summary>
+    public new HttpClient CreateClient() => CreateClient(ClientOptions);
+
+    /// <summary>
+    /// A client as <see cref="WebApplicationFactory{TEntryPoint}.CreateClient(WebApplicationFactoryClientOptions)"/> makes it
+    /// (redirects and cookies as asked), with the contract check next to the server so that it sees every single answer.
+    /// </summary>
+    public new HttpClient CreateClient(WebApplicationFactoryClientOptions options)
+    {
+        var handlers = new List<DelegatingHandler>();
+        if (options.AllowAutoRedirect) handlers.Add(new RedirectHandler(options.MaxAutomaticRedirections));
+        if (options.HandleCookies) handlers.Add(new CookieContainerHandler());
+        handlers.Add(new ContractCheckingHandler(ContractAsync, ContractViolations, ThrowOnContractViolation));
+        return CreateDefaultClient(options.BaseAddress, handlers.ToArray());
+    }
 
     /// <summary>Settings passed to the service as configuration; override to add or change some.</summary>
     protected virtual Dictionary<string, string?> Settings => new()
@@ -61,7 +105,14 @@ public class MonolithFactory : WebApplicationFactory<Program>, IAsyncLifetime
         }
     }
 
-    async Task IAsyncLifetime.DisposeAsync() => await base.DisposeAsync();
+    async Task IAsyncLifetime.DisposeAsync() => await DisposeAsync();
+
+    /// <summary>Stops the service, then fails if any answer broke the OpenAPI document (a test may have swallowed the exception).</summary>
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        ContractViolations.AssertNone();
+    }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {

@@ -7,6 +7,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using Monolith.Api.Infrastructure;
+using Monolith.Api.Infrastructure.OpenApi;
 using Monolith.Domain.Datasets;
 using Monolith.Domain.Jobs;
 using Monolith.Domain.Persistence;
@@ -40,6 +41,8 @@ public static class DatasetsApi
                              "arrives: 413 past it, nothing kept), recorded, and parsed by a parse_dataset job. Plain text, gzip, " +
                              "or a zip of several files. 202 with the dataset id, the job id and a Location header.");
         datasets.MapGet("/", ListDatasets).WithName("ListDatasets").ProducesValidationProblem()
+            .WithParameterFacts("country", values: DatasetFormats.Countries)
+            .WithParameterFacts("limit", minimum: 1, maximum: DatasetQueries.MaxPageSize)
             .WithSummary("List datasets, newest first, with cursor paging (optionally one country's)");
         datasets.MapGet("/{id:guid}", GetDataset).WithName("GetDataset").ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary("A dataset's state, rows inserted and rejected (with the first bad lines), the job's progress and timings");

@@ -1,7 +1,10 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
+using Monolith.Api.Infrastructure.OpenApi;
 using Monolith.Api.Features.Jobs;
 using Monolith.Domain.Datasets;
 using Monolith.Domain.Jobs;
+using Monolith.Worker.Jobs.Datasets;
 
 namespace Monolith.Api.Features.Datasets;
 
@@ -13,10 +16,16 @@ namespace Monolith.Api.Features.Datasets;
 /// <param name="Format">us_yob, us_state or fr_national; when absent, told by the file's name (yobYYYY.txt, XX.TXT,
 /// nat*.csv), else the country's default (a zip: US us_yob, FR fr_national).</param>
 /// <param name="CallbackUrl">Optional absolute http(s) URL: when the parse job ends, a signed event is POSTed there (docs/webhooks.md).</param>
-public sealed record UploadDatasetForm(IFormFile File, string Country, string? Format, string? CallbackUrl);
+public sealed record UploadDatasetForm(
+    [property: Required] IFormFile File,
+    [property: Required, EnumValues(typeof(DatasetFormats), nameof(DatasetFormats.Countries))] string Country,
+    string? Format,
+    string? CallbackUrl);
 
 /// <summary>An accepted upload: the dataset and the job that parses it.</summary>
-public sealed record DatasetCreatedResponse(Guid Id, Guid JobId, string Country, string Format, string FileName, long SizeBytes, string State);
+public sealed record DatasetCreatedResponse(
+    Guid Id, Guid JobId, [property: EnumValues(typeof(DatasetFormats), nameof(DatasetFormats.Countries))] string Country, string Format, string FileName,
+    long SizeBytes, [property: EnumValues(typeof(DatasetState))] string State);
 
 /// <summary>A dataset as clients see it.</summary>
 /// <param name="State">uploaded, processing, completed or failed.</param>
@@ -28,11 +37,11 @@ public sealed record DatasetCreatedResponse(Guid Id, Guid JobId, string Country,
 /// <param name="Job">The parse job's state and progress.</param>
 public sealed record DatasetResponse(
     Guid Id,
-    string Country,
+    [property: EnumValues(typeof(DatasetFormats), nameof(DatasetFormats.Countries))] string Country,
     string Format,
     string FileName,
     long SizeBytes,
-    string State,
+    [property: EnumValues(typeof(DatasetState))] string State,
     long RowsInserted,
     long RowsRejected,
     long AggregateRows,
@@ -92,7 +101,7 @@ public sealed record DatasetResponse(
 }
 
 /// <summary>The parse job, as far as a dataset's reader needs it; the whole job is at <c>GET /v1/jobs/{id}</c>.</summary>
-public sealed record DatasetJobResponse(Guid Id, string State, int Attempt, int MaxAttempts, JobProgressResponse? Progress, string? LastError);
+public sealed record DatasetJobResponse(Guid Id, [property: EnumValues(typeof(JobState))] string State, int Attempt, int MaxAttempts, JobProgressResponse? Progress, string? LastError);
 
 /// <summary>One page of datasets, newest first.</summary>
 /// <param name="NextCursor">Pass as <c>cursor</c> for the next page; null on the last page.</param>

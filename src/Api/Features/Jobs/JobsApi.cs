@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Monolith.Api.Infrastructure;
+using Monolith.Api.Infrastructure.OpenApi;
 using Monolith.Domain.Jobs;
 using Monolith.Domain.Secrets;
 using Monolith.Worker.Engine;
@@ -20,7 +21,7 @@ public static class JobsApi
         var jobs = routes.MapGroup("/v1/jobs").WithTags("Jobs").RequireAuthorization();
 
         jobs.MapPost("/", SubmitJob).WithName("SubmitJob").WithValidation<SubmitJobRequest>()
-            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status409Conflict).WithParameterFacts("Idempotency-Key", maxLength: MaxIdempotencyKeyLength)
             .WithSummary("Submit a job")
             .WithDescription("Stores the job and schedules it; 202 with its id. With an Idempotency-Key header, the same key " +
                              "and body return the job already created (200); the same key with another body is a 409.");
@@ -29,7 +30,7 @@ public static class JobsApi
             .WithDescription("Each job as POST /v1/jobs takes it (no Idempotency-Key). All are stored in one transaction, or none " +
                              "is: one invalid job rejects the whole batch with a 400 naming it (jobs[3].payload.ms). 202 with the " +
                              "new jobs' ids in the order given.");
-        jobs.MapGet("/{id:guid}", GetJob).WithName("GetJob").ProducesProblem(StatusCodes.Status404NotFound)
+        jobs.MapGet("/{id:guid}", GetJob).WithName("GetJob").ProducesProblem(StatusCodes.Status404NotFound).WithParameterFacts("wait", minimum: 0)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .WithSummary("A job's state, progress, attempts and result")
             .WithDescription("With wait=N the answer is held until the job is finished (succeeded, failed or cancelled) or N seconds " +
@@ -44,7 +45,9 @@ public static class JobsApi
                              "finished state, or after Jobs:MaxStreamSeconds (600 by default) with a 'state' event of the job as it is " +
                              "(reconnect to watch on). Works whichever node runs the job. Counts as a waiting request, as wait=N " +
                              "does: past a cap, 429 with Retry-After.");
-        jobs.MapGet("/", ListJobs).WithName("ListJobs").WithSummary("List jobs, newest first, with cursor paging");
+        jobs.MapGet("/", ListJobs).WithName("ListJobs").WithSummary("List jobs, newest first, with cursor paging")
+            .WithParameterFacts("state", values: EnumValuesAttribute.NamesOf<JobState>())
+            .WithParameterFacts("limit", minimum: 1, maximum: JobQueries.MaxPageSize);
         jobs.MapPost("/{id:guid}/cancel", CancelJob).WithName("CancelJob").ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
             .WithSummary("Cancel a job: a waiting one never starts; a running one is stopped on whichever node runs it");
         jobs.MapPost("/{id:guid}/retry", RetryJob).WithName("RetryJob").ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).WithSummary("Run a failed or cancelled job again");

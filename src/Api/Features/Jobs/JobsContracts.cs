@@ -1,4 +1,6 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
+using Monolith.Api.Infrastructure.OpenApi;
 using Monolith.Domain.Jobs;
 using Monolith.Domain.Secrets;
 using Monolith.Worker.Engine;
@@ -33,7 +35,7 @@ public sealed record SubmitJobRequest(
     string? CallbackUrl = null);
 
 /// <summary>Jobs to submit together: 1 to 1,000, each as <c>POST /v1/jobs</c> takes it.</summary>
-public sealed record SubmitJobBatchRequest(IReadOnlyList<SubmitJobRequest?>? Jobs);
+public sealed record SubmitJobBatchRequest([property: MaxLength(SubmitJobBatchRequestValidator.MaxJobs)] IReadOnlyList<SubmitJobRequest?>? Jobs);
 
 /// <summary>The new jobs' ids, in the order they were given.</summary>
 public sealed record SubmitJobBatchResponse(IReadOnlyList<Guid> Ids);
@@ -47,7 +49,7 @@ public sealed record JobResponse(
     string Type,
     string Queue,
     int Priority,
-    string State,
+    [property: EnumValues(typeof(JobState))] string State,
     int Attempt,
     int MaxAttempts,
     JobProgressResponse? Progress,
@@ -107,7 +109,8 @@ public sealed record JobProgressResponse(int Percent, string? Message);
 
 /// <summary>One finished attempt.</summary>
 /// <param name="Outcome">succeeded, failed, cancelled, timed_out or lost.</param>
-public sealed record JobAttemptResponse(int Attempt, string Node, string Outcome, string? Error, DateTimeOffset StartedAt, DateTimeOffset FinishedAt);
+public sealed record JobAttemptResponse(
+    int Attempt, string Node, [property: EnumValues("succeeded", "failed", "cancelled", "timed_out", "lost")] string Outcome, string? Error, DateTimeOffset StartedAt, DateTimeOffset FinishedAt);
 
 /// <summary>One page of jobs, newest first.</summary>
 /// <param name="NextCursor">Pass as <c>cursor</c> for the next page; null on the last page.</param>

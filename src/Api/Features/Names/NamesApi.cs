@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Monolith.Api.Infrastructure;
+using Monolith.Api.Infrastructure.OpenApi;
 using Monolith.Domain.Datasets;
 using Monolith.Worker.Jobs.Datasets;
 
@@ -15,14 +16,26 @@ public static class NamesApi
 {
     public const int DefaultTopLimit = 10;
 
+    /// <summary>The values <c>sex</c> takes (<see cref="CheckSex"/>; either case is read).</summary>
+    private static readonly string[] Sexes = ["F", "M"];
+
     public static RouteGroupBuilder MapNamesApi(this IEndpointRouteBuilder routes)
     {
         var names = routes.MapGroup("/v1/names").WithTags("Names").RequireAuthorization();
 
         names.MapGet("/top", TopNames).WithName("TopNames")
-            .WithSummary("One year's most given names in a country, largest count first");
+            .WithSummary("One year's most given names in a country, largest count first")
+            .WithParameterFacts("country", required: true, values: DatasetFormats.Countries)
+            .WithParameterFacts("year", required: true, minimum: 1000, maximum: 9999)
+            .WithParameterFacts("sex", values: Sexes)
+            .WithParameterFacts("region", values: DatasetFormats.UsStates.Order())
+            .WithParameterFacts("limit", minimum: 1, maximum: DatasetQueries.MaxTopLimit);
         names.MapGet("/{name}", NameByYear).WithName("NameByYear")
-            .WithSummary("How many babies got a name in each year, in a country (one sex, or both summed)");
+            .WithSummary("How many babies got a name in each year, in a country (one sex, or both summed)")
+            .WithParameterFacts("name", maxLength: DatasetFormats.MaxNameLength)
+            .WithParameterFacts("country", required: true, values: DatasetFormats.Countries)
+            .WithParameterFacts("sex", values: Sexes)
+            .WithParameterFacts("region", values: DatasetFormats.UsStates.Order());
         return names;
     }
 

@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.WebUtilities;
 using Monolith.Api.Infrastructure;
+using Monolith.Api.Infrastructure.OpenApi;
 using Monolith.Domain.Syncs;
 using Monolith.Domain.Text;
 
@@ -24,6 +25,7 @@ public static class SnapshotsApi
     {
         var snapshots = routes.MapGroup("/v1/snapshots").WithTags("Snapshots").RequireAuthorization();
         snapshots.MapGet("/{name}/records", ListRecords).WithName("ListSnapshotRecords").ProducesValidationProblem()
+            .WithParameterFacts("limit", minimum: 1, maximum: SyncQueries.MaxRecordPageSize)
             .WithSummary("A snapshot's records in external-id order, with cursor paging and equality filters (filter=field:value)")
             .WithDescription("filter=status:active keeps records whose top-level field equals the value; the value is read as JSON " +
                              "when it is a number, true, false, null or a quoted string, else as a string. Repeat filter to combine (all must hold).");

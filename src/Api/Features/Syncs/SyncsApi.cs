@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Monolith.Api.Infrastructure;
+using Monolith.Api.Infrastructure.OpenApi;
 using Monolith.Domain.Jobs;
 using Monolith.Domain.Persistence;
 using Monolith.Domain.Secrets;
@@ -28,6 +29,7 @@ public static class SyncsApi
                              "checkpoint in one transaction, within the source's rate limit. Header values are encrypted at rest and " +
                              "never shown. 202 with the sync id, the job id and a Location header.");
         syncs.MapGet("/", ListSyncs).WithName("ListSyncs").ProducesValidationProblem()
+            .WithParameterFacts("limit", minimum: 1, maximum: SyncQueries.MaxPageSize)
             .WithSummary("List syncs, newest first, with cursor paging (optionally one snapshot's)");
         syncs.MapGet("/{id:guid}", GetSync).WithName("GetSync").ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary("A sync's state, pages fetched, records upserted, progress, ETA, checkpoint and error");

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Monolith.Api.Features.Jobs;
+using Monolith.Api.Infrastructure.OpenApi;
 using Monolith.Domain.Jobs;
 using Monolith.Domain.Syncs;
 
@@ -39,7 +40,7 @@ public sealed record SyncSourceRequest(
 /// <param name="NextCursorPath">cursor: dotted path to the next cursor in a page's body (required); null, absent or empty ends the sync.</param>
 /// <param name="NextLinkPath">link: dotted path to the next page's URL in the body; without it the <c>Link: &lt;…&gt;; rel="next"</c> header is followed.</param>
 public sealed record SyncPaginationRequest(
-    string? Type,
+    [property: EnumValues(typeof(SyncPagination), nameof(SyncPagination.Types))] string? Type,
     string? PageParam = null,
     int? StartPage = null,
     string? SizeParam = null,
@@ -51,7 +52,7 @@ public sealed record SyncPaginationRequest(
     string? NextLinkPath = null);
 
 /// <summary>An accepted sync: its id and the <c>sync_records</c> job that runs it.</summary>
-public sealed record SyncCreatedResponse(Guid Id, Guid JobId, string Snapshot, string State);
+public sealed record SyncCreatedResponse(Guid Id, Guid JobId, string Snapshot, [property: EnumValues(typeof(SyncState))] string State);
 
 /// <summary>A sync as clients see it.</summary>
 /// <param name="State">queued (waiting for a worker, a retry included), running, completed, failed or cancelled.</param>
@@ -63,7 +64,7 @@ public sealed record SyncCreatedResponse(Guid Id, Guid JobId, string Snapshot, s
 public sealed record SyncResponse(
     Guid Id,
     string Snapshot,
-    string State,
+    [property: EnumValues(typeof(SyncState))] string State,
     SyncSourceResponse Source,
     JsonElement? Checkpoint,
     int PagesFetched,
@@ -161,7 +162,7 @@ public sealed record SyncSourceResponse(
     double? RateLimitPerSecond);
 
 /// <summary>The sync's job, as far as a sync's reader needs it; the whole job is at <c>GET /v1/jobs/{id}</c>.</summary>
-public sealed record SyncJobResponse(Guid Id, string State, int Attempt, int MaxAttempts, JobProgressResponse? Progress, string? LastError);
+public sealed record SyncJobResponse(Guid Id, [property: EnumValues(typeof(JobState))] string State, int Attempt, int MaxAttempts, JobProgressResponse? Progress, string? LastError);
 
 /// <summary>One page of syncs, newest first.</summary>
 /// <param name="NextCursor">Pass as <c>cursor</c> for the next page; null on the last page.</param>

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Monolith.Api.Infrastructure;
+using Monolith.Api.Infrastructure.OpenApi;
 using Monolith.Domain.Jobs;
 using Monolith.Domain.Persistence;
 using Monolith.Domain.Secrets;
@@ -28,6 +29,7 @@ public static class TransfersApi
                              "(not loopback, private or link-local unless in Transfers__AllowedHosts), a directory path stays under its " +
                              "root. Header and form values are encrypted at rest and never shown again. 202 with the transfer id, the job id and Location.");
         transfers.MapGet("/", ListTransfers).WithName("ListTransfers").ProducesValidationProblem()
+            .WithParameterFacts("limit", minimum: 1, maximum: TransferQueries.MaxPageSize)
             .WithSummary("List transfers, newest first, with cursor paging");
         transfers.MapGet("/{id:guid}", GetTransfer).WithName("GetTransfer").ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary("A transfer's state, bytes moved, SHA-256 sent, the destination's answer, attempts and errors");

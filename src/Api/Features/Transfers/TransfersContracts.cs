@@ -1,4 +1,5 @@
 using Monolith.Api.Features.Jobs;
+using Monolith.Api.Infrastructure.OpenApi;
 using Monolith.Domain.Jobs;
 using Monolith.Domain.Transfers;
 
@@ -13,7 +14,8 @@ public sealed record CreateTransferRequest(
 
 /// <summary><c>{type: "upload", uploadId}</c> or <c>{type: "url", url, headers?}</c>.</summary>
 /// <param name="Headers">Sent with the GET (e.g. Authorization); their values are encrypted at rest and never shown again.</param>
-public sealed record TransferSourceRequest(string? Type, Guid? UploadId = null, string? Url = null, Dictionary<string, string>? Headers = null);
+public sealed record TransferSourceRequest(
+    [property: EnumValues(TransferSource.UploadType, TransferSource.UrlType)] string? Type, Guid? UploadId = null, string? Url = null, Dictionary<string, string>? Headers = null);
 
 /// <summary><c>{type: "http", url, method: PUT|POST, headers?, form?}</c> or <c>{type: "directory", path}</c>.</summary>
 /// <param name="Method">PUT (the document as the body, the default) or POST (multipart: form fields, metadata, file, sha256).</param>
@@ -21,11 +23,12 @@ public sealed record TransferSourceRequest(string? Type, Guid? UploadId = null, 
 /// <param name="Form">Extra text fields of a multipart POST.</param>
 /// <param name="Path">A file path relative to the service's directory root (Transfers__DirectoryRoot).</param>
 public sealed record TransferDestinationRequest(
-    string? Type, string? Url = null, string? Method = null, Dictionary<string, string>? Headers = null, Dictionary<string, string>? Form = null,
+    [property: EnumValues(TransferDestination.HttpType, TransferDestination.DirectoryType)] string? Type, string? Url = null,
+    [property: EnumValues("PUT", "POST")] string? Method = null, Dictionary<string, string>? Headers = null, Dictionary<string, string>? Form = null,
     string? Path = null);
 
 /// <summary>An accepted transfer: its id and the job that carries it out.</summary>
-public sealed record TransferCreatedResponse(Guid Id, Guid JobId, string State);
+public sealed record TransferCreatedResponse(Guid Id, Guid JobId, [property: EnumValues(typeof(TransferState))] string State);
 
 /// <summary>A transfer as clients see it. Header values are never shown: only their names.</summary>
 /// <param name="State">queued, running, retrying, completed, failed or cancelled.</param>
@@ -35,7 +38,7 @@ public sealed record TransferCreatedResponse(Guid Id, Guid JobId, string State);
 /// <param name="Attempts">Every finished attempt of the job, with its error.</param>
 public sealed record TransferResponse(
     Guid Id,
-    string State,
+    [property: EnumValues("queued", "running", "retrying", "completed", "failed", "cancelled")] string State, // see StateOf
     TransferSourceView Source,
     TransferDestinationView Destination,
     IReadOnlyDictionary<string, string> Metadata,
@@ -102,16 +105,16 @@ public sealed record TransferResponse(
 }
 
 /// <summary>The source as given, header values left out.</summary>
-public sealed record TransferSourceView(string Type, Guid? UploadId, string? Url, IReadOnlyList<string> HeaderNames);
+public sealed record TransferSourceView([property: EnumValues(TransferSource.UploadType, TransferSource.UrlType)] string Type, Guid? UploadId, string? Url, IReadOnlyList<string> HeaderNames);
 
 /// <summary>The destination as given, header values and form values left out.</summary>
 public sealed record TransferDestinationView(
-    string Type, string? Url, string? Method, IReadOnlyList<string> HeaderNames, IReadOnlyList<string>? FormFields, string? Path);
+    [property: EnumValues(TransferDestination.HttpType, TransferDestination.DirectoryType)] string Type, string? Url, string? Method, IReadOnlyList<string> HeaderNames, IReadOnlyList<string>? FormFields, string? Path);
 
 public sealed record DestinationAnswerResponse(int? Status, string? Location);
 
 /// <summary>The transfer's job, as far as a transfer's reader needs it; the whole job is at <c>GET /v1/jobs/{id}</c>.</summary>
-public sealed record TransferJobResponse(Guid Id, string State, int Attempt, int MaxAttempts, JobProgressResponse? Progress, string? LastError);
+public sealed record TransferJobResponse(Guid Id, [property: EnumValues(typeof(JobState))] string State, int Attempt, int MaxAttempts, JobProgressResponse? Progress, string? LastError);
 
 /// <summary>One page of transfers, newest first.</summary>
 /// <param name="NextCursor">Pass as <c>cursor</c> for the next page; null on the last page.</param>

@@ -7,6 +7,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using Monolith.Api.Infrastructure;
+using Monolith.Api.Infrastructure.OpenApi;
 using Monolith.Domain.Jobs;
 using Monolith.Domain.Persistence;
 using Monolith.Domain.Text;
@@ -35,6 +36,8 @@ public static class UploadsApi
         uploads.MapGet("/{id:guid}", GetUpload).WithName("GetUpload").ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary("A stored document's name, size, SHA-256 and content type");
         uploads.MapGet("/{id:guid}/content", GetUploadContent).WithName("GetUploadContent").ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesAnyMediaType(StatusCodes.Status200OK, StatusCodes.Status206PartialContent).Produces(StatusCodes.Status304NotModified)
+            .ProducesProblem(StatusCodes.Status412PreconditionFailed).Produces(StatusCodes.Status416RangeNotSatisfiable)
             .WithSummary("The stored bytes, streamed; Range requests are answered with 206");
         uploads.MapDelete("/{id:guid}", DeleteUpload).WithName("DeleteUpload")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
