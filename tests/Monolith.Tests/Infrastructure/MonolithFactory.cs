@@ -1,4 +1,3 @@
-using System.Net;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.Mvc.Testing.Handlers;
@@ -64,17 +63,6 @@ public class MonolithFactory : WebApplicationFactory<Program>, IAsyncLifetime
         handlers.Add(new ContractCheckingHandler(ContractAsync, ContractViolations, ThrowOnContractViolation));
         return CreateDefaultClient(options.BaseAddress, handlers.ToArray());
     }
-
-    /// <summary>
-    /// A client whose requests come from <paramref name="address"/> (a loopback address), checking every answer against
-    /// the contract: what the service keys per client address (the authentication throttle) tells it from others.
-    /// </summary>
-    public HttpClient CreateClientFrom(IPAddress address) =>
-        new(new ContractCheckingHandler(ContractAsync, ContractViolations, ThrowOnContractViolation)
-        {
-            InnerHandler = Server.CreateHandler(context => context.Connection.RemoteIpAddress = address),
-        })
-        { BaseAddress = Server.BaseAddress };
 
     /// <summary>Settings passed to the service as configuration; override to add or change some.</summary>
     protected virtual Dictionary<string, string?> Settings => new()
