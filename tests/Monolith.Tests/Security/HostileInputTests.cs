@@ -210,6 +210,34 @@ public sealed class HostileInputTests(TransfersFactory app) : IClassFixture<Tran
         Assert.Equal(before, app.StoredFiles().Length);
     }
 
+    [Fact]
+    public async Task UnstorableContentTypeOfARawUpload_Is400NamingIt_AndKeepsNothing()
+    {
+        var client = await TenantAsync();
+        var before = app.StoredFiles().Length;
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/uploads?filename=scan.pdf") { Content = new ByteArrayContent("%PDF-1.7"u8.ToArray()) };
+        request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/pdf; x=a\0b");
+
+        using var response = await client.SendAsync(request);
+
+        await AssertUnstorableAsync(response, "Content-Type");
+        Assert.Equal(before, app.StoredFiles().Length);
+    }
+
+    [Fact]
+    public async Task UnstorableIdempotencyKey_Is400NamingIt_AndStoresNothing()
+    {
+        var client = await TenantAsync();
+        var before = await JobCountAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/jobs") { Content = Json("""{"type":"noop","payload":{}}""") };
+        request.Headers.TryAddWithoutValidation("Idempotency-Key", "order\0-42");
+
+        using var response = await client.SendAsync(request);
+
+        await AssertUnstorableAsync(response, "Idempotency-Key");
+        Assert.Equal(before, await JobCountAsync());
+    }
+
     public static TheoryData<string, string> JsonEndpoints => new()
     {
         { "/v1/jobs", """{"type":"noop","payload":{}}""" },

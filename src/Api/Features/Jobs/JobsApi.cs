@@ -10,6 +10,7 @@ using Monolith.Api.Infrastructure;
 using Monolith.Api.Infrastructure.OpenApi;
 using Monolith.Domain.Jobs;
 using Monolith.Domain.Secrets;
+using Monolith.Domain.Text;
 using Monolith.Worker.Engine;
 
 namespace Monolith.Api.Features.Jobs;
@@ -78,6 +79,10 @@ public static class JobsApi
             {
                 ["Idempotency-Key"] = [$"At most {MaxIdempotencyKeyLength} characters."],
             });
+        }
+        if (!StorableText.IsStorable(idempotencyKey))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["Idempotency-Key"] = [StorableText.Reason] });
         }
         var key = string.IsNullOrWhiteSpace(idempotencyKey) ? null : idempotencyKey.Trim();
         var newJob = ToNewJob(request, user.TenantId(), types, secrets, DateTimeOffset.UtcNow, key);

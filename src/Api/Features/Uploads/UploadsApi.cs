@@ -186,6 +186,7 @@ public static class UploadsApi
             given = HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value;
         }
         if (FileNameProblem(given, out var name) is { } problem) return problem;
+        if (!StorableText.IsStorable(request.ContentType)) return Invalid("Content-Type", StorableText.Reason);
         upload.FileName = name ?? upload.Id.ToString();
         upload.ContentType = request.ContentType is { Length: > 0 and <= 255 } type ? type : DefaultContentType;
         await StoreAsync(request.Body, upload, store, maxBytes, ct);

@@ -62,6 +62,6 @@ public sealed class HttpRequestPayloadValidator : AbstractValidator<HttpRequestP
     }
 
     /// <summary>An HTTP field name: an RFC 9110 token.</summary>
-    private static bool IsToken(string name) =>
-        name.Length > 0 && name.All(c => char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c));
+    private static bool IsToken(string? name) =>
+        name is { Length: > 0 } && name.All(c => char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c));
 }

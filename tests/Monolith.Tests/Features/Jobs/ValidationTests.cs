@@ -44,6 +44,7 @@ public sealed class ValidationTests(MonolithFactory app) : IClassFixture<Monolit
     [InlineData("""{"type":"http_request","payload":{"method":"GET"}}""", "payload.url")]
     [InlineData("""{"type":"http_request","payload":{"url":"https://vendor.example/v1"}}""", "payload.method")]
     [InlineData("""{"type":"http_request","payload":{"method":"","url":""}}""", "payload.url")]
+    [InlineData("""{"type":"http_request","payload":{"method":"GET","url":"https://vendor.example/v1","responseHeaders":[null]}}""", "payload.responseHeaders")]
     public async Task Submit_BadField_Is400NamingTheField(string json, string field)
     {
         var problem = await PostRawAsync(json);
