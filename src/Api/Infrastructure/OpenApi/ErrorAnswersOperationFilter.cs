@@ -14,6 +14,7 @@ namespace Monolith.Api.Infrastructure.OpenApi;
 /// <item>401: the endpoint requires a key and none, or an unknown or revoked one, was sent.</item>
 /// <item>403: an admin-only endpoint called with a tenant's key.</item>
 /// <item>413, 415: an operation with a request body: too large for the server, or not of a media type it reads.</item>
+/// <item>422: an operation with a request body: valid, but a value the database refused to store (<see cref="UnstorableJobExceptionHandler"/>).</item>
 /// <item>429: too many requests (a cap on waiting connections, a throttle); retry after <c>Retry-After</c>.</item>
 /// <item>503: the database is unavailable; nothing was changed; retry after <c>Retry-After</c>
 /// (<see cref="DatabaseUnavailableExceptionHandler"/>).</item>
@@ -42,6 +43,8 @@ public sealed class ErrorAnswersOperationFilter : IOperationFilter
         {
             Add(operation, context, "413", "The body is larger than the server accepts.");
             Add(operation, context, "415", $"The body is not of a media type this operation reads ({string.Join(", ", operation.RequestBody.Content.Keys)}).");
+            Add(operation, context, "422", "The body passed validation, but the database refused to store a value of it (the problem names " +
+                                           "the refusal); nothing submitted with it by others is affected (UnstorableJobExceptionHandler).");
         }
         Add(operation, context, "429", "Too many requests (a cap on waiting connections, or a throttle): retry after the Retry-After header's seconds.",
             retryAfter: true);
