@@ -67,6 +67,24 @@ public sealed class Db
         return rows;
     }
 
+    /// <summary>
+    /// The pid of the server's postmaster (from <c>postmaster.pid</c> in its data directory, which the bench reads as root
+    /// or as the cluster's owner), to measure the server's CPU; null when it cannot be read (a server elsewhere).
+    /// </summary>
+    public async Task<int?> PostmasterPidAsync()
+    {
+        try
+        {
+            var dataDirectory = await ScalarTextAsync("postgres", "SELECT setting FROM pg_settings WHERE name = 'data_directory'");
+            var first = (await File.ReadAllLinesAsync(Path.Combine(dataDirectory, "postmaster.pid")))[0];
+            return int.Parse(first.Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException or PostgresException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Milliseconds from <paramref name="from"/> (UTC) to max(finished_at) of succeeded jobs.</summary>
     public async Task<double?> MsToLastSuccessAsync(string database, DateTime from)
     {
