@@ -98,6 +98,7 @@ public sealed partial class Bench(Db db, string apiDll, string logDir, Options o
     private const int BatchClients = 4;
     private readonly StringBuilder _body = new();
     private readonly List<(string Id, int Start)> _sectionStarts = [];
+    private string _code = "?";
     private readonly DateTime _startedUtc = DateTime.UtcNow;
     private string _header = "";
 
@@ -115,6 +116,9 @@ public sealed partial class Bench(Db db, string apiDll, string logDir, Options o
 
     public async Task<int> RunAsync()
     {
+        // Read before the report is first written: the report itself is not a change to the code measured.
+        _code = Git("rev-parse --short HEAD") +
+                (Git("status --porcelain --untracked-files=no -- . :(exclude)bench/RESULTS.md").Length > 0 ? " with uncommitted changes" : "");
         _header = await HeaderAsync();
         Console.WriteLine(_header);
         var failures = 0;
@@ -157,8 +161,7 @@ public sealed partial class Bench(Db db, string apiDll, string logDir, Options o
             Line($"(scenario took {clock.Elapsed.TotalSeconds:F1} s; load average after: {LoadAvg()})");
             if (options.Only.Count > 0)
             {
-                Line($"run separately: `{options.Command}` at {_startedUtc:yyyy-MM-dd HH:mm} UTC, code {Git("rev-parse --short HEAD")}" +
-                     $"{(Git("status --porcelain --untracked-files=no").Length > 0 ? " with uncommitted changes" : "")}; the other scenarios' sections are from other runs");
+                Line($"run separately: `{options.Command}` at {_startedUtc:yyyy-MM-dd HH:mm} UTC, code {_code}; the other scenarios' sections are from other runs");
             }
             await WriteReportAsync();
         }
@@ -681,7 +684,7 @@ public sealed partial class Bench(Db db, string apiDll, string logDir, Options o
         Row("worker RSS idle", "≤ 100 MB", $"{Num(_rssIdleMb, "MB")} (highest idle sample)", Verdict(_rssIdleMb is { } i ? i <= 100 : null), _rssIdleMb is not null);
         Row("worker RSS under load", "≤ 150 MB", $"{Num(_rssLoadMb, "MB")} (peak, 3b)", Verdict(_rssLoadMb is { } l ? l <= 150 : null), _rssLoadMb is not null);
         Row($"one tenant's job behind another's backlog of {FairnessBacklog:N0}", "starts within 250 ms",
-            $"{Num(_fairnessDelayMs, "ms")} (scenario 11)", Verdict(_fairnessDelayMs is { } f ? f <= 250 : null), _fairnessDelayMs is not null);
+            $"{(_fairnessDelayMs is > 10_000 ? Num(_fairnessDelayMs / 1000, "s") : Num(_fairnessDelayMs, "ms"))} (scenario 11)", Verdict(_fairnessDelayMs is { } f ? f <= 250 : null), _fairnessDelayMs is not null);
         Row($"{SleepJobs:N0} sleep jobs of {SleepMs} ms, one node, {SleepSlots} slots", $"≥ 90 % of the ideal {SleepIdealRate:N0} jobs/s",
             $"{Num(_sleepRate, "jobs/s")}{(_sleepRate is { } sr ? $" = {sr / SleepIdealRate:P0} of the ideal" : "")} (scenario 12)",
             Verdict(_sleepRate is { } s ? s >= 0.9 * SleepIdealRate : null), _sleepRate is not null);
