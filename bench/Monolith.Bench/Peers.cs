@@ -20,42 +20,58 @@ public sealed partial class Bench
              $"localConcurrency {options.Concurrency} (Monolith: WORKER_CONCURRENCY {options.Concurrency}), batchSize {options.PeerBatch}, " +
              "burstWhenBatchFull, useListenNotify with the queue's notify on, pool max localConcurrency + 4; jobs are noop handlers (bench/peers/pgboss.mjs)");
 
-        Line("**drain, Monolith** (scenario 2's steps):");
-        var monolithDrain = await MonolithDrainAsync("s10");
-        Line("**drain, pg-boss**:");
-        var bossDrain = await PgBossDrainAsync();
-        Line($"load average between the drains and the latency runs: {LoadAvg()}");
-        Line("**latency, pg-boss**:");
-        var bossLatency = await PgBossLatencyAsync();
-        Line("**latency, Monolith** (scenario 4's steps):");
-        var monolithLatency = await MonolithLatencyAsync("s10");
-
-        _peerDrainRate = bossDrain.RateFromReady;
-        _peerLatP50 = bossLatency.P50;
-        _peerLatP99 = bossLatency.P99;
+        var drains = new List<(DrainFigures Monolith, DrainFigures PgBoss)>();
+        var latencies = new List<(LatencyFigures Monolith, LatencyFigures PgBoss)>();
+        for (var round = 1; round <= options.PeerRounds; round++)
+        {
+            var r = options.PeerRounds > 1 ? $"round {round}/{options.PeerRounds}, " : "";
+            Line($"**{r}drain, Monolith** (scenario 2's steps; load average {LoadAvg()}):");
+            var monolithDrain = await MonolithDrainAsync("s10");
+            Line($"**{r}drain, pg-boss** (load average {LoadAvg()}):");
+            var bossDrain = await PgBossDrainAsync(round);
+            drains.Add((monolithDrain, bossDrain));
+            Line($"**{r}latency, pg-boss** (load average {LoadAvg()}):");
+            var bossLatency = await PgBossLatencyAsync(round);
+            Line($"**{r}latency, Monolith** (scenario 4's steps; load average {LoadAvg()}):");
+            var monolithLatency = await MonolithLatencyAsync("s10");
+            latencies.Add((monolithLatency, bossLatency));
+        }
+        // Each figure is the median of the rounds (with one round, that round's).
+        var monolithDrainM = Median(drains.Select(d => d.Monolith));
+        var bossDrainM = Median(drains.Select(d => d.PgBoss));
+        var monolithLatencyM = Median(latencies.Select(l => l.Monolith));
+        var bossLatencyM = Median(latencies.Select(l => l.PgBoss));
+        _drainRate = monolithDrainM.RateFromReady;
+        _latP50 = monolithLatencyM.P50;
+        _latP99 = monolithLatencyM.P99;
+        _peerDrainRate = bossDrainM.RateFromReady;
+        _peerLatP50 = bossLatencyM.P50;
+        _peerLatP99 = bossLatencyM.P99;
 
         string Cell(double? v, string format) => v is { } x && !double.IsNaN(x) ? x.ToString(format, CultureInfo.InvariantCulture) : "—";
         string Ratio(double? m, double? p) => m is { } a && p is { } b && b > 0 && !double.IsNaN(a) && !double.IsNaN(b) ? $"{a / b:F2}×" : "—";
         var rows = new (string Figure, double? Monolith, double? PgBoss, string Format, string Target)[]
         {
             ($"drain of {options.Jobs:N0} noop jobs, one worker, {options.Concurrency} slots: jobs/s from worker ready to the last end (higher is better)",
-                monolithDrain.RateFromReady, bossDrain.RateFromReady, "N0",
-                $"≥ 12,000 jobs/s and ≥ 1.1× pg-boss: {Verdict(monolithDrain.RateFromReady >= 12_000 && monolithDrain.RateFromReady >= 1.1 * bossDrain.RateFromReady)}"),
-            ("drain: jobs/s from the first job's start to the last end", monolithDrain.RateFirstToLast, bossDrain.RateFirstToLast, "N0", ""),
-            ("drain: jobs/s from worker process start to the last end", monolithDrain.RateFromStart, bossDrain.RateFromStart, "N0", ""),
-            ("drain: worker process CPU per job, ms (lower is better)", monolithDrain.WorkerCpuMsPerJob, bossDrain.WorkerCpuMsPerJob, "F3", "reported"),
-            ("drain: PostgreSQL server CPU per job, ms", monolithDrain.ServerCpuMsPerJob, bossDrain.ServerCpuMsPerJob, "F3", "reported"),
-            ("enqueue→start across processes at 50 jobs/s: p50, ms (lower is better)", monolithLatency.P50, bossLatency.P50, "F1",
-                $"≤ 3 ms and below pg-boss: {Verdict(monolithLatency.P50 <= 3 && monolithLatency.P50 < bossLatency.P50)}"),
-            ("enqueue→start: p95, ms", monolithLatency.P95, bossLatency.P95, "F1", ""),
-            ("enqueue→start: p99, ms", monolithLatency.P99, bossLatency.P99, "F1",
-                $"≤ 10 ms and below pg-boss: {Verdict(monolithLatency.P99 <= 10 && monolithLatency.P99 < bossLatency.P99)}"),
-            ($"worker RSS idle, {IdleWait.TotalSeconds:F0} s after ready, MB", monolithLatency.IdleRssMb, bossLatency.IdleRssMb, "F0",
-                $"≤ 100 MB: {Verdict(monolithLatency.IdleRssMb <= 100)}"),
-            ("worker RSS peak during the drain, MB", monolithDrain.PeakRssMb, bossDrain.PeakRssMb, "F0",
-                $"≤ 150 MB under load: {Verdict(monolithDrain.PeakRssMb <= 150)}"),
+                monolithDrainM.RateFromReady, bossDrainM.RateFromReady, "N0",
+                $"≥ 12,000 jobs/s and ≥ 1.1× pg-boss: {Verdict(monolithDrainM.RateFromReady >= 12_000 && monolithDrainM.RateFromReady >= 1.1 * bossDrainM.RateFromReady)}"),
+            ("drain: jobs/s from the first job's start to the last end", monolithDrainM.RateFirstToLast, bossDrainM.RateFirstToLast, "N0", ""),
+            ("drain: jobs/s from worker process start to the last end", monolithDrainM.RateFromStart, bossDrainM.RateFromStart, "N0", ""),
+            ("drain: worker process CPU per job, ms (lower is better)", monolithDrainM.WorkerCpuMsPerJob, bossDrainM.WorkerCpuMsPerJob, "F3", "reported"),
+            ("drain: PostgreSQL server CPU per job, ms", monolithDrainM.ServerCpuMsPerJob, bossDrainM.ServerCpuMsPerJob, "F3", "reported"),
+            ("enqueue→start across processes at 50 jobs/s: p50, ms (lower is better)", monolithLatencyM.P50, bossLatencyM.P50, "F1",
+                $"≤ 3 ms and below pg-boss: {Verdict(monolithLatencyM.P50 <= 3 && monolithLatencyM.P50 < bossLatencyM.P50)}"),
+            ("enqueue→start: p95, ms", monolithLatencyM.P95, bossLatencyM.P95, "F1", ""),
+            ("enqueue→start: p99, ms", monolithLatencyM.P99, bossLatencyM.P99, "F1",
+                $"≤ 10 ms and below pg-boss: {Verdict(monolithLatencyM.P99 <= 10 && monolithLatencyM.P99 < bossLatencyM.P99)}"),
+            ($"worker RSS idle, {IdleWait.TotalSeconds:F0} s after ready, MB", monolithLatencyM.IdleRssMb, bossLatencyM.IdleRssMb, "F0",
+                $"≤ 100 MB: {Verdict(monolithLatencyM.IdleRssMb <= 100)}"),
+            ("worker RSS peak during the drain, MB", monolithDrainM.PeakRssMb, bossDrainM.PeakRssMb, "F0",
+                $"≤ 150 MB under load: {Verdict(monolithDrainM.PeakRssMb <= 150)}"),
         };
         var table = new System.Text.StringBuilder()
+            .AppendLine()
+            .AppendLine(options.PeerRounds > 1 ? $"Each figure is the median of {options.PeerRounds} rounds (`--peer-rounds`); every round's values are in the lines below." : "One round (`--peer-rounds 1`): on a shared machine, run more rounds before a decision.")
             .AppendLine()
             .AppendLine("| figure | Monolith | pg-boss | ratio (Monolith ÷ pg-boss) | issue 12 target (Monolith) |")
             .AppendLine("|---|---|---|---|---|");
@@ -71,17 +87,17 @@ public sealed partial class Bench
     }
 
     /// <summary>pg-boss's drain: options.Jobs jobs inserted with no worker running, then one worker process.</summary>
-    private async Task<DrainFigures> PgBossDrainAsync()
+    private async Task<DrainFigures> PgBossDrainAsync(int round)
     {
         var database = await db.CreateDatabaseAsync("bench_s10_pgboss_drain");
         var url = db.Url(database);
-        var queued = await PeerProcess.RunAsync(repo, logDir, "s10-pgboss-queue", TimeSpan.FromMinutes(5),
+        var queued = await PeerProcess.RunAsync(repo, logDir, $"s10-pgboss-queue-r{round}", TimeSpan.FromMinutes(5),
             "queue", "--url", url, "--count", Invariant(options.Jobs));
         Line($"queued {queued.GetProperty("count").GetInt32()} jobs in {queued.GetProperty("seconds").GetDouble():F1} s (pg-boss insert(), 1,000 a call) with no worker running");
         var before = (await db.RowsAsync(database, "SELECT count(*), count(*) FILTER (WHERE state NOT IN ('created', 'retry')) FROM pgboss.job WHERE name = 'noop'"))[0];
         Line($"before the worker starts: {before[0]} jobs, {before[1]} not waiting (must be 0)");
 
-        await using var worker = PeerProcess.Start(repo, logDir, "s10-pgboss-worker",
+        await using var worker = PeerProcess.Start(repo, logDir, $"s10-pgboss-worker-r{round}",
             "work", "--url", url, "--concurrency", Invariant(options.Concurrency), "--batch", Invariant(options.PeerBatch));
         var (ready, readyAt) = await worker.WaitForEventAsync("ready", TimeSpan.FromSeconds(60));
         Line($"worker process start → ready: {(readyAt - worker.StartedAtUtc).TotalSeconds:F2} s (Node {ready.GetProperty("node").GetString()})");
@@ -128,26 +144,26 @@ public sealed partial class Bench
     }
 
     /// <summary>pg-boss's latency: a worker process, 500 jobs to warm up, then single sends at 50/s for 20 s from another process.</summary>
-    private async Task<LatencyFigures> PgBossLatencyAsync()
+    private async Task<LatencyFigures> PgBossLatencyAsync(int round)
     {
         var database = await db.CreateDatabaseAsync("bench_s10_pgboss_latency");
         var url = db.Url(database);
         // The schema and the queue (notify on) first, so the worker's queue cache knows the queue notifies.
-        await PeerProcess.RunAsync(repo, logDir, "s10-pgboss-setup", TimeSpan.FromMinutes(2), "queue", "--url", url, "--count", "0");
-        await using var worker = PeerProcess.Start(repo, logDir, "s10-pgboss-latency-worker",
+        await PeerProcess.RunAsync(repo, logDir, $"s10-pgboss-setup-r{round}", TimeSpan.FromMinutes(2), "queue", "--url", url, "--count", "0");
+        await using var worker = PeerProcess.Start(repo, logDir, $"s10-pgboss-latency-worker-r{round}",
             "work", "--url", url, "--concurrency", Invariant(options.Concurrency), "--batch", Invariant(options.PeerBatch));
         await worker.WaitForEventAsync("ready", TimeSpan.FromSeconds(60));
         await Task.Delay(IdleWait);
         var idleRss = Mb(worker.ReadStatusKb());
         Line($"worker RSS idle {IdleWait.TotalSeconds:F0} s after ready (before any job): {idleRss:F0} MB");
 
-        var warm = await PeerProcess.RunAsync(repo, logDir, "s10-pgboss-warm", TimeSpan.FromMinutes(2),
+        var warm = await PeerProcess.RunAsync(repo, logDir, $"s10-pgboss-warm-r{round}", TimeSpan.FromMinutes(2),
             "send", "--url", url, "--count", "500", "--clients", Invariant(Clients));
         var warmed = await WaitForPgBossAsync(database, "warm", warm.GetProperty("count").GetInt64(), TimeSpan.FromSeconds(120));
         Line($"warm-up: {warm.GetProperty("count").GetInt64()} jobs sent by {Clients} clients{(warmed ? " and all ended" : ", NOT all ended within 120 s")}");
         await Task.Delay(1000);
 
-        var steady = await PeerProcess.RunAsync(repo, logDir, "s10-pgboss-steady", TimeSpan.FromMinutes(2),
+        var steady = await PeerProcess.RunAsync(repo, logDir, $"s10-pgboss-steady-r{round}", TimeSpan.FromMinutes(2),
             "steady", "--url", url, "--rate", "50", "--seconds", "20");
         var steadyCount = steady.GetProperty("count").GetInt64();
         if (!await WaitForPgBossAsync(database, "steady", steadyCount, TimeSpan.FromSeconds(120))) Line("TIMED OUT waiting for the steady jobs to end");
@@ -180,6 +196,34 @@ public sealed partial class Bench
             await Task.Delay(100);
         }
         return false;
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Where(v => !double.IsNaN(v)).Order().ToArray();
+        if (sorted.Length == 0) return double.NaN;
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    private static double? Median(IEnumerable<double?> values)
+    {
+        var present = values.Where(v => v is not null).Select(v => v!.Value).ToArray();
+        return present.Length == 0 ? null : Median(present);
+    }
+
+    private static DrainFigures Median(IEnumerable<DrainFigures> rounds)
+    {
+        var all = rounds.ToArray();
+        return new DrainFigures((long)Median(all.Select(d => (double)d.Succeeded)), Median(all.Select(d => d.RateFromReady)),
+            Median(all.Select(d => d.RateFromStart)), Median(all.Select(d => d.RateFirstToLast)),
+            Median(all.Select(d => d.WorkerCpuMsPerJob)), Median(all.Select(d => d.ServerCpuMsPerJob)), Median(all.Select(d => d.PeakRssMb)));
+    }
+
+    private static LatencyFigures Median(IEnumerable<LatencyFigures> rounds)
+    {
+        var all = rounds.ToArray();
+        return new LatencyFigures((long)Median(all.Select(l => (double)l.Count)), Median(all.Select(l => l.P50)), Median(all.Select(l => l.P95)),
+            Median(all.Select(l => l.P99)), Median(all.Select(l => l.Max)), Median(all.Select(l => l.IdleRssMb)));
     }
 
     private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);

@@ -5,7 +5,7 @@ using System.Text;
 namespace Monolith.Bench;
 
 /// <summary>
-/// Benchmark driver. Usage: <c>Monolith.Bench [--jobs N] [--concurrency N] [--peer-batch N] [--only 1,2,3,4,5,7,8,9,10,11,12] [--out RESULTS.md] [--command "..."]</c>.
+/// Benchmark driver. Usage: <c>Monolith.Bench [--jobs N] [--concurrency N] [--peer-batch N] [--peer-rounds N] [--only 1,2,3,4,5,7,8,9,10,11,12] [--out RESULTS.md] [--command "..."]</c>.
 /// With <c>--only</c>, an existing report is updated in place: the sections of the scenarios run (and the targets they measured)
 /// are replaced, everything else is kept. Without it the report is written anew.
 /// Needs DATABASE_URL (any database of the server; scenarios create their own) and a Release build of Monolith.Api.
@@ -59,13 +59,14 @@ public static class Program
     }
 }
 
-public sealed record Options(int Jobs, int Concurrency, int PeerBatch, HashSet<string> Only, string? Out, string Command, List<string> Notes)
+public sealed record Options(int Jobs, int Concurrency, int PeerBatch, int PeerRounds, HashSet<string> Only, string? Out, string Command, List<string> Notes)
 {
     public static Options Parse(string[] args)
     {
         var jobs = 20_000;
         var concurrency = 16;
         var peerBatch = 100;
+        var peerRounds = 1;
         var only = new HashSet<string>();
         string? output = null;
         var command = "Monolith.Bench " + string.Join(' ', args);
@@ -77,14 +78,15 @@ public sealed record Options(int Jobs, int Concurrency, int PeerBatch, HashSet<s
                 case "--jobs": jobs = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--concurrency": concurrency = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--peer-batch": peerBatch = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--peer-rounds": peerRounds = Math.Max(1, int.Parse(args[++i], CultureInfo.InvariantCulture)); break;
                 case "--only": foreach (var s in args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries)) only.Add(s.Trim()); break;
                 case "--out": output = args[++i]; break;
                 case "--command": command = args[++i]; break;
                 case "--note": notes.Add(args[++i]); break;
-                default: throw new ArgumentException($"Unknown argument {args[i]} (use --jobs N, --concurrency N, --peer-batch N, --only 1,2,3,4,5,7,8,9,10,11,12, --out FILE, --command TEXT, --note TEXT).");
+                default: throw new ArgumentException($"Unknown argument {args[i]} (use --jobs N, --concurrency N, --peer-batch N, --peer-rounds N, --only 1,2,3,4,5,7,8,9,10,11,12, --out FILE, --command TEXT, --note TEXT).");
             }
         }
-        return new Options(jobs, concurrency, peerBatch, only, output, command, notes);
+        return new Options(jobs, concurrency, peerBatch, peerRounds, only, output, command, notes);
     }
 
     public bool Runs(string scenario) => Only.Count == 0 || Only.Contains(scenario);
