@@ -31,9 +31,13 @@ public sealed class Db
 
     public string Url(string database) => $"postgres://{_server.Username}@{_server.Host}:{_server.Port}/{database}";
 
-    /// <summary>Drops (if present) and creates a database; returns its name.</summary>
+    /// <summary>
+    /// Drops (if present) and creates a database; returns its name. The pool's connections to an earlier database of that
+    /// name (a scenario run in rounds) are cleared first: the forced drop ends them on the server side.
+    /// </summary>
     public async Task<string> CreateDatabaseAsync(string name)
     {
+        await using (var earlier = new NpgsqlConnection(ConnectionString(name))) NpgsqlConnection.ClearPool(earlier);
         await using var conn = new NpgsqlConnection(ConnectionString("postgres"));
         await conn.OpenAsync();
         await using (var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", conn)) await drop.ExecuteNonQueryAsync();
