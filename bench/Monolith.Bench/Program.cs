@@ -118,9 +118,9 @@ public sealed partial class Bench(Db db, string apiDll, string logDir, Options o
 
     public async Task<int> RunAsync()
     {
-        // Read before the report is first written: the report itself is not a change to the code measured.
+        // Read before the report is first written: the report itself (and docs/) are not changes to the code measured.
         _code = Git("rev-parse --short HEAD") +
-                (Git("status --porcelain --untracked-files=no -- . :(exclude)bench/RESULTS.md").Length > 0 ? " with uncommitted changes" : "");
+                (Git("status --porcelain --untracked-files=no -- src bench :(exclude)bench/RESULTS.md").Length > 0 ? " with uncommitted changes in src/ or bench/" : "");
         _header = await HeaderAsync();
         Console.WriteLine(_header);
         var failures = 0;
