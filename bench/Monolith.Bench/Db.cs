@@ -31,9 +31,13 @@ public sealed class Db
 
     public string Url(string database) => $"postgres://{_server.Username}@{_server.Host}:{_server.Port}/{database}";
 
-    /// <summary>Drops (if present) and creates a database; returns its name.</summary>
+    /// <summary>
+    /// Drops (if present) and creates a database; returns its name. The pool's connections to an earlier database of that
+    /// name (a scenario run in rounds) are cleared first: the forced drop ends them on the server side.
+    /// </summary>
     public async Task<string> CreateDatabaseAsync(string name)
     {
+        await using (var earlier = new NpgsqlConnection(ConnectionString(name))) NpgsqlConnection.ClearPool(earlier);
         await using var conn = new NpgsqlConnection(ConnectionString("postgres"));
         await conn.OpenAsync();
         await using (var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", conn)) await drop.ExecuteNonQueryAsync();
@@ -65,6 +69,24 @@ public sealed class Db
             rows.Add(row);
         }
         return rows;
+    }
+
+    /// <summary>
+    /// The pid of the server's postmaster (from <c>postmaster.pid</c> in its data directory, which the bench reads as root
+    /// or as the cluster's owner), to measure the server's CPU; null when it cannot be read (a server elsewhere).
+    /// </summary>
+    public async Task<int?> PostmasterPidAsync()
+    {
+        try
+        {
+            var dataDirectory = await ScalarTextAsync("postgres", "SELECT setting FROM pg_settings WHERE name = 'data_directory'");
+            var first = (await File.ReadAllLinesAsync(Path.Combine(dataDirectory, "postmaster.pid")))[0];
+            return int.Parse(first.Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException or PostgresException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Milliseconds from <paramref name="from"/> (UTC) to max(finished_at) of succeeded jobs.</summary>

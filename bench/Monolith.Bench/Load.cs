@@ -18,7 +18,8 @@ public static class Load
 
     public static string Sleep(int ms) => "{\"type\":\"sleep\",\"payload\":{\"ms\":" + ms.ToString(System.Globalization.CultureInfo.InvariantCulture) + "}}";
 
-    public static HttpClient Client(string baseUrl)
+    /// <summary>A client of <paramref name="baseUrl"/> sending <paramref name="apiKey"/> (the admin key unless given).</summary>
+    public static HttpClient Client(string baseUrl, string apiKey = Node.AdminKey)
     {
         var handler = new SocketsHttpHandler
         {
@@ -26,7 +27,7 @@ public static class Load
             PooledConnectionLifetime = TimeSpan.FromMinutes(10),
         };
         var client = new HttpClient(handler) { BaseAddress = new Uri(baseUrl), Timeout = TimeSpan.FromSeconds(60) };
-        client.DefaultRequestHeaders.Add("X-Api-Key", Node.AdminKey);
+        client.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
         return client;
     }
 
@@ -163,16 +164,25 @@ public static class Load
     }
 }
 
-/// <summary>Samples /proc/&lt;pid&gt;/status VmRSS of some nodes every 200 ms and keeps each one's peak.</summary>
+/// <summary>A process the bench measures: a Monolith node or a peer's process (<see cref="PeerProcess"/>).</summary>
+public interface IMeasuredProcess
+{
+    string InstanceId { get; }
+
+    /// <summary>VmRSS (or another /proc/&lt;pid&gt;/status field) in kB; null when the process is gone.</summary>
+    long? ReadStatusKb(string field = "VmRSS");
+}
+
+/// <summary>Samples /proc/&lt;pid&gt;/status VmRSS of some processes every 200 ms and keeps each one's peak.</summary>
 public sealed class RssSampler : IAsyncDisposable
 {
-    private readonly IReadOnlyList<Node> _nodes;
+    private readonly IReadOnlyList<IMeasuredProcess> _nodes;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
     private readonly Dictionary<string, long> _peakKb = [];
     private readonly Dictionary<string, int> _samples = [];
 
-    public RssSampler(IReadOnlyList<Node> nodes)
+    public RssSampler(IReadOnlyList<IMeasuredProcess> nodes)
     {
         _nodes = nodes;
         _loop = Task.Run(LoopAsync);

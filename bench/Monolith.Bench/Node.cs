@@ -9,7 +9,7 @@ namespace Monolith.Bench;
 /// follows tests/Monolith.Tests/Infrastructure/ServiceProcess.cs (free port, wait for /health/ready after the node's
 /// own "Now listening on" line, SIGKILL via Process.Kill), but this copy is self-contained. Output goes to a log file.
 /// </summary>
-public sealed class Node : IAsyncDisposable
+public sealed class Node : IAsyncDisposable, IMeasuredProcess
 {
     public const string AdminKey = "bench-admin-key-0123456789abcdef";
 
@@ -132,23 +132,7 @@ public sealed class Node : IAsyncDisposable
     }
 
     /// <summary>VmRSS (or another /proc/&lt;pid&gt;/status field) in kB; null when the process is gone.</summary>
-    public long? ReadStatusKb(string field = "VmRSS")
-    {
-        try
-        {
-            foreach (var line in File.ReadLines($"/proc/{Pid}/status"))
-            {
-                if (!line.StartsWith(field + ":", StringComparison.Ordinal)) continue;
-                var parts = line[(field.Length + 1)..].Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                return long.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture);
-            }
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
-        {
-            // gone
-        }
-        return null;
-    }
+    public long? ReadStatusKb(string field = "VmRSS") => ProcFs.StatusKb(Pid, field);
 
     public async ValueTask DisposeAsync()
     {

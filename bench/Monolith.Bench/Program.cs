@@ -6,7 +6,9 @@ using Monolith.Tests.Features.Datasets;
 namespace Monolith.Bench;
 
 /// <summary>
-/// Benchmark driver. Usage: <c>Monolith.Bench [--jobs N] [--concurrency N] [--only 1,2,3,4,5,7,8] [--out RESULTS.md] [--command "..."]</c>.
+/// Benchmark driver. Usage: <c>Monolith.Bench [--jobs N] [--concurrency N] [--peer-batch N] [--peer-rounds N] [--only 1,2,3,4,5,7,8,9,10,11,12] [--out RESULTS.md] [--command "..."]</c>.
+/// With <c>--only</c>, an existing report is updated in place: the sections of the scenarios run (and the targets they measured)
+/// are replaced, everything else is kept. Without it the report is written anew.
 /// Needs DATABASE_URL (any database of the server; scenarios create their own) and a Release build of Monolith.Api.
 /// </summary>
 public static class Program
@@ -31,8 +33,13 @@ public static class Program
             return 2;
         }
         // Ctrl+C / SIGTERM: take the nodes started so far down with the bench instead of leaving them running.
-        using var sigint = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, _ => Node.KillAll());
-        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, _ => Node.KillAll());
+        static void KillAll()
+        {
+            Node.KillAll();
+            PeerProcess.KillAll();
+        }
+        using var sigint = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, _ => KillAll());
+        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, _ => KillAll());
         var runId = DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
         var logDir = Path.Combine(repo, "bench", "logs", runId);
         var bench = new Bench(new Db(databaseUrl), apiDll, logDir, options, repo);
@@ -53,12 +60,14 @@ public static class Program
     }
 }
 
-public sealed record Options(int Jobs, int Concurrency, HashSet<string> Only, string? Out, string Command, List<string> Notes)
+public sealed record Options(int Jobs, int Concurrency, int PeerBatch, int PeerRounds, HashSet<string> Only, string? Out, string Command, List<string> Notes)
 {
     public static Options Parse(string[] args)
     {
         var jobs = 20_000;
         var concurrency = 16;
+        var peerBatch = 100;
+        var peerRounds = 1;
         var only = new HashSet<string>();
         string? output = null;
         var command = "Monolith.Bench " + string.Join(' ', args);
@@ -69,14 +78,16 @@ public sealed record Options(int Jobs, int Concurrency, HashSet<string> Only, st
             {
                 case "--jobs": jobs = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--concurrency": concurrency = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--peer-batch": peerBatch = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--peer-rounds": peerRounds = Math.Max(1, int.Parse(args[++i], CultureInfo.InvariantCulture)); break;
                 case "--only": foreach (var s in args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries)) only.Add(s.Trim()); break;
                 case "--out": output = args[++i]; break;
                 case "--command": command = args[++i]; break;
                 case "--note": notes.Add(args[++i]); break;
-                default: throw new ArgumentException($"Unknown argument {args[i]} (use --jobs N, --concurrency N, --only 1,2,3,4,5,7,8, --out FILE, --command TEXT, --note TEXT).");
+                default: throw new ArgumentException($"Unknown argument {args[i]} (use --jobs N, --concurrency N, --peer-batch N, --peer-rounds N, --only 1,2,3,4,5,7,8,9,10,11,12, --out FILE, --command TEXT, --note TEXT).");
             }
         }
-        return new Options(jobs, concurrency, only, output, command, notes);
+        return new Options(jobs, concurrency, peerBatch, peerRounds, only, output, command, notes);
     }
 
     public bool Runs(string scenario) => Only.Count == 0 || Only.Contains(scenario);
@@ -89,11 +100,14 @@ public sealed partial class Bench(Db db, string apiDll, string logDir, Options o
     private const int BatchSize = 1000;
     private const int BatchClients = 4;
     private readonly StringBuilder _body = new();
+    private readonly List<(string Id, int Start)> _sectionStarts = [];
+    private string _code = "?";
     private readonly DateTime _startedUtc = DateTime.UtcNow;
     private string _header = "";
 
     // Values for the targets table (null: not measured).
     private double? _drainRate;
+    private string? _drainScenario, _latScenario;
     private double? _e2eAllRate, _e2eSplitRate;
     private double? _e2eBatchAllRate, _e2eBatchSplitRate;
     private double? _latP50, _latP99;
@@ -107,6 +121,9 @@ public sealed partial class Bench(Db db, string apiDll, string logDir, Options o
 
     public async Task<int> RunAsync()
     {
+        // Read before the report is first written: the report itself (and docs/) are not changes to the code measured.
+        _code = Git("rev-parse --short HEAD") +
+                (Git("status --porcelain --untracked-files=no -- src bench :(exclude)bench/RESULTS.md").Length > 0 ? " with uncommitted changes in src/ or bench/" : "");
         _header = await HeaderAsync();
         Console.WriteLine(_header);
         var failures = 0;
@@ -121,9 +138,13 @@ public sealed partial class Bench(Db db, string apiDll, string logDir, Options o
                   $"then (issue 11) the US national names history as one zip ({NamesHistory.Years} yearly files, {NamesHistory.RowCount:N0} rows), twice", DatasetParseAsync),
             ("8", $"8. Document transfer (issue 5): a {TransferMegabytes / 1024} GiB upload sent by transfer_document to an HTTP destination on loopback, beside curl -T of the same file to the same receiver", TransferAsync),
             ("9", $"9. Dashboard page times (issue 7): {DashboardJobs:N0} jobs in the table, one api node", DashboardPagesAsync),
+            ("10", $"10. Beside pg-boss 12 (issue 12), same run and PostgreSQL: drain of {options.Jobs:N0} noop jobs with one worker, enqueue→start at 50 jobs/s, worker RSS", PeersAsync),
+            ("11", $"11. Fair share (issue 12): one tenant's noop job behind another tenant's backlog of {FairnessBacklog:N0} sleep jobs of {SleepMs} ms, one worker node, {SleepSlots} slots", FairnessAsync),
+            ("12", $"12. Short jobs on few slots (issue 12): {SleepJobs:N0} sleep jobs of {SleepMs} ms, one worker node, {SleepSlots} slots, against the ideal {SleepIdealRate:N0} jobs/s", SleepThroughputAsync),
         ];
         foreach (var (id, title, run) in scenarios)
         {
+            _sectionStarts.Add((id, _body.Length));
             if (!options.Runs(id))
             {
                 Section(title);
@@ -144,6 +165,10 @@ public sealed partial class Bench(Db db, string apiDll, string logDir, Options o
                 Console.Error.WriteLine(ex);
             }
             Line($"(scenario took {clock.Elapsed.TotalSeconds:F1} s; load average after: {LoadAvg()})");
+            if (options.Only.Count > 0)
+            {
+                Line($"run separately: `{options.Command}` at {_startedUtc:yyyy-MM-dd HH:mm} UTC, code {_code}; the other scenarios' sections are from other runs");
+            }
             await WriteReportAsync();
         }
         if (!Node.RestartedEarly.IsEmpty)
@@ -172,30 +197,61 @@ public sealed partial class Bench(Db db, string apiDll, string logDir, Options o
         if (batch.FirstError is not null) Line($"first error: {batch.FirstError}");
     }
 
-    private async Task DrainAsync()
+    /// <summary>What one drain measured (scenario 2, and each side of scenario 10); CPU and RSS are the worker process's.</summary>
+    private sealed record DrainFigures(long Succeeded, double RateFromReady, double RateFromStart, double RateFirstToLast,
+        double? WorkerCpuMsPerJob, double? ServerCpuMsPerJob, double PeakRssMb);
+
+    private async Task DrainAsync() => await MonolithDrainAsync("s2");
+
+    /// <summary>
+    /// options.Jobs noop jobs queued through the batch endpoint with no worker running, then one worker node started;
+    /// jobs/s from its /health/ready to the last success. Sets the drain target's value.
+    /// </summary>
+    private async Task<DrainFigures> MonolithDrainAsync(string tag)
     {
-        var database = await db.CreateDatabaseAsync("bench_s2_drain");
-        await using var api = await StartAsync(database, "api", "s2-api");
+        var database = await db.CreateDatabaseAsync($"bench_{tag}_drain");
+        await using var api = await StartAsync(database, "api", $"{tag}-api");
         using var http = Load.Client(api.BaseUrl);
         var submit = await Load.SubmitAsync(http, Load.Noop, BatchClients, options.Jobs, null, BatchSize);
         Line($"queued {submit.Accepted} jobs in {submit.Elapsed.TotalSeconds:F1} s ({submit.Rate:F0} jobs/s, {submit.Failed} failed) with no worker running");
         var before = await Load.ProgressAsync(http);
         Line($"before the worker starts: {before.Total} jobs, {before.Terminal} terminal (must be 0)");
 
-        await using var worker = await StartAsync(database, "worker", "s2-worker");
+        await using var worker = await StartAsync(database, "worker", $"{tag}-worker");
         Line($"worker process start → ready: {(worker.ReadyAtUtc - worker.StartedAtUtc).TotalSeconds:F2} s");
-        var (last, completed) = await Load.WaitForTerminalAsync(http, submit.Accepted, DrainTimeout(submit.Accepted));
+        var cpu = await CpuWindow.StartAsync(db, worker.Pid);
+        Load.Progress last;
+        bool completed;
+        long peakKb;
+        await using (var sampler = new RssSampler([worker]))
+        {
+            (last, completed) = await Load.WaitForTerminalAsync(http, submit.Accepted, DrainTimeout(submit.Accepted));
+            peakKb = sampler.Peak(worker.InstanceId).PeakKb;
+        }
+        var (workerCpuMs, serverCpuMs) = cpu.Stop();
         if (!completed) Line($"TIMED OUT: {last.Succeeded}/{submit.Accepted} succeeded when the wait ended");
         var fromReady = await db.MsToLastSuccessAsync(database, worker.ReadyAtUtc);
         var fromStart = await db.MsToLastSuccessAsync(database, worker.StartedAtUtc);
-        var firstBeforeReady = (await db.RowsAsync(database,
-            "SELECT count(*) FROM jobs WHERE started_at < @ready", ("ready", worker.ReadyAtUtc)))[0][0];
+        var row = (await db.RowsAsync(database,
+            """
+            SELECT count(*) FILTER (WHERE started_at < @ready),
+                   (extract(epoch FROM max(finished_at) FILTER (WHERE state = 'succeeded') - min(started_at)) * 1000)::float8
+            FROM jobs
+            """, ("ready", worker.ReadyAtUtc)))[0];
         var rateReady = last.Succeeded / (fromReady!.Value / 1000);
         var rateStart = last.Succeeded / (fromStart!.Value / 1000);
+        var rateFirstToLast = last.Succeeded / ((double)row[1]! / 1000);
         Result($"drain: {rateReady:F0} jobs/s measured from worker READY to the last success ({last.Succeeded} succeeded in {fromReady.Value / 1000:F2} s)");
         Result($"drain: {rateStart:F0} jobs/s measured from worker PROCESS START to the last success ({fromStart.Value / 1000:F2} s)");
-        Line($"jobs started before /health/ready answered 200: {firstBeforeReady}; failed/cancelled: {last.Terminal - last.Succeeded}");
+        Line($"drain: {rateFirstToLast:F0} jobs/s from the first job's start to the last success");
+        Line($"jobs started before /health/ready answered 200: {row[0]}; failed/cancelled: {last.Terminal - last.Succeeded}");
+        var figures = new DrainFigures(last.Succeeded, rateReady, rateStart, rateFirstToLast,
+            workerCpuMs / last.Succeeded, serverCpuMs / last.Succeeded, Mb(peakKb));
+        Line($"CPU per job while draining (ready → all done): worker process {figures.WorkerCpuMsPerJob:F3} ms, PostgreSQL server {figures.ServerCpuMsPerJob:F3} ms" +
+             $" (the api node's progress reads included); worker RSS peak {figures.PeakRssMb:F0} MB (sampled every 200 ms)");
         _drainRate = rateReady;
+        _drainScenario = tag[1..];
+        return figures;
     }
 
     private async Task EndToEndAsync()
@@ -285,12 +341,24 @@ public sealed partial class Bench(Db db, string apiDll, string logDir, Options o
         return (last.Succeeded / (ms / 1000), submit);
     }
 
-    private async Task LatencyAsync()
+    /// <summary>What one latency run measured (scenario 4, and each side of scenario 10).</summary>
+    private sealed record LatencyFigures(long Count, double P50, double P95, double P99, double Max, double IdleRssMb);
+
+    private async Task LatencyAsync() => await MonolithLatencyAsync("s4");
+
+    /// <summary>
+    /// An api node and a worker node; the worker's RSS 10 s after both are ready; 500 jobs to warm up; then single submits
+    /// at 50/s for 20 s and their started_at − created_at. Sets the latency target's values.
+    /// </summary>
+    private async Task<LatencyFigures> MonolithLatencyAsync(string tag)
     {
-        var database = await db.CreateDatabaseAsync("bench_s4_latency");
-        await using var api = await StartAsync(database, "api", "s4-api");
-        await using var worker = await StartAsync(database, "worker", "s4-worker");
+        var database = await db.CreateDatabaseAsync($"bench_{tag}_latency");
+        await using var api = await StartAsync(database, "api", $"{tag}-api");
+        await using var worker = await StartAsync(database, "worker", $"{tag}-worker");
         using var http = Load.Client(api.BaseUrl);
+        await Task.Delay(IdleWait);
+        var idleRss = Mb(worker.ReadStatusKb());
+        Line($"worker RSS idle {IdleWait.TotalSeconds:F0} s after ready (before any job): {idleRss:F0} MB");
 
         var warm = await Load.SubmitAsync(http, Load.Noop, Clients, 500, null);
         var (_, warmed) = await Load.WaitForTerminalAsync(http, warm.Accepted, TimeSpan.FromSeconds(120));
@@ -313,7 +381,12 @@ public sealed partial class Bench(Db db, string apiDll, string logDir, Options o
         Line($"submit request latency at 50/s: p50 {Load.Percentile(steady.LatenciesMs, 50):F1} ms, p95 {Load.Percentile(steady.LatenciesMs, 95):F1} ms ({steady.Failed} failed)");
         _latP50 = p[0];
         _latP99 = p[2];
+        _latScenario = tag[1..];
+        return new LatencyFigures((long)row[0]!, p[0], p[1], p[2], (double)row[2]!, idleRss);
     }
+
+    /// <summary>How long a worker sits idle after it is ready before its idle RSS is read.</summary>
+    private static readonly TimeSpan IdleWait = TimeSpan.FromSeconds(10);
 
     private async Task RecoveryAsync()
     {
@@ -640,6 +713,58 @@ public sealed partial class Bench(Db db, string apiDll, string logDir, Options o
 
     private static string Verdict(bool? met) => met switch { true => "met", false => "**not met**", null => "not measured" };
 
+    /// <summary>One row of the targets table: its first cell (the key a merge finds it by), the row, and whether this run measured it.</summary>
+    public sealed record TargetRow(string Key, string Line, bool Measured);
+
+    private List<TargetRow> TargetRows()
+    {
+        var rows = new List<TargetRow>();
+        void Row(string key, string goal, string measured, string verdict, bool wasMeasured) =>
+            rows.Add(new TargetRow(key, $"| {key} | {goal} | {measured} | {verdict} |", wasMeasured));
+
+        Row("drain", "≥ 12,000 jobs/s", $"{Num(_drainRate, "jobs/s")} (from worker ready{(_drainScenario is null ? "" : ", scenario " + _drainScenario)})",
+            Verdict(_drainRate is { } d ? d >= 12_000 : null), _drainRate is not null);
+        Row("drain beside pg-boss, same run", "≥ 1.1× pg-boss",
+            $"Monolith {Num(_drainRate, "jobs/s")}, pg-boss {Num(_peerDrainRate, "jobs/s")}{RatioText(_drainRate, _peerDrainRate)} (scenario 10)",
+            Verdict(_drainRate is { } md && _peerDrainRate is { } pd ? md >= 1.1 * pd : null), _peerDrainRate is not null);
+        var batchE2e = new[] { _e2eBatchAllRate, _e2eBatchSplitRate }.Where(v => v is not null).Select(v => v!.Value).ToArray();
+        Row("end to end, batch submit", "≥ 10,000 jobs/s", $"one `all` node {Num(_e2eBatchAllRate, "jobs/s")}; api + 2 workers {Num(_e2eBatchSplitRate, "jobs/s")}",
+            $"{Verdict(batchE2e.Length == 0 ? null : batchE2e.Any(v => v >= 10_000))} (best of the two)", batchE2e.Length > 0);
+        var e2e = new[] { _e2eAllRate, _e2eSplitRate }.Where(v => v is not null).Select(v => v!.Value).ToArray();
+        Row("end to end, single submits, 16 clients", "≥ 2,000 jobs/s", $"one `all` node {Num(_e2eAllRate, "jobs/s")}; api + 2 workers {Num(_e2eSplitRate, "jobs/s")}",
+            $"{Verdict(e2e.Length == 0 ? null : e2e.Any(v => v >= 2_000))} (best of the two)", e2e.Length > 0);
+        Row("enqueue→start across processes at 50/s", "p50 ≤ 3 ms, p99 ≤ 10 ms",
+            $"p50 {Num(_latP50, "ms")}, p99 {Num(_latP99, "ms")}{(_latScenario is null ? "" : " (scenario " + _latScenario + ")")}",
+            Verdict(_latP50 is { } a && _latP99 is { } b ? a <= 3 && b <= 10 : null), _latP50 is not null);
+        Row("enqueue→start beside pg-boss, same run", "below pg-boss's p50 and p99",
+            $"Monolith p50 {Num(_latP50, "ms")} / p99 {Num(_latP99, "ms")}, pg-boss p50 {Num(_peerLatP50, "ms")} / p99 {Num(_peerLatP99, "ms")} (scenario 10)",
+            Verdict(_latP50 is { } m50 && _latP99 is { } m99 && _peerLatP50 is { } p50 && _peerLatP99 is { } p99 ? m50 < p50 && m99 < p99 : null), _peerLatP50 is not null);
+        Row("recovery after SIGKILL", "≤ 10 s, nothing lost",
+            $"last killed job restarted after {Num(_recoveryRestartS, "s")}; all succeeded after {Num(_recoveryAllS, "s")}; " +
+            $"{(_recoveryNothingLost switch { true => "nothing lost", false => "JOBS LOST/UNFINISHED", null => "?" })}",
+            $"{Verdict(_recoveryRestartS is { } r && _recoveryNothingLost is { } nl ? r <= 10 && nl : null)} (judged on the restart time)", _recoveryRestartS is not null);
+        Row("worker RSS idle", "≤ 100 MB", $"{Num(_rssIdleMb, "MB")} (highest idle sample)", Verdict(_rssIdleMb is { } i ? i <= 100 : null), _rssIdleMb is not null);
+        Row("worker RSS under load", "≤ 150 MB", $"{Num(_rssLoadMb, "MB")} (peak, 3b)", Verdict(_rssLoadMb is { } l ? l <= 150 : null), _rssLoadMb is not null);
+        Row($"one tenant's job behind another's backlog of {FairnessBacklog:N0}", "starts within 250 ms",
+            $"{(_fairnessDelayMs is > 10_000 ? Num(_fairnessDelayMs / 1000, "s") : Num(_fairnessDelayMs, "ms"))} (scenario 11)", Verdict(_fairnessDelayMs is { } f ? f <= 250 : null), _fairnessDelayMs is not null);
+        Row($"{SleepJobs:N0} sleep jobs of {SleepMs} ms, one node, {SleepSlots} slots", $"≥ 90 % of the ideal {SleepIdealRate:N0} jobs/s",
+            $"{Num(_sleepRate, "jobs/s")}{(_sleepRate is { } sr ? $" = {sr / SleepIdealRate:P0} of the ideal" : "")} (scenario 12)",
+            Verdict(_sleepRate is { } s ? s >= 0.9 * SleepIdealRate : null), _sleepRate is not null);
+        Row("dataset parse vs psql \\copy (issue 4)", "≥ 0.8×", $"{Num(_parseRate, "rows/s")} vs {Num(_copyRate, "rows/s")}",
+            Verdict(_parseRate is { } pr && _copyRate is { } cr ? pr >= 0.8 * cr : null), _parseRate is not null);
+        Row("worker RSS while parsing (issue 4)", "< 200 MB", Num(_parseRssMb, "MB"), Verdict(_parseRssMb is { } pm ? pm < 200 : null), _parseRssMb is not null);
+        Row($"145-year names zip, {NamesHistory.RowCount:N0} rows (issue 11)", "one attempt, first upload and over itself",
+            $"{Num(_historyRate, "rows/s")} at attempt {_historyAttempts?.ToString() ?? "—"}; over itself {Num(_historyAgainRate, "rows/s")} at attempt {_historyAgainAttempts?.ToString() ?? "—"}",
+            Verdict(_historyAttempts is { } ha && _historyAgainAttempts is { } hb ? ha == 1 && hb == 1 : null), _historyAttempts is not null);
+        Row("transfer vs curl -T, 1 GiB on loopback (issue 5)", "≥ 0.9×",
+            $"median per-round ratio {(_transferRatio is { } ratio ? ratio.ToString("P0") : "—")} (best {Num(_transferRate, "MB/s")} vs {Num(_curlRate, "MB/s")})",
+            Verdict(_transferRatio is { } tRatio ? tRatio >= 0.9 : null), _transferRatio is not null);
+        Row("worker peak RSS while transferring (issue 5)", "< 150 MB", Num(_transferRssMb, "MB"), Verdict(_transferRssMb is { } tm ? tm < 150 : null), _transferRssMb is not null);
+        return rows;
+    }
+
+    private static string RatioText(double? a, double? b) => a is { } x && b is { } y && y > 0 ? $" = {x / y:F2}×" : "";
+
     private string Targets()
     {
         var sb = new StringBuilder();
@@ -647,35 +772,30 @@ public sealed partial class Bench(Db db, string apiDll, string logDir, Options o
         sb.AppendLine();
         sb.AppendLine("| target | goal | measured | verdict |");
         sb.AppendLine("|---|---|---|---|");
-        sb.AppendLine($"| drain | ≥ 12,000 jobs/s | {Num(_drainRate, "jobs/s")} (from worker ready) | {Verdict(_drainRate is { } d ? d >= 12_000 : null)} |");
-        var batchE2e = new[] { _e2eBatchAllRate, _e2eBatchSplitRate }.Where(v => v is not null).Select(v => v!.Value).ToArray();
-        sb.AppendLine($"| end to end, batch submit | ≥ 10,000 jobs/s | one `all` node {Num(_e2eBatchAllRate, "jobs/s")}; api + 2 workers {Num(_e2eBatchSplitRate, "jobs/s")} | " +
-                      $"{Verdict(batchE2e.Length == 0 ? null : batchE2e.Any(v => v >= 10_000))} (best of the two) |");
-        var e2e = new[] { _e2eAllRate, _e2eSplitRate }.Where(v => v is not null).Select(v => v!.Value).ToArray();
-        sb.AppendLine($"| end to end, single submits, 16 clients | ≥ 2,000 jobs/s | one `all` node {Num(_e2eAllRate, "jobs/s")}; api + 2 workers {Num(_e2eSplitRate, "jobs/s")} | " +
-                      $"{Verdict(e2e.Length == 0 ? null : e2e.Any(v => v >= 2_000))} (best of the two) |");
-        sb.AppendLine($"| enqueue→start across processes at 50/s | p50 ≤ 3 ms, p99 ≤ 10 ms | p50 {Num(_latP50, "ms")}, p99 {Num(_latP99, "ms")} | " +
-                      $"{Verdict(_latP50 is { } a && _latP99 is { } b ? a <= 3 && b <= 10 : null)} |");
-        sb.AppendLine($"| recovery after SIGKILL | ≤ 10 s, nothing lost | last killed job restarted after {Num(_recoveryRestartS, "s")}; all succeeded after {Num(_recoveryAllS, "s")}; " +
-                      $"{(_recoveryNothingLost switch { true => "nothing lost", false => "JOBS LOST/UNFINISHED", null => "?" })} | " +
-                      $"{Verdict(_recoveryRestartS is { } r && _recoveryNothingLost is { } nl ? r <= 10 && nl : null)} (judged on the restart time) |");
-        sb.AppendLine($"| worker RSS idle | ≤ 100 MB | {Num(_rssIdleMb, "MB")} (highest idle sample) | {Verdict(_rssIdleMb is { } i ? i <= 100 : null)} |");
-        sb.AppendLine($"| worker RSS under load | ≤ 150 MB | {Num(_rssLoadMb, "MB")} (peak, 3b) | {Verdict(_rssLoadMb is { } l ? l <= 150 : null)} |");
-        sb.AppendLine($"| dataset parse vs psql \\copy (issue 4) | ≥ 0.8× | {Num(_parseRate, "rows/s")} vs {Num(_copyRate, "rows/s")} | {Verdict(_parseRate is { } pr && _copyRate is { } cr ? pr >= 0.8 * cr : null)} |");
-        sb.AppendLine($"| worker RSS while parsing (issue 4) | < 200 MB | {Num(_parseRssMb, "MB")} | {Verdict(_parseRssMb is { } pm ? pm < 200 : null)} |");
-        sb.AppendLine($"| 145-year names zip, {NamesHistory.RowCount:N0} rows (issue 11) | one attempt, first upload and over itself | " +
-                      $"{Num(_historyRate, "rows/s")} at attempt {_historyAttempts?.ToString() ?? "—"}; over itself {Num(_historyAgainRate, "rows/s")} at attempt {_historyAgainAttempts?.ToString() ?? "—"} | " +
-                      $"{Verdict(_historyAttempts is { } ha && _historyAgainAttempts is { } hb ? ha == 1 && hb == 1 : null)} |");
-        sb.AppendLine($"| transfer vs curl -T, 1 GiB on loopback (issue 5) | ≥ 0.9× | median per-round ratio {(_transferRatio is { } ratio ? ratio.ToString("P0") : "—")} (best {Num(_transferRate, "MB/s")} vs {Num(_curlRate, "MB/s")}) | {Verdict(_transferRatio is { } tRatio ? tRatio >= 0.9 : null)} |");
-        sb.AppendLine($"| worker peak RSS while transferring (issue 5) | < 150 MB | {Num(_transferRssMb, "MB")} | {Verdict(_transferRssMb is { } tm ? tm < 150 : null)} |");
+        foreach (var row in TargetRows()) sb.AppendLine(row.Line);
         return sb.ToString();
     }
 
     private static string Num(double? v, string unit) => v is { } x && !double.IsNaN(x) ? $"{x:N1} {unit}" : "—";
 
+    /// <summary>
+    /// Writes the report. Without <c>--only</c>, the whole file anew. With <c>--only</c> and a report already there, only
+    /// what this run measured changes: the sections of the scenarios it ran, and the targets rows it has values for
+    /// (<see cref="ReportMerge"/>); the rest (other scenarios' figures, notes added by hand) stays.
+    /// </summary>
     private async Task WriteReportAsync()
     {
         if (options.Out is null) return;
+        if (options.Only.Count > 0 && File.Exists(options.Out))
+        {
+            var sections = _sectionStarts.Select((s, i) =>
+                (s.Id, _body.ToString(s.Start, (i + 1 < _sectionStarts.Count ? _sectionStarts[i + 1].Start : _body.Length) - s.Start)))
+                .Where(s => options.Runs(s.Id))
+                .ToList();
+            var existing = await File.ReadAllTextAsync(options.Out);
+            await File.WriteAllTextAsync(options.Out, ReportMerge.Merge(existing, sections, TargetRows()));
+            return;
+        }
         var text = new StringBuilder()
             .Append(_header)
             .AppendLine()
@@ -691,6 +811,8 @@ public sealed partial class Bench(Db db, string apiDll, string logDir, Options o
             .AppendLine("- Enqueue→start is `started_at - created_at` from SQL: `created_at` is set by the api node just before its insert, `started_at` is `now()` of the worker's claim transaction, so it includes the submit's own insert/commit and the dispatch by Quartz.")
             .AppendLine("- Recovery: the worker running the most jobs is killed with SIGKILL (Process.Kill); \"restarted\" is the `started_at` of a killed job's final attempt (the reclaim sets it); \"all succeeded\" necessarily includes the 20 s the restarted jobs run again.")
             .AppendLine("- RSS is VmRSS from /proc/<pid>/status of the `dotnet` process running the node (the app runs in that process), sampled every 200 ms; VmHWM is the kernel's own peak.")
+            .AppendLine("- CPU per job (scenario 2 and 10) is utime + stime from /proc/<pid>/stat of the worker process, and of the whole PostgreSQL server (the postmaster, the backends it reaped and its live children), from the worker's ready to the last job's end, divided by the jobs.")
+            .AppendLine("- Scenario 10 runs pg-boss (bench/peers) on the same PostgreSQL server, in a database of its own; pg-boss's drain times end at `max(completed_on)`, its enqueue→start is `started_on - created_on`.")
             .AppendLine("- The load average is printed around each scenario: a high value before a scenario means something else was using the machine.")
             .ToString();
         var notes = options.Notes.Count == 0 ? "" : "\n## Notes\n\n" + string.Join('\n', options.Notes.Select(n => $"- {n}")) + "\n";
