@@ -42,14 +42,6 @@ public sealed class DatasetLimitsTests(DatasetLimitsFactory app) : IClassFixture
         return chunk;
     }
 
-    private async Task<long> RecordCountAsync(Guid datasetId)
-    {
-        await using var connection = await TestDatabase.OpenAsync(app.DatabaseUrl);
-        await using var command = new NpgsqlCommand("SELECT count(*) FROM name_records WHERE dataset_id = $1", connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = datasetId });
-        return (long)(await command.ExecuteScalarAsync())!;
-    }
-
     /// <summary>Uploads the file and expects: failed within 30 s, the error naming <paramref name="setting"/>, one attempt, no rows.</summary>
     private async Task<DatasetDto> ExpectFailsFastAsync(string path, string setting, string? format = null)
     {
@@ -66,7 +58,7 @@ public sealed class DatasetLimitsTests(DatasetLimitsFactory app) : IClassFixture
         Assert.Single(job.Attempts); // permanent: not retried
         Assert.Contains(setting, job.LastError);
         Assert.Equal(0, dataset.RowsInserted);
-        Assert.Equal(0, await RecordCountAsync(created.Id));
+        Assert.Equal(0, await app.RecordCountAsync(created.Id));
         return dataset;
     }
 
@@ -152,7 +144,7 @@ public sealed class DatasetLimitsTests(DatasetLimitsFactory app) : IClassFixture
         Assert.Equal("failed", dataset.State);
         Assert.Contains("central directory", dataset.Error, StringComparison.OrdinalIgnoreCase);
         Assert.Single((await client.WaitForStateAsync(created.JobId, "failed")).Attempts);
-        Assert.Equal(0, await RecordCountAsync(created.Id));
+        Assert.Equal(0, await app.RecordCountAsync(created.Id));
     }
 
     [Fact]

@@ -28,14 +28,6 @@ public sealed class DatasetRealSizeTests(RealSizeDatasetsFactory app, ITestOutpu
 
     public void Dispose() => _files.Dispose();
 
-    private async Task<long> RecordCountAsync(Guid datasetId)
-    {
-        await using var connection = await TestDatabase.OpenAsync(app.DatabaseUrl);
-        await using var command = new NpgsqlCommand("SELECT count(*) FROM name_records WHERE dataset_id = $1", connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = datasetId });
-        return (long)(await command.ExecuteScalarAsync())!;
-    }
-
     /// <summary>Uploads the zip and expects it completed at the first attempt with every row, the read-me skipped.</summary>
     private async Task<DatasetDto> IngestAsync(HttpClient client, string zip)
     {
@@ -83,7 +75,7 @@ public sealed class DatasetRealSizeTests(RealSizeDatasetsFactory app, ITestOutpu
 
         var firstNow = await client.GetDatasetAsync(first.Id);
         Assert.Equal((NamesHistory.RowCount, second.Id), (firstNow.RowsSuperseded, firstNow.SupersededBy!.Value));
-        Assert.Equal((0L, NamesHistory.RowCount), (await RecordCountAsync(first.Id), await RecordCountAsync(second.Id)));
+        Assert.Equal((0L, NamesHistory.RowCount), (await app.RecordCountAsync(first.Id), await app.RecordCountAsync(second.Id)));
 
         // A newer file of one year replaces that year of the big dataset, and nothing else.
         var yob2003 = _files.WriteText("yob2003.txt", ["Newname,F,42"]);

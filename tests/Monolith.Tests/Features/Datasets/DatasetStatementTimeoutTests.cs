@@ -57,14 +57,6 @@ public sealed class DatasetStatementTimeoutTests(ShortCommandTimeoutFactory app)
         await commit.ExecuteNonQueryAsync();
     }
 
-    private async Task<long> RecordCountAsync(Guid datasetId)
-    {
-        await using var connection = await TestDatabase.OpenAsync(app.DatabaseUrl);
-        await using var command = new NpgsqlCommand("SELECT count(*) FROM name_records WHERE dataset_id = $1", connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = datasetId });
-        return (long)(await command.ExecuteScalarAsync())!;
-    }
-
     [Fact]
     public async Task AParseWaitingPastTheDriverTimeout_CompletesAtTheFirstAttempt()
     {
@@ -76,7 +68,7 @@ public sealed class DatasetStatementTimeoutTests(ShortCommandTimeoutFactory app)
         var dataset = await client.WaitUntilFinishedAsync(created.Id, TimeSpan.FromSeconds(60));
 
         Assert.True(dataset.State == "completed", $"{dataset.State}: {dataset.Error} (job: {dataset.Job?.LastError})");
-        Assert.Equal(100, await RecordCountAsync(created.Id));
+        Assert.Equal(100, await app.RecordCountAsync(created.Id));
         Assert.Single((await client.WaitForStateAsync(created.JobId, "succeeded")).Attempts);
     }
 
@@ -93,7 +85,7 @@ public sealed class DatasetStatementTimeoutTests(ShortCommandTimeoutFactory app)
         using var response = await delete;
 
         Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
-        Assert.Equal(0, await RecordCountAsync(created.Id));
+        Assert.Equal(0, await app.RecordCountAsync(created.Id));
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/v1/datasets/{created.Id}")).StatusCode);
     }
 }

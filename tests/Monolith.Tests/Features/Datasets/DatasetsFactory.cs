@@ -5,6 +5,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using Monolith.Tests.Infrastructure;
+using Npgsql;
 
 namespace Monolith.Tests.Features.Datasets;
 
@@ -29,6 +30,15 @@ public class DatasetsFactory : MonolithFactory
     /// <summary>Every file the store holds (temporary ones included).</summary>
     public string[] StoredFiles() =>
         Directory.Exists(StorageRoot) ? Directory.GetFiles(StorageRoot, "*", SearchOption.AllDirectories) : [];
+
+    /// <summary>How many name records a dataset holds, read with SQL.</summary>
+    public async Task<long> RecordCountAsync(Guid datasetId)
+    {
+        await using var connection = await TestDatabase.OpenAsync(DatabaseUrl);
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM name_records WHERE dataset_id = $1", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = datasetId });
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
 
     /// <summary>WebApplicationFactory's disposal (sync or async) ends here: the stored files go with the host.</summary>
     protected override void Dispose(bool disposing)

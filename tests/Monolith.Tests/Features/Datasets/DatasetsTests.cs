@@ -17,14 +17,6 @@ public sealed class DatasetsTests(DatasetsFactory app) : IClassFixture<DatasetsF
 
     public void Dispose() => _files.Dispose();
 
-    private async Task<long> RecordCountAsync(Guid datasetId)
-    {
-        await using var connection = await TestDatabase.OpenAsync(app.DatabaseUrl);
-        await using var command = new NpgsqlCommand("SELECT count(*) FROM name_records WHERE dataset_id = $1", connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = datasetId });
-        return (long)(await command.ExecuteScalarAsync())!;
-    }
-
     [Fact]
     public async Task YobFile_Completes_WithExactRecordsAndQueryAnswers()
     {
@@ -40,7 +32,7 @@ public sealed class DatasetsTests(DatasetsFactory app) : IClassFixture<DatasetsF
         Assert.Equal(500, dataset.RowsInserted);
         Assert.Equal(0, dataset.RowsRejected);
         Assert.Empty(dataset.Errors);
-        Assert.Equal(500, await RecordCountAsync(created.Id));
+        Assert.Equal(500, await app.RecordCountAsync(created.Id));
         Assert.Equal(created.JobId, dataset.Job!.Id);
         Assert.Equal("succeeded", (await client.WaitForStateAsync(created.JobId, "succeeded")).State);
         Assert.Equal(100, (await client.GetDatasetAsync(created.Id)).Job!.Progress!.Percent);
@@ -79,7 +71,7 @@ public sealed class DatasetsTests(DatasetsFactory app) : IClassFixture<DatasetsF
 
         Assert.Equal("completed", dataset.State);
         Assert.Equal(240, dataset.RowsInserted);
-        Assert.Equal(240, await RecordCountAsync(created.Id));
+        Assert.Equal(240, await app.RecordCountAsync(created.Id));
         var years = await client.GetFromJsonAsync<NameByYearDto>($"/v1/names/{TestFiles.NameAt(0)}?country=US&sex=M", JobClientExtensions.Json);
         Assert.Equal([new YearCountDto(2019, 9_000)], years!.Years);
     }
@@ -99,7 +91,7 @@ public sealed class DatasetsTests(DatasetsFactory app) : IClassFixture<DatasetsF
         Assert.Equal("completed", dataset.State);
         Assert.Equal(120 + 180, dataset.RowsInserted);
         Assert.Equal(0, dataset.RowsRejected);
-        Assert.Equal(300, await RecordCountAsync(created.Id));
+        Assert.Equal(300, await app.RecordCountAsync(created.Id));
         var job = await client.WaitForStateAsync(created.JobId, "succeeded"); // its outcome is written just after the dataset's
         Assert.Equal(["NationalReadMe.txt"], job.Result!.Value.GetProperty("skippedEntries").EnumerateArray().Select(e => e.GetString()));
 
@@ -128,7 +120,7 @@ public sealed class DatasetsTests(DatasetsFactory app) : IClassFixture<DatasetsF
         Assert.Equal([5L, 100L], dataset.Errors.Select(e => e.Line));
         Assert.Contains("Sex must be F or M", dataset.Errors[0].Reason);
         Assert.Contains("Count must be", dataset.Errors[1].Reason);
-        Assert.Equal(300, await RecordCountAsync(created.Id));
+        Assert.Equal(300, await app.RecordCountAsync(created.Id));
     }
 
     [Fact]
@@ -148,7 +140,7 @@ public sealed class DatasetsTests(DatasetsFactory app) : IClassFixture<DatasetsF
         Assert.Equal([200L, 201L], dataset.Errors.Select(e => e.Line));
         Assert.Contains("'Ann\uFFFDa'", dataset.Errors[0].Reason); // the NUL is shown as U+FFFD, the row is not stored
         Assert.Contains("'Jo\uFFFD(hn'", dataset.Errors[1].Reason);
-        Assert.Equal(300, await RecordCountAsync(created.Id));
+        Assert.Equal(300, await app.RecordCountAsync(created.Id));
         Assert.Single((await client.WaitForStateAsync(created.JobId, "succeeded")).Attempts);
     }
 
@@ -168,7 +160,7 @@ public sealed class DatasetsTests(DatasetsFactory app) : IClassFixture<DatasetsF
         Assert.Equal(3, dataset.RowsRejected);
         Assert.Equal([201L, 202L, 203L], dataset.Errors.Select(e => e.Line));
         Assert.Contains("3 of 203 lines are bad", dataset.Error);
-        Assert.Equal(0, await RecordCountAsync(created.Id)); // batches copied before the verdict were rolled back
+        Assert.Equal(0, await app.RecordCountAsync(created.Id)); // batches copied before the verdict were rolled back
         var job = await client.WaitForStateAsync(created.JobId, "failed");
         Assert.Single(job.Attempts);
     }
@@ -204,7 +196,7 @@ public sealed class DatasetsTests(DatasetsFactory app) : IClassFixture<DatasetsF
         Assert.Equal("failed", dataset.State);
         Assert.Contains("not a text file", dataset.Error);
         Assert.Single((await client.WaitForStateAsync(created.JobId, "failed")).Attempts);
-        Assert.Equal(0, await RecordCountAsync(created.Id));
+        Assert.Equal(0, await app.RecordCountAsync(created.Id));
     }
 
     [Fact]
@@ -270,7 +262,7 @@ public sealed class DatasetsTests(DatasetsFactory app) : IClassFixture<DatasetsF
         var dataset = await client.GetDatasetAsync(created.Id);
         Assert.Equal("completed", dataset.State);
         Assert.Equal(300, dataset.RowsInserted);
-        Assert.Equal(300, await RecordCountAsync(created.Id));
+        Assert.Equal(300, await app.RecordCountAsync(created.Id));
         var years = await client.GetFromJsonAsync<NameByYearDto>($"/v1/names/{TestFiles.NameAt(0)}?country=US&sex=F", JobClientExtensions.Json);
         Assert.Equal([new YearCountDto(2016, 10_000)], years!.Years);
     }
