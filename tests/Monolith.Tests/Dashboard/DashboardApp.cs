@@ -46,7 +46,7 @@ public sealed class DashboardApp : MonolithFactory, IAsyncLifetime
     public async Task<IPage> NewPageAsync()
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = BaseUrl });
-        context.SetDefaultTimeout(15_000);
+        context.SetDefaultTimeout(30_000); // a first page (Razor, JIT, a cold browser) on 2 loaded cores can take over 15 s
         return await context.NewPageAsync();
     }
 

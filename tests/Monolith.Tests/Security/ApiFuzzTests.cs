@@ -16,6 +16,7 @@ namespace Monolith.Tests.Security;
 /// with a tenant's key, the admin key and no key: no answer may be a 5xx (or no answer at all), every answer must be one
 /// the document lists, and afterwards another tenant's jobs still run. Deterministic seed; bounded in time.
 /// </summary>
+[Collection("Heavy")]
 public sealed class ApiFuzzTests(ITestOutputHelper output)
 {
     private const int Seed = 11;

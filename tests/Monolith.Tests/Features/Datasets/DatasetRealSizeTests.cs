@@ -22,6 +22,7 @@ public sealed class RealSizeDatasetsFactory : DatasetsFactory
 /// every row kept; the next edition uploaded over it replaces all of it in one attempt too (the supersede that ran
 /// past Npgsql's 30 s default at every attempt); then a newer file of one year replaces just that year.
 /// </summary>
+[Collection("Heavy")]
 public sealed class DatasetRealSizeTests(RealSizeDatasetsFactory app, ITestOutputHelper output) : IClassFixture<RealSizeDatasetsFactory>, IDisposable
 {
     private readonly TestFiles _files = new();
