@@ -25,8 +25,7 @@ public sealed class KeyedHash
     public KeyedHash(IOptions<SecretOptions> options)
     {
         var o = options.Value;
-        var currentKeyId = o.CurrentKeyId ?? (o.Keys.Count == 1 ? o.Keys.Keys.Single() : "");
-        if (!o.Keys.ContainsKey(currentKeyId)) throw new InvalidOperationException(SecretOptions.Describe("Secrets:CurrentKeyId names no key in Secrets:Keys."));
+        var currentKeyId = o.ResolveCurrentKeyId();
         // The current key first, then the others in a stable order.
         keys = o.Keys.OrderBy(k => k.Key == currentKeyId ? 0 : 1).ThenBy(k => k.Key, StringComparer.Ordinal)
             .Select(k => SecretOptions.DecodeKey(k.Key, k.Value)).ToArray();

@@ -28,8 +28,7 @@ public sealed class SecretProtector
     {
         var o = options.Value;
         keys = o.Keys.ToDictionary(k => k.Key, k => SecretOptions.DecodeKey(k.Key, k.Value), StringComparer.Ordinal);
-        currentKeyId = o.CurrentKeyId ?? (keys.Count == 1 ? keys.Keys.Single() : "");
-        if (!keys.ContainsKey(currentKeyId)) throw new InvalidOperationException(SecretOptions.Describe("Secrets:CurrentKeyId names no key in Secrets:Keys."));
+        currentKeyId = o.ResolveCurrentKeyId();
     }
 
     /// <summary>The key new values are encrypted with.</summary>
@@ -110,6 +109,13 @@ public sealed class SecretOptions
 
     public Dictionary<string, string> Keys { get; set; } = new(StringComparer.Ordinal);
     public string? CurrentKeyId { get; set; }
+
+    /// <summary>The id new values are written under: <see cref="CurrentKeyId"/>, or the only key when there is one.</summary>
+    internal string ResolveCurrentKeyId()
+    {
+        var id = CurrentKeyId ?? (Keys.Count == 1 ? Keys.Keys.Single() : "");
+        return Keys.ContainsKey(id) ? id : throw new InvalidOperationException(Describe("Secrets:CurrentKeyId names no key in Secrets:Keys."));
+    }
 
     internal static byte[] DecodeKey(string id, string base64)
     {
