@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Monolith.Domain;
+using Monolith.Domain.Jobs;
 using Monolith.Worker.Engine;
 using Monolith.Worker.Hosting;
 using Monolith.Worker.Jobs;
@@ -46,11 +47,14 @@ public static class WorkerExtensions
         services.AddSingleton<WebhookEvents>();
         services.AddSingleton<QueueSelector>();
         services.AddSingleton<RunningJobs>();
+        services.AddSingleton<JobClaims>();
         services.AddSingleton<JobSlots>();
+        services.AddSingleton<NodeDispatcher>();
+        services.AddSingleton<FiringRecovery>();
         services.AddSingleton<AttemptRecorder>();
+        services.AddSingleton<ProgressWriter>();
         services.AddSingleton<JobExecutor>();
         services.AddSingleton<DispatchTickets>();
-        services.AddSingleton<SchedulerWakeUp>();
         services.AddScoped<JobClient>();
         services.AddScoped<ClusterNodes>();
         services.AddSingleton<JobSecrets>();
@@ -76,6 +80,9 @@ public static class WorkerExtensions
         return services;
     }
 
+    /// <summary>Quartz's threads on an executing node (see AddQuartz).</summary>
+    private const int QuartzThreads = 8;
+
     private static void AddQuartz(IServiceCollection services, IConfiguration configuration, WorkerOptions options, RetentionOptions retention, NodeIdentity node)
     {
         var executes = node.ServiceType.ExecutesJobs();
@@ -88,7 +95,9 @@ public static class WorkerExtensions
                 s.IdleWaitTime = TimeSpan.FromSeconds(Math.Max(1, options.IdleWaitSeconds));
                 s.ShutdownJobInterruption = ShutdownJobInterruption.WhenWaitingForJobs;
             });
-            if (executes) q.UseThreadPool<SlotGatedThreadPool>();
+            // Quartz's threads run firings, not jobs: the standing dispatch firing (one, for the node's life), tickets
+            // (each a wake-up that ends at once), recovered firings and the maintenance jobs. Jobs run in JobSlots.
+            if (executes) q.UseDefaultThreadPool(maxConcurrency: QuartzThreads);
             else q.UseThreadPool<ZeroSizeThreadPool>();
 
             q.UsePersistentStore(store =>
@@ -115,6 +124,10 @@ public static class WorkerExtensions
 
                 });
             });
+            // The standing dispatch firing: stored durable with recovery, and fired once at every start of an executing
+            // node, pinned to it (StandingDispatchJob).
+            q.AddJob<StandingDispatchJob>(job => job.WithIdentity(StandingDispatchJob.Key).StoreDurably().RequestRecovery());
+            if (executes) q.RunAtStartup(StandingDispatchJob.Key);
             q.ScheduleJob<TicketRescuer>(trigger => trigger
                 .WithIdentity(nameof(TicketRescuer))
                 .StartNow()

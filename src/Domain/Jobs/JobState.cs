@@ -33,7 +33,9 @@ public static class JobStates
     public static bool IsTerminal(this JobState state) => Array.IndexOf(Terminal, state) >= 0;
 
     /// <summary>Lower-case name as stored in the database and shown in JSON.</summary>
-    public static string ToName(this JobState state) => state.ToString().ToLowerInvariant();
+    public static string ToName(this JobState state) => (uint)state < (uint)Names.Length ? Names[(int)state] : state.ToString().ToLowerInvariant();
+
+    private static readonly string[] Names = [.. Enum.GetValues<JobState>().Select(s => s.ToString().ToLowerInvariant())];
 
     public static bool TryParse(string? name, out JobState state) =>
         Enum.TryParse(name, ignoreCase: true, out state) && Enum.IsDefined(state) && !int.TryParse(name, out _);

@@ -55,7 +55,11 @@ public sealed class JobStore(MonolithDbContext db)
     /// the claim advances. <see cref="CappedClaim.RateLimitedUntil"/> tells when a type held back by its rate may start
     /// more (the caller schedules a ticket then).
     /// </summary>
-    public async Task<CappedClaim> ClaimCappedAsync(Guid ticketId, string node, IReadOnlyList<string> queues, int limit, ClaimCaps caps, CancellationToken ct)
+    /// <param name="fence">The claiming Quartz firing (cluster name, fire instance id): the claim takes nothing, and throws
+    /// a <see cref="PostgresException"/> with <see cref="JobClaims.FiringNotLive"/>, when Quartz no longer has it (as
+    /// <c>monolith_claim</c> does).</param>
+    public async Task<CappedClaim> ClaimCappedAsync(Guid ticketId, string node, IReadOnlyList<string> queues, int limit, ClaimCaps caps, CancellationToken ct,
+        (string Cluster, string FireInstanceId)? fence = null)
     {
         var queueOrder = queues.ToArray();
         var lockKeys = caps.LockKeys();
@@ -66,6 +70,17 @@ public sealed class JobStore(MonolithDbContext db)
         var now = DateTimeOffset.UtcNow;
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
+        if (fence is { } firing)
+        {
+            var live = await db.Database.SqlQuery<int>($"""
+                SELECT 1 AS "Value" FROM quartz.qrtz_fired_triggers
+                WHERE sched_name = {firing.Cluster} AND entry_id = {firing.FireInstanceId} FOR KEY SHARE
+                """).ToListAsync(ct);
+            if (live.Count == 0)
+            {
+                throw new PostgresException("The dispatch firing is no longer live (Quartz recovered it).", "ERROR", "ERROR", JobClaims.FiringNotLive);
+            }
+        }
         // Locks first (held to commit), then what runs now under each capped key: one round trip.
         var running = new Dictionary<string, int>(StringComparer.Ordinal);
         await using (var command = db.Database.GetDbConnection().CreateCommand())

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Prometheus;
 
 namespace Monolith.Worker.Engine;
@@ -40,4 +41,33 @@ public static class EngineMetrics
 
     public static readonly Gauge QueueDepth = Metrics.CreateGauge(
         "monolith_queue_jobs", "Jobs of the whole cluster per queue and state (read from the queue figures when scraped).", "queue", "state");
+
+    private static readonly ConcurrentDictionary<(string Type, string Queue), JobInstruments> ByJob = new();
+
+    /// <summary>
+    /// The instruments one attempt of <paramref name="type"/> in <paramref name="queue"/> touches, looked up once per type
+    /// and queue: an attempt then costs no label look-up and no allocation for metrics.
+    /// </summary>
+    public static JobInstruments For(string type, string queue) => ByJob.GetOrAdd((type, queue), key => new JobInstruments(key.Type, key.Queue));
+
+    /// <summary>The labelled children of the engine's instruments for one job type and queue.</summary>
+    public sealed class JobInstruments(string type, string queue)
+    {
+        public Counter.Child Started { get; } = EngineMetrics.Started.WithLabels(type, queue);
+        public Histogram.Child EnqueueToStart { get; } = EngineMetrics.EnqueueToStart.WithLabels(type, queue);
+        public Histogram.Child Duration { get; } = EngineMetrics.Duration.WithLabels(type);
+        public Counter.Child Succeeded { get; } = Attempts.WithLabels(type, "succeeded");
+        public Counter.Child FinishedSucceeded { get; } = Finished.WithLabels(type, "succeeded");
+        public Counter.Child Retried { get; } = Retries.WithLabels(type);
+
+        /// <summary>Counts an attempt that ended <paramref name="outcome"/> (the job now <paramref name="state"/>).</summary>
+        public void Ended(string outcome, Domain.Jobs.JobState state)
+        {
+            if (outcome == "succeeded") Succeeded.Inc();
+            else Attempts.WithLabels(type, outcome).Inc();
+            if (state == Domain.Jobs.JobState.Succeeded) FinishedSucceeded.Inc();
+            else if (state == Domain.Jobs.JobState.Retrying) Retried.Inc();
+            else if (Domain.Jobs.JobStates.IsTerminal(state)) Finished.WithLabels(type, Domain.Jobs.JobStates.ToName(state)).Inc();
+        }
+    }
 }

@@ -11,21 +11,21 @@ namespace Monolith.Worker.Engine;
 /// A node's ear on the database: one connection LISTENing on up to three channels (a worker node on all three, an
 /// api node only on the last).
 /// <list type="bullet">
-/// <item><see cref="DispatchTickets.WakeChannel"/>: a ticket became due on another node (an API node's submit):
-/// wake this node's Quartz scheduler now instead of at its next poll.</item>
+/// <item><see cref="DispatchTickets.WakeChannel"/>: jobs became due (a submit on any node, a ticket firing on a busy node,
+/// jobs handed back): this node's claim loop (<see cref="NodeDispatcher"/>) claims as soon as it has room.</item>
 /// <item><see cref="JobClient.CancelChannel"/>: a client asked to cancel a job; if it runs here, fire its token.</item>
 /// <item><see cref="JobChanges.Channel"/>: jobs changed state or progress: wake this node's clients waiting on them
 /// (<see cref="JobWaiters"/>). After a reconnect every waiter is woken, as notifications may have been missed.</item>
 /// </list>
 /// Notifications can be missed while the connection is down, so every second it also asks the jobs table
 /// which of this node's running jobs have a cancel request; a cancel therefore lands within about a second
-/// even then, and a missed wake-up only costs the scheduler's own poll (1 s).
+/// even then, and a missed wake-up is made up by the jobs' dispatch tickets, which Quartz finds at its next poll (1 s).
 /// </summary>
 public sealed class EngineNotifications(
     NpgsqlDataSource dataSource,
     IServiceScopeFactory scopes,
     RunningJobs running,
-    SchedulerWakeUp wakeUp,
+    NodeDispatcher dispatcher,
     JobWaiters waiters,
     NodeIdentity node,
     ILogger<EngineNotifications> logger) : BackgroundService
@@ -61,7 +61,7 @@ public sealed class EngineNotifications(
         connection.Notification += (_, e) =>
         {
             if (e.Channel == JobChanges.Channel) waiters.Changed(JobChanges.Parse(e.Payload));
-            else if (e.Channel == DispatchTickets.WakeChannel) wakeUp.Wake();
+            else if (e.Channel == DispatchTickets.WakeChannel) dispatcher.Wake();
             else if (e.Channel == JobClient.CancelChannel && Guid.TryParse(e.Payload, out var jobId) && running.Cancel(jobId))
             {
                 logger.LogInformation("Cancel request delivered to running job {JobId}", jobId);
@@ -75,7 +75,7 @@ public sealed class EngineNotifications(
         }
         logger.LogInformation(executes ? "Listening for wake-ups, cancel requests and job changes" : "Listening for job changes");
         waiters.ChangedAll(); // changes made while we were not listening
-        if (executes) wakeUp.Wake(); // anything submitted while we were not listening
+        if (executes) dispatcher.Wake(); // anything submitted while we were not listening
 
         var nextSweep = DateTime.UtcNow + CancelSweep;
         while (!ct.IsCancellationRequested)

@@ -1,9 +1,8 @@
-using Microsoft.Extensions.DependencyInjection;
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Monolith.Domain.Jobs;
 using Monolith.Domain.Text;
 using Monolith.Worker.Hosting;
-using Prometheus;
 
 namespace Monolith.Worker.Engine;
 
@@ -18,70 +17,109 @@ namespace Monolith.Worker.Engine;
 /// text from outside (a vendor's answer, an exception's message) never reaches PostgreSQL with a character it refuses;
 /// a result is encrypted, for a type with secret results, only after that.
 /// </para>
+/// <para>
+/// An attempt costs little besides its handler: no DI scope unless the handler takes services
+/// (<see cref="JobTypeDefinition"/>), one cancellation source (<see cref="RunningJobs.Attempt"/>), metrics looked up once
+/// per type (<see cref="EngineMetrics.For"/>), and one log line, written when the outcome is stored: at Debug for a
+/// success that took less than <see cref="SlowAttempt"/>, at Information for a slower success and a cancel, at Warning
+/// for a failure.
+/// </para>
 /// </summary>
 public sealed class JobExecutor(
-    IServiceScopeFactory scopes,
+    IServiceProvider services,
     JobTypeRegistry types,
     RunningJobs running,
-    JobSlots slots,
     AttemptRecorder recorder,
     JobSecrets secrets,
+    ProgressWriter progress,
     NodeIdentity node,
     ILogger<JobExecutor> logger)
 {
-    /// <summary>
-    /// Runs <paramref name="claimed"/> in one of the node's <see cref="JobSlots"/>, which the caller took for it and
-    /// which is given back as soon as the handler returns; then waits until the outcome is written. Throws
-    /// <see cref="OperationCanceledException"/> when the node shuts down mid-run: the row stays 'running' under its
-    /// ticket, and the ticket's recovery re-runs it elsewhere.
-    /// </summary>
-    public async Task RunAsync(Job claimed, CancellationToken shutdown)
-    {
-        using var logScope = logger.BeginScope(new JobLogScope(claimed, node.Id));
-        using var activity = JobTracing.StartExecution(claimed, node.Id);
+    /// <summary>A success that took longer than this is logged at Information; a quicker one at Debug.</summary>
+    public static readonly TimeSpan SlowAttempt = TimeSpan.FromSeconds(1);
 
-        EngineMetrics.Started.WithLabels(claimed.Type, claimed.Queue).Inc();
-        if (claimed.Attempt == 1 && claimed.StartedAt is { } started)
-        {
-            EngineMetrics.EnqueueToStart.WithLabels(claimed.Type, claimed.Queue).Observe(Math.Max(0, (started - claimed.ScheduledAt).TotalSeconds));
-        }
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        using var leaseLost = new CancellationTokenSource();
-        var context = new JobContext(claimed, async (percent, message, ct) =>
-        {
-            await using var progressScope = scopes.CreateAsyncScope();
-            var store = progressScope.ServiceProvider.GetRequiredService<JobStore>();
-            var current = await store.ReportProgressAsync(claimed.Id, claimed.LeaseToken!.Value, percent, StorableText.Sanitize(message), ct);
-            if (!current) await leaseLost.CancelAsync();
-            return current;
-        });
-        AttemptResult? result;
+    /// <summary>
+    /// Runs <paramref name="claimed"/>'s handler. Completes when the handler has returned, so the caller's slot is free
+    /// at once; its result is the write of the outcome, which completes once it is committed (true) or found fenced
+    /// out (false: the lease was no longer current). Throws <see cref="OperationCanceledException"/> when the node shuts
+    /// down mid-run: the row stays 'running' under its firing, and the firing's recovery re-runs it elsewhere.
+    /// </summary>
+    public async Task<Task> RunAsync(Job claimed, CancellationToken shutdown)
+    {
+        var metrics = EngineMetrics.For(claimed.Type, claimed.Queue);
+        var logScope = logger.BeginScope(new JobLogScope(claimed, node.Id));
         try
         {
-            using (EngineMetrics.Running.TrackInProgress())
+            var activity = JobTracing.StartExecution(claimed, node.Id);
+            metrics.Started.Inc();
+            if (claimed.Attempt == 1 && claimed.StartedAt is { } started)
             {
-                result = await ExecuteAsync(claimed, context, leaseLost, shutdown);
+                metrics.EnqueueToStart.Observe(Math.Max(0, (started - claimed.ScheduledAt).TotalSeconds));
             }
+            var clock = Stopwatch.GetTimestamp();
+            AttemptResult? result;
+            bool textReplaced;
+            EngineMetrics.Running.Inc();
+            try
+            {
+                (result, textReplaced) = await ExecuteAsync(claimed, shutdown);
+            }
+            catch
+            {
+                activity?.Dispose();
+                throw;
+            }
+            finally
+            {
+                EngineMetrics.Running.Dec();
+            }
+            var elapsed = Stopwatch.GetElapsedTime(clock);
+            if (result is null)
+            {
+                activity?.Dispose();
+                return Task.FromResult(false);
+            }
+            result = Storable(claimed, result, textReplaced);
+            metrics.Duration.Observe(elapsed.TotalSeconds);
+            JobTracing.RecordOutcome(activity, result);
+            activity?.Dispose();
+            return RecordAsync(claimed, result, elapsed, metrics, shutdown);
         }
         finally
         {
-            slots.Release();
+            logScope?.Dispose();
         }
-        if (result is null) return;
-        result = Storable(claimed, result, context.TextReplaced);
-        EngineMetrics.Duration.WithLabels(claimed.Type).Observe(clock.Elapsed.TotalSeconds);
-        EngineMetrics.Attempts.WithLabels(claimed.Type, result.Outcome).Inc();
-        JobTracing.RecordOutcome(activity, result);
+    }
 
-        if (await recorder.RecordAsync(claimed, result, shutdown))
+    /// <summary>Writes the outcome (in a batch with others), then counts and logs it: one line per attempt.</summary>
+    private async Task RecordAsync(Job claimed, AttemptResult result, TimeSpan elapsed, EngineMetrics.JobInstruments metrics, CancellationToken shutdown)
+    {
+        var written = await recorder.RecordAsync(claimed, result, shutdown);
+        using var logScope = logger.BeginScope(new JobLogScope(claimed, node.Id));
+        if (!written)
         {
-            if (result.NextState.IsTerminal()) EngineMetrics.Finished.WithLabels(claimed.Type, result.NextState.ToName()).Inc();
-            else if (result.NextState == JobState.Retrying) EngineMetrics.Retries.WithLabels(claimed.Type).Inc();
-            logger.LogInformation("Attempt ended {Outcome}; job is {State}", result.Outcome, result.NextState.ToName());
+            logger.LogWarning("Attempt {Attempt} ended {Outcome} but its lease was no longer current: the outcome was not recorded",
+                claimed.Attempt, result.Outcome);
+            return;
+        }
+        metrics.Ended(result.Outcome, result.NextState);
+        if (result.NextState == JobState.Succeeded)
+        {
+            var level = elapsed < SlowAttempt ? LogLevel.Debug : LogLevel.Information;
+            if (logger.IsEnabled(level))
+            {
+                logger.Log(level, "Attempt {Attempt} of {MaxAttempts} succeeded in {ElapsedMs:F1} ms", claimed.Attempt, claimed.MaxAttempts, elapsed.TotalMilliseconds);
+            }
+        }
+        else if (result.Outcome == "cancelled")
+        {
+            logger.LogInformation("Attempt {Attempt} of {MaxAttempts} ended cancelled after {ElapsedMs:F1} ms; job is {State}",
+                claimed.Attempt, claimed.MaxAttempts, elapsed.TotalMilliseconds, result.NextState.ToName());
         }
         else
         {
-            logger.LogWarning("Attempt ended {Outcome} but its lease was no longer current: the outcome was not recorded", result.Outcome);
+            logger.LogWarning("Attempt {Attempt} of {MaxAttempts} ended {Outcome} after {ElapsedMs:F1} ms; job is {State}: {Error}",
+                claimed.Attempt, claimed.MaxAttempts, result.Outcome, elapsed.TotalMilliseconds, result.NextState.ToName(), result.Error);
         }
     }
 
@@ -98,68 +136,64 @@ public sealed class JobExecutor(
             : storable;
     }
 
-    /// <returns>How the attempt ended (its result not yet encrypted), or null when there is nothing to record (the lease was lost).</returns>
-    private async Task<AttemptResult?> ExecuteAsync(Job claimed, JobContext context, CancellationTokenSource leaseLost, CancellationToken shutdown)
+    /// <returns>How the attempt ended (its result not yet encrypted), or null when there is nothing to record (the lease
+    /// was lost); and whether the handler stored outside text with characters replaced.</returns>
+    private async Task<(AttemptResult? Result, bool TextReplaced)> ExecuteAsync(Job claimed, CancellationToken shutdown)
     {
         if (claimed.CancelRequestedAt is not null)
         {
-            return new AttemptResult(JobState.Cancelled, "cancelled", "Cancelled before it could run again.");
+            return (new AttemptResult(JobState.Cancelled, "cancelled", "Cancelled before it could run again."), false);
         }
         if (claimed.Attempt > claimed.MaxAttempts)
         {
-            return new AttemptResult(JobState.Failed, "failed",
-                $"Attempts exhausted ({claimed.MaxAttempts}): the last attempt's node stopped before it finished.");
+            return (new AttemptResult(JobState.Failed, "failed",
+                $"Attempts exhausted ({claimed.MaxAttempts}): the last attempt's node stopped before it finished."), false);
         }
         var definition = types.Find(claimed.Type);
         if (definition is null)
         {
-            return new AttemptResult(JobState.Failed, "failed", $"No job type '{claimed.Type}' is registered on node {node.Id}.");
+            return (new AttemptResult(JobState.Failed, "failed", $"No job type '{claimed.Type}' is registered on node {node.Id}."), false);
         }
 
-        using var registration = running.Register(claimed.Id);
-        using var timeout = claimed.TimeoutSeconds is { } seconds
-            ? new CancellationTokenSource(TimeSpan.FromSeconds(seconds))
-            : new CancellationTokenSource();
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(
-            shutdown, registration.CancelToken, timeout.Token, leaseLost.Token);
-
-        logger.LogInformation("Attempt {Attempt} of {MaxAttempts} started", claimed.Attempt, claimed.MaxAttempts);
+        using var attempt = running.Register(claimed.Id, claimed.TimeoutSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null, shutdown);
+        var context = new JobContext(claimed, (percent, message, ct) =>
+            progress.Report(claimed, percent, StorableText.Sanitize(message), () => attempt.Stop(RunningJobs.StopReason.LeaseLost), ct));
         try
         {
-            await using var handlerScope = scopes.CreateAsyncScope();
-            var value = await definition.RunAsync(claimed.Payload, context, handlerScope.ServiceProvider, linked.Token);
-            return new AttemptResult(JobState.Succeeded, "succeeded", ResultJson: JobTypeDefinition.SerializeResult(value));
+            var value = await definition.RunAsync(claimed.Payload, context, services, attempt.Token);
+            return (new AttemptResult(JobState.Succeeded, "succeeded", ResultJson: JobTypeDefinition.SerializeResult(value)), context.TextReplaced);
         }
-        catch (Exception ex) when (registration.CancelToken.IsCancellationRequested)
+        catch (Exception) when (attempt.Reason == RunningJobs.StopReason.Client)
         {
-            logger.LogInformation("Cancelled by a client ({ExceptionType})", ex.GetType().Name);
-            return new AttemptResult(JobState.Cancelled, "cancelled", "Cancelled by a client while it ran.");
+            return (new AttemptResult(JobState.Cancelled, "cancelled", "Cancelled by a client while it ran."), context.TextReplaced);
         }
-        catch (Exception) when (leaseLost.IsCancellationRequested)
+        catch (Exception) when (attempt.Reason == RunningJobs.StopReason.LeaseLost)
         {
             logger.LogWarning("The lease was no longer current (the job was recovered by another node): this attempt stops and records nothing");
-            return null;
+            return (null, false);
         }
         catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
         {
             logger.LogWarning("Node is shutting down: the attempt is handed back for another node to run");
             throw;
         }
-        catch (Exception ex) when (timeout.IsCancellationRequested)
+        catch (Exception ex) when (attempt.Token.IsCancellationRequested)
         {
-            logger.LogWarning("Timed out after {TimeoutSeconds} s ({ExceptionType})", claimed.TimeoutSeconds, ex.GetType().Name);
-            return Retry(claimed, $"Timed out after {claimed.TimeoutSeconds} s.", "timed_out", null);
+            return (Retry(claimed, $"Timed out after {claimed.TimeoutSeconds} s ({ex.GetType().Name}).", "timed_out", null), context.TextReplaced);
         }
         catch (PermanentJobException ex)
         {
-            logger.LogWarning("Failed permanently: {Error}", ex.Message);
-            return new AttemptResult(JobState.Failed, "failed", ex.Message);
+            return (new AttemptResult(JobState.Failed, "failed", ex.Message), context.TextReplaced);
         }
         catch (Exception ex)
         {
-            logger.LogWarning(ex, "Failed with a retryable error");
+            logger.LogDebug(ex, "The handler threw");
             var error = ex is RetryableJobException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}";
-            return Retry(claimed, error, "failed", (ex as RetryableJobException)?.RetryAfter);
+            return (Retry(claimed, error, "failed", (ex as RetryableJobException)?.RetryAfter), context.TextReplaced);
+        }
+        finally
+        {
+            progress.Forget(claimed.Id);
         }
     }
 

@@ -1,74 +1,206 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Monolith.Domain.Jobs;
 using Monolith.Worker.Hosting;
 
 namespace Monolith.Worker.Engine;
 
 /// <summary>
-/// This node's execution slots: <see cref="WorkerOptions.Concurrency"/> (<c>WORKER_CONCURRENCY</c>) handlers run at
-/// once, whichever dispatch firing claimed them. A firing takes slots before it claims, so it never claims a job it
-/// cannot start at once; the executor gives a job's slot back as soon as its handler returns (its outcome is then
-/// written in a batch, see <see cref="AttemptRecorder"/>).
+/// This node's execution slots and its small local buffer. <see cref="WorkerOptions.Concurrency"/>
+/// (<c>WORKER_CONCURRENCY</c>) slot loops each take the next claimed job and run it; a job's slot is free as soon as its
+/// handler returns (its outcome is then written in a batch, see <see cref="AttemptRecorder"/>).
+/// <para>
+/// Jobs are claimed ahead of free slots only for short jobs, so that one claim carries many: the buffer holds about
+/// <see cref="WorkerOptions.PrefetchMilliseconds"/> of work per slot, judged from how long recent attempts took
+/// (<see cref="Capacity"/>), and at most <see cref="WorkerOptions.MaxPrefetch"/> jobs. Behind 50 ms jobs that is a job or
+/// two; behind long jobs nothing, so a claimed job never waits on a busy node while another has free slots. A buffered
+/// job is already 'running' under the claiming firing (a crash recovers it like a running one); a node that stops hands
+/// its buffer back (<see cref="CloseAsync"/>).
+/// </para>
 /// </summary>
-public sealed class JobSlots(IOptions<WorkerOptions> options)
+public sealed class JobSlots
 {
-    private readonly SemaphoreSlim _free = new(options.Value.Concurrency, options.Value.Concurrency);
-    private readonly SemaphoreSlim _turn = new(1, 1);
-    private volatile bool _closed;
+    private readonly Channel<Assignment> _ready = Channel.CreateUnbounded<Assignment>(new UnboundedChannelOptions { SingleWriter = false });
+    private readonly Lock _gate = new();
+    private readonly JobExecutor _executor;
+    private readonly JobClaims _claims;
+    private readonly ILogger<JobSlots> _logger;
+    private readonly double _prefetchMs;
+    private readonly int _maxPrefetch;
+    private int _inHand;
+    private int _running;
+    private bool _closed;
+    private int _started;
 
-    /// <summary>False once a graceful shutdown began: firings claim nothing more (jobs already claimed still run).</summary>
-    public bool Open => !_closed;
+    /// <summary>Recent attempts' mean duration in milliseconds (exponentially weighted); NaN before the first.</summary>
+    private double _meanMs = double.NaN;
 
-    /// <summary>Called when the node starts shutting down.</summary>
-    public void Close() => _closed = true;
+    private sealed record Assignment(Job Job, FiringWork Work);
 
-    /// <summary>Slots free now.</summary>
-    public int Free => _free.CurrentCount;
-
-    /// <summary>Waits until at least one slot is free, without taking it (Quartz asks before it takes a ticket).</summary>
-    public async Task WaitForFreeAsync(CancellationToken ct)
+    public JobSlots(JobExecutor executor, JobClaims claims, IOptions<WorkerOptions> options, ILogger<JobSlots> logger)
     {
-        await _free.WaitAsync(ct);
-        _free.Release();
+        _executor = executor;
+        _claims = claims;
+        _logger = logger;
+        Concurrency = options.Value.Concurrency;
+        _prefetchMs = Math.Max(0, options.Value.PrefetchMilliseconds);
+        _maxPrefetch = Math.Max(0, options.Value.MaxPrefetch);
+    }
+
+    /// <summary>Handlers that run at once on this node.</summary>
+    public int Concurrency { get; }
+
+    /// <summary>Called whenever a job leaves a slot (the dispatcher decides whether to claim more).</summary>
+    public Action? Freed { get; set; }
+
+    /// <summary>False once the node began to stop: nothing more is taken, and the buffer has been handed back.</summary>
+    public bool Open => !Volatile.Read(ref _closed);
+
+    /// <summary>Jobs claimed and not yet finished on this node: running or waiting in the buffer.</summary>
+    public int InHand => Volatile.Read(ref _inHand);
+
+    /// <summary>Jobs running now.</summary>
+    public int Running => Volatile.Read(ref _running);
+
+    /// <summary>
+    /// How many jobs this node holds at most: its slots plus a buffer of about <see cref="WorkerOptions.PrefetchMilliseconds"/>
+    /// of work per slot at the recent mean attempt duration (none until an attempt has been measured).
+    /// </summary>
+    public int Capacity
+    {
+        get
+        {
+            var mean = Volatile.Read(ref _meanMs);
+            if (double.IsNaN(mean) || _prefetchMs == 0) return Concurrency;
+            var prefetch = Concurrency * _prefetchMs / Math.Max(mean, 0.001);
+            return Concurrency + (int)Math.Min(prefetch, _maxPrefetch);
+        }
+    }
+
+    /// <summary>How many more jobs this node may take now.</summary>
+    public int Room => Capacity - InHand;
+
+    /// <summary>
+    /// Takes <paramref name="jobs"/> claimed by the firing of <paramref name="work"/>: each runs in the next free slot.
+    /// False when the node already stopped (nothing was taken: the caller hands the jobs back).
+    /// </summary>
+    public bool TryAdd(IReadOnlyList<Job> jobs, FiringWork work)
+    {
+        if (jobs.Count == 0) return true;
+        lock (_gate)
+        {
+            if (_closed) return false;
+            StartLoops();
+            Interlocked.Add(ref _inHand, jobs.Count);
+            work.Add(jobs.Count);
+            foreach (var job in jobs) _ready.Writer.TryWrite(new Assignment(job, work));
+        }
+        return true;
     }
 
     /// <summary>
-    /// One claim on this node: waits for its turn (one claim at a time per node, so free slots are claimed together
-    /// rather than one by one by competing firings) and for a free slot, takes every free slot up to
-    /// <paramref name="max"/>, and runs <paramref name="claim"/> with that number. Slots it did not fill are given
-    /// back; the filled ones are given back by the executor as each job's handler returns.
+    /// The node stops taking jobs: slots finish what they run, and the jobs still waiting in the buffer are handed back
+    /// to the cluster (due again at once, their claim's attempt uncounted). Returns how many were handed back.
     /// </summary>
-    /// <returns>What <paramref name="claim"/> returned (at most the number it was given), or null when no slot
-    /// came free within <paramref name="wait"/>: this node is full, so the caller passes its work on.</returns>
-    public async Task<List<T>?> ClaimAsync<T>(int max, TimeSpan wait, Func<int, Task<List<T>>> claim, CancellationToken ct)
+    public async Task<int> CloseAsync(CancellationToken ct)
     {
-        await _turn.WaitAsync(ct);
+        List<Assignment> waiting = [];
+        lock (_gate)
+        {
+            _closed = true;
+            while (_ready.Reader.TryRead(out var assignment)) waiting.Add(assignment);
+        }
+        if (waiting.Count == 0) return 0;
         try
         {
-            if (!await _free.WaitAsync(wait, ct)) return null;
-            var taken = 1;
-            while (taken < max && _free.Wait(0)) taken++;
-            List<T> claimed = [];
-            try
-            {
-                claimed = await claim(taken);
-                return claimed;
-            }
-            finally
-            {
-                Release(taken - claimed.Count);
-            }
+            var returned = await _claims.HandBackAsync([.. waiting.Select(a => a.Job)], attemptUsed: false, DispatchTickets.WakeChannel, ct);
+            foreach (var assignment in waiting) Settle(assignment, null);
+            _logger.LogInformation("Stopping: handed {Count} claimed job(s) that had not started back to the cluster", returned);
+            return returned;
         }
-        finally
+        catch (Exception ex)
         {
-            _turn.Release();
+            // Not handed back: their firing ends with this failure, and Quartz's recovery of it takes them back.
+            _logger.LogWarning(ex, "Could not hand {Count} claimed job(s) back; the firing's recovery will take them", waiting.Count);
+            foreach (var assignment in waiting) Settle(assignment, new OperationCanceledException("Not handed back.", ex));
+            return 0;
         }
     }
 
-    /// <summary>Waits for one free slot (for a job taken back by a recovered ticket).</summary>
-    public Task TakeOneAsync(CancellationToken ct) => _free.WaitAsync(ct);
-
-    public void Release(int count = 1)
+    private void Settle(Assignment assignment, Exception? failure)
     {
-        if (count > 0) _free.Release(count);
+        Interlocked.Decrement(ref _inHand);
+        assignment.Work.Settled(failure);
+    }
+
+    private void StartLoops()
+    {
+        if (Interlocked.Exchange(ref _started, 1) == 1) return;
+        for (var i = 0; i < Concurrency; i++) _ = Task.Run(SlotLoopAsync);
+    }
+
+    private bool TryTake(out Assignment? assignment)
+    {
+        lock (_gate)
+        {
+            if (!_closed && _ready.Reader.TryRead(out assignment)) return true;
+        }
+        assignment = null;
+        return false;
+    }
+
+    /// <summary>One slot: runs the next buffered job, one at a time, for the life of the process.</summary>
+    private async Task SlotLoopAsync()
+    {
+        while (await _ready.Reader.WaitToReadAsync())
+        {
+            while (TryTake(out var assignment))
+            {
+                Interlocked.Increment(ref _running);
+                var started = Stopwatch.GetTimestamp();
+                Task outcome;
+                try
+                {
+                    outcome = await _executor.RunAsync(assignment!.Job, assignment.Work.Stopping);
+                }
+                catch (Exception ex)
+                {
+                    outcome = Task.FromException(ex); // a shutdown hands the job back through its firing
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref _running);
+                    Interlocked.Decrement(ref _inHand);
+                }
+                Measure(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                assignment!.Work.Track(HandBackIfNotStored(assignment.Job, outcome));
+                Freed?.Invoke();
+            }
+            if (!Open) return;
+        }
+    }
+
+    /// <summary>
+    /// An outcome the database refused even as a failure (<see cref="OutcomeNotStoredException"/>) is handed back to the
+    /// cluster with its attempt counted, so a later attempt runs (or fails for good once the attempts are spent).
+    /// </summary>
+    private async Task HandBackIfNotStored(Job job, Task outcome)
+    {
+        try
+        {
+            await outcome;
+        }
+        catch (OutcomeNotStoredException)
+        {
+            await _claims.HandBackAsync([job], attemptUsed: true, DispatchTickets.WakeChannel, CancellationToken.None);
+        }
+    }
+
+    private void Measure(double ms)
+    {
+        var mean = Volatile.Read(ref _meanMs);
+        Volatile.Write(ref _meanMs, double.IsNaN(mean) ? ms : mean + (ms - mean) * 0.05);
     }
 }

@@ -34,7 +34,11 @@ public abstract class JobTypeDefinition(string kind, Type payloadType, JobDefaul
     /// </summary>
     public abstract string PreparePayload(JsonElement payload, Guid tenantId, JobSecrets secrets);
 
-    /// <summary>Runs the handler on a stored payload (its secrets decrypted first).</summary>
+    /// <summary>
+    /// Runs the handler on a stored payload (its secrets decrypted first). <paramref name="services"/> is the root
+    /// provider: a handler whose constructor takes services gets them from a DI scope of its own attempt; one that takes
+    /// none is simply created, with no scope (the cheap path of short jobs).
+    /// </summary>
     public abstract Task<object?> RunAsync(string payloadJson, JobContext context, IServiceProvider services, CancellationToken ct);
 
     /// <summary>
@@ -100,7 +104,18 @@ public sealed class JobTypeDefinition<THandler, TPayload, TValidator>(string kin
                 throw new PermanentJobException($"The payload's secrets cannot be decrypted: {ex.Message}");
             }
         }
-        return ActivatorUtilities.GetServiceOrCreateInstance<THandler>(services).HandleAsync(payload, context, ct);
+        return NeedsScope ? RunScopedAsync(payload, context, services, ct) : CreateHandler!(services, []).HandleAsync(payload, context, ct);
+    }
+
+    /// <summary>Whether the handler takes services, and so runs in a DI scope of its own.</summary>
+    private static readonly bool NeedsScope = typeof(THandler).GetConstructor(Type.EmptyTypes) is null;
+
+    private static readonly ObjectFactory<THandler>? CreateHandler = NeedsScope ? null : ActivatorUtilities.CreateFactory<THandler>([]);
+
+    private static async Task<object?> RunScopedAsync(TPayload payload, JobContext context, IServiceProvider services, CancellationToken ct)
+    {
+        await using var scope = services.CreateAsyncScope();
+        return await ActivatorUtilities.GetServiceOrCreateInstance<THandler>(scope.ServiceProvider).HandleAsync(payload, context, ct);
     }
 
     /// <summary>System.Text.Json's messages name .NET types; clients get a plain reason instead.</summary>

@@ -3,12 +3,12 @@ using System.Collections.Concurrent;
 namespace Monolith.Worker.Engine;
 
 /// <summary>
-/// The work in flight on this node: dispatch firings (from before their claim until their last job ends) and the
-/// jobs running in them, each with the token a client's cancel fires.
+/// The work in flight on this node: dispatch firings (from before their first claim until their last job's outcome is
+/// written) and the attempts running in them, each with the one token that stops it and why it was stopped.
 /// </summary>
 public sealed class RunningJobs
 {
-    private readonly ConcurrentDictionary<Guid, CancellationTokenSource> _running = new();
+    private readonly ConcurrentDictionary<Guid, Attempt> _running = new();
     private int _dispatches;
 
     /// <summary>Dispatch firings in flight, including those still claiming: what a graceful shutdown waits for.</summary>
@@ -33,30 +33,57 @@ public sealed class RunningJobs
 
     public ICollection<Guid> Ids => _running.Keys;
 
-    /// <summary>Registers a job for the length of its attempt; dispose the result when the attempt ends.</summary>
-    public Registration Register(Guid jobId)
+    /// <summary>
+    /// Registers an attempt for its length: its token fires on a client's cancel (<see cref="Cancel"/>), when its lease
+    /// is found lost, when <paramref name="timeout"/> passes, or when <paramref name="shutdown"/> fires. Dispose the
+    /// result when the attempt ends.
+    /// </summary>
+    public Attempt Register(Guid jobId, TimeSpan? timeout, CancellationToken shutdown)
     {
-        var source = new CancellationTokenSource();
-        _running[jobId] = source;
-        return new Registration(this, jobId, source);
+        var attempt = new Attempt(this, jobId, shutdown, timeout);
+        _running[jobId] = attempt;
+        return attempt;
     }
 
-    /// <summary>Fires the cancel token of a job if it runs here; false when it does not.</summary>
-    public bool Cancel(Guid jobId)
-    {
-        if (!_running.TryGetValue(jobId, out var source)) return false;
-        try { source.Cancel(); } catch (ObjectDisposedException) { return false; }
-        return true;
-    }
+    /// <summary>Stops a job's attempt if it runs here (a client's cancel); false when it does not.</summary>
+    public bool Cancel(Guid jobId) => _running.TryGetValue(jobId, out var attempt) && attempt.Stop(StopReason.Client);
 
-    public sealed class Registration(RunningJobs owner, Guid jobId, CancellationTokenSource source) : IDisposable
+    /// <summary>Why an attempt's token fired, when it was not the node's shutdown or the timeout.</summary>
+    public enum StopReason { None, Client, LeaseLost }
+
+    /// <summary>One running attempt: a single cancellation source for every reason it may be stopped.</summary>
+    public sealed class Attempt : IDisposable
     {
-        public CancellationToken CancelToken => source.Token;
+        private readonly RunningJobs _owner;
+        private readonly Guid _jobId;
+        private readonly CancellationTokenSource _source;
+        private int _reason;
+
+        internal Attempt(RunningJobs owner, Guid jobId, CancellationToken shutdown, TimeSpan? timeout)
+        {
+            _owner = owner;
+            _jobId = jobId;
+            _source = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
+            if (timeout is { } after) _source.CancelAfter(after);
+        }
+
+        public CancellationToken Token => _source.Token;
+
+        /// <summary>Why it was stopped: a client, a lost lease, or neither (then the node's shutdown or the timeout).</summary>
+        public StopReason Reason => (StopReason)Volatile.Read(ref _reason);
+
+        /// <summary>Stops the attempt for <paramref name="reason"/>; the first reason given is the one that counts.</summary>
+        public bool Stop(StopReason reason)
+        {
+            Interlocked.CompareExchange(ref _reason, (int)reason, (int)StopReason.None);
+            try { _source.Cancel(); } catch (ObjectDisposedException) { return false; }
+            return true;
+        }
 
         public void Dispose()
         {
-            owner._running.TryRemove(new KeyValuePair<Guid, CancellationTokenSource>(jobId, source));
-            source.Dispose();
+            _owner._running.TryRemove(new KeyValuePair<Guid, Attempt>(_jobId, this));
+            _source.Dispose();
         }
     }
 }

@@ -18,6 +18,7 @@ public sealed class GracefulShutdown(
     ISchedulerFactory schedulers,
     RunningJobs running,
     JobSlots slots,
+    NodeDispatcher dispatcher,
     IOptions<WorkerOptions> options,
     ILogger<GracefulShutdown> logger) : IHostedLifecycleService
 {
@@ -41,7 +42,8 @@ public sealed class GracefulShutdown(
         if (scheduler.Status != SchedulerStatus.Running) return;
 
         await scheduler.Standby(cancellationToken);
-        slots.Close(); // firings in flight claim nothing more
+        await slots.CloseAsync(cancellationToken); // nothing more is claimed; the buffer goes back to the cluster
+        dispatcher.Wake(); // the claim loop sees the slots closed and ends
         var grace = TimeSpan.FromSeconds(options.Value.ShutdownGraceSeconds);
         logger.LogInformation("Shutting down: taking no new jobs; {Running} running job(s) have {Grace} to finish",
             running.Dispatches, grace);

@@ -31,6 +31,12 @@ public sealed class JobConfiguration : IEntityTypeConfiguration<Job>
             .HasDatabaseName("ix_jobs_claim")
             .IsDescending(false, true, false, false)
             .HasFilter("state IN ('scheduled', 'queued', 'retrying')");
+        // The fair claim (monolith_claim, docs/engine.md "Fair share"): the tenants with waiting jobs in a queue, one
+        // index probe each, and each tenant's best due jobs in priority order.
+        job.HasIndex(j => new { j.Queue, j.TenantId, j.Priority, j.ScheduledAt, j.Id })
+            .HasDatabaseName("ix_jobs_claim_tenant")
+            .IsDescending(false, false, true, false, false)
+            .HasFilter("state IN ('scheduled', 'queued', 'retrying')");
         // A tenant's listing, newest first by the time-ordered id (keyset paging).
         job.HasIndex(j => new { j.TenantId, j.Id }).HasDatabaseName("ix_jobs_tenant_id");
         job.HasIndex(j => new { j.TenantId, j.IdempotencyKey }).IsUnique()

@@ -375,6 +375,11 @@ namespace Monolith.Domain.Persistence.Migrations
                         .HasDatabaseName("ix_jobs_live")
                         .HasFilter("state IN ('scheduled', 'queued', 'running', 'retrying')");
 
+                    b.HasIndex("Queue", "TenantId", "Priority", "ScheduledAt", "Id")
+                        .IsDescending(false, false, true, false, false)
+                        .HasDatabaseName("ix_jobs_claim_tenant")
+                        .HasFilter("state IN ('scheduled', 'queued', 'retrying')");
+
                     b.ToTable("jobs", (string)null);
                 });
 
