@@ -94,8 +94,8 @@ public sealed class JobExecutor(
     /// <summary>Writes the outcome (in a batch with others), then counts and logs it: one line per attempt.</summary>
     private async Task RecordAsync(Job claimed, AttemptResult result, TimeSpan elapsed, EngineMetrics.JobInstruments metrics, CancellationToken shutdown)
     {
+        // Still in the attempt's log scope: this method started inside it, and the scope flows with the await.
         var written = await recorder.RecordAsync(claimed, result, shutdown);
-        using var logScope = logger.BeginScope(new JobLogScope(claimed, node.Id));
         if (!written)
         {
             logger.LogWarning("Attempt {Attempt} ended {Outcome} but its lease was no longer current: the outcome was not recorded",
