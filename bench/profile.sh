@@ -29,6 +29,7 @@ DLL=src/Api/bin/Release/net10.0/Monolith.Api.dll
 LOGS="$REPO/.local/profile"
 mkdir -p "$LOGS"
 export DATABASE_URL=postgres://postgres@127.0.0.1:55436/profile ADMIN_API_KEY=profile-admin-key-0123456789
+export Secrets__Keys__profile=cHJvZmlsZS1rZXktcHJvZmlsZS1rZXktcHJvZmlsZS0=
 wait_ready() { until curl -sf "http://127.0.0.1:$1/health/ready" >/dev/null; do sleep 0.2; done; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
