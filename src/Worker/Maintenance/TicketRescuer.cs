@@ -6,19 +6,24 @@ using Quartz;
 namespace Monolith.Worker.Maintenance;
 
 /// <summary>
-/// The safety net under dispatch tickets. Every waiting job gets a share of a ticket in the transaction that makes it
-/// wait, so none should ever lack one; but a ticket can be spent without claiming its jobs (one that fires a few
-/// milliseconds before its jobs are due by the database's clock, when the API node's clock runs ahead). Every
-/// <see cref="Interval"/>, on one node of the cluster, this looks for jobs due for longer than <see cref="Grace"/>
-/// (in queues that are not paused) while no ticket is due or firing; when it finds some, it writes tickets for them.
-/// Spare tickets are harmless (one that finds nothing to claim just ends).
+/// The safety net under wake-ups and dispatch tickets. Jobs due now are reached by a NOTIFY at the commit that made them
+/// waiting, jobs due later by a ticket at their due time; a wake-up can still be missed (a worker's listening connection
+/// was down at that moment) and a ticket can be spent without a claim (it fires a few milliseconds before its jobs are
+/// due by the database's clock, when the API node's clock runs ahead). Every <see cref="Interval"/>, on one node of the
+/// cluster, this looks for jobs due for longer than <see cref="Grace"/> (in queues that are not paused) while no ticket
+/// is due or firing; when it finds some, it wakes every worker node's claim loop (<see cref="DispatchTickets"/>).
+/// Under a backlog larger than the cluster's slots that is a wake-up every round, which costs a claim per node with room.
 /// </summary>
 [DisallowConcurrentExecution]
 public sealed class TicketRescuer(NpgsqlDataSource dataSource, DispatchTickets tickets, ILogger<TicketRescuer> logger) : IJob
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(10);
     public static readonly TimeSpan Grace = TimeSpan.FromSeconds(10);
-    /// <summary>The most jobs one round writes tickets for.</summary>
+
+    /// <summary>
+    /// The most jobs a caller hands to <see cref="DispatchTickets.ScheduleAsync"/> at once when it makes many jobs due now
+    /// (a queue's resume, a retry of every failed job of a type). Due-now jobs cost one wake-up however many they are.
+    /// </summary>
     public const int MaxJobsPerRound = 10_000;
 
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken ct)
@@ -47,12 +52,10 @@ public sealed class TicketRescuer(NpgsqlDataSource dataSource, DispatchTickets t
             (staleJobs, dueTickets) = (reader.GetInt64(0), reader.GetInt64(1));
         }
 
-        // A ticket that is due, or firing now (it keeps claiming while it has count left), will take them; once every
-        // ticket is spent, the next round sees it.
+        // A ticket that is due, or firing now, wakes the claim loops itself; once every ticket is spent, the next round sees it.
         if (staleJobs == 0 || dueTickets > 0) return;
-        var missing = (int)Math.Min(staleJobs, MaxJobsPerRound);
-        await tickets.ScheduleAsync(tx, Enumerable.Repeat(DateTimeOffset.UtcNow, missing), ct);
+        await tickets.ScheduleAsync(tx, [DateTimeOffset.UtcNow], ct);
         await tx.CommitAsync(ct);
-        logger.LogWarning("{Stale} job(s) due for over {Grace} had no ticket due: wrote tickets for {Missing}", staleJobs, Grace, missing);
+        logger.LogDebug("{Stale} job(s) due for over {Grace} and no ticket due: woke the worker nodes", staleJobs, Grace);
     }
 }
