@@ -48,6 +48,7 @@ public static class WorkerExtensions
         services.AddSingleton<RunningJobs>();
         services.AddSingleton<JobSlots>();
         services.AddSingleton<AttemptRecorder>();
+        services.AddSingleton<ProgressWriter>();
         services.AddSingleton<JobExecutor>();
         services.AddSingleton<DispatchTickets>();
         services.AddSingleton<SchedulerWakeUp>();
@@ -69,6 +70,7 @@ public static class WorkerExtensions
         if (serviceType.ExecutesJobs())
         {
             services.AddHostedService(sp => sp.GetRequiredService<AttemptRecorder>());
+            services.AddHostedService(sp => sp.GetRequiredService<ProgressWriter>());
             services.AddHealthChecks().AddCheck<OutcomeWriterHealthCheck>("outcomes");
             services.AddHostedService<GracefulShutdown>();
             services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(options.ShutdownGraceSeconds + 15));

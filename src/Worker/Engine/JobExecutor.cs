@@ -25,6 +25,7 @@ public sealed class JobExecutor(
     RunningJobs running,
     JobSlots slots,
     AttemptRecorder recorder,
+    ProgressWriter progress,
     JobSecrets secrets,
     NodeIdentity node,
     ILogger<JobExecutor> logger)
@@ -47,14 +48,8 @@ public sealed class JobExecutor(
         }
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using var leaseLost = new CancellationTokenSource();
-        var context = new JobContext(claimed, async (percent, message, ct) =>
-        {
-            await using var progressScope = scopes.CreateAsyncScope();
-            var store = progressScope.ServiceProvider.GetRequiredService<JobStore>();
-            var current = await store.ReportProgressAsync(claimed.Id, claimed.LeaseToken!.Value, percent, StorableText.Sanitize(message), ct);
-            if (!current) await leaseLost.CancelAsync();
-            return current;
-        });
+        var reports = progress.Register(claimed, leaseLost.Cancel);
+        var context = new JobContext(claimed, (percent, message) => reports.Report(percent, StorableText.Sanitize(message)));
         AttemptResult? result;
         try
         {
@@ -65,6 +60,7 @@ public sealed class JobExecutor(
         }
         finally
         {
+            reports.Dispose();
             slots.Release();
         }
         if (result is null) return;
