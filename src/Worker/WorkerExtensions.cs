@@ -73,6 +73,7 @@ public static class WorkerExtensions
         if (serviceType.ExecutesJobs())
         {
             services.AddHostedService(sp => sp.GetRequiredService<AttemptRecorder>());
+            services.AddHostedService(sp => sp.GetRequiredService<ProgressWriter>());
             services.AddHealthChecks().AddCheck<OutcomeWriterHealthCheck>("outcomes");
             services.AddHostedService<GracefulShutdown>();
             services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(options.ShutdownGraceSeconds + 15));

@@ -191,17 +191,33 @@ public sealed class JobStore(MonolithDbContext db)
             """).AsNoTracking().ToListAsync(ct);
 
     /// <summary>
-    /// Records progress for the current attempt and tells waiters (<see cref="JobChanges"/>) in the same statement;
-    /// false when the lease is no longer current.
+    /// Records the progress of many running attempts in one statement and tells waiters (<see cref="JobChanges"/>) in
+    /// the same statement, one notification per <see cref="JobChanges.MaxIdsPerNotification"/> ids. Fenced per job: a
+    /// report whose lease is no longer current (the job was recovered and re-run elsewhere, or its attempt ended)
+    /// changes nothing. Returns the leases written; a report missing from them lost its lease. A message longer than
+    /// the column (1,000 characters) is cut to it.
     /// </summary>
-    public async Task<bool> ReportProgressAsync(Guid jobId, Guid lease, int percent, string? message, CancellationToken ct) =>
-        (await db.Database.SqlQuery<int>($"""
+    public async Task<HashSet<Guid>> ReportProgressAsync(IReadOnlyList<ProgressReport> reports, CancellationToken ct)
+    {
+        var ids = reports.Select(r => r.JobId).ToArray();
+        var leases = reports.Select(r => r.Lease).ToArray();
+        var percents = reports.Select(r => r.Percent).ToArray();
+        var messages = reports.Select(r => r.Message).ToArray();
+        var written = await db.Database.SqlQuery<Guid>($"""
             WITH updated AS (
-                UPDATE jobs SET progress_percent = {percent}, progress_message = {message}
-                WHERE id = {jobId} AND lease_token = {lease} AND state = 'running'
-                RETURNING id)
-            SELECT count(pg_notify({JobChanges.Channel}, id::text))::int AS "Value" FROM updated
-            """).ToListAsync(ct)).Single() == 1;
+                UPDATE jobs j SET progress_percent = r.percent, progress_message = r.message::varchar(1000)
+                FROM unnest({ids}::uuid[], {leases}::uuid[], {percents}::int[], {messages}::text[]) AS r(id, lease, percent, message)
+                WHERE j.id = r.id AND j.lease_token = r.lease AND j.state = 'running'
+                RETURNING j.id, r.lease),
+            notified AS (
+                SELECT count(pg_notify({JobChanges.Channel}, ids)) AS sent
+                FROM (SELECT string_agg(id::text, ',') AS ids
+                      FROM (SELECT id, (row_number() OVER () - 1) / {JobChanges.MaxIdsPerNotification} AS chunk FROM updated) numbered
+                      GROUP BY chunk) chunks)
+            SELECT lease AS "Value" FROM updated CROSS JOIN notified
+            """).ToListAsync(ct);
+        return written.ToHashSet();
+    }
 
     /// <summary>Tells waiters on every node that a job changed (<see cref="JobChanges"/>), at the caller's commit.</summary>
     public Task NotifyChangedAsync(Guid jobId, CancellationToken ct) =>

@@ -3,7 +3,7 @@ using Monolith.Domain.Jobs;
 namespace Monolith.Worker.Engine;
 
 /// <summary>What a handler knows about the run it is in, and how it reports progress.</summary>
-public sealed class JobContext(Job claimed, Func<int, string?, CancellationToken, Task<bool>> reportProgress)
+public sealed class JobContext(Job claimed, Action<int, string?> reportProgress)
 {
     public Guid JobId => claimed.Id;
     public Guid TenantId => claimed.TenantId;
@@ -22,11 +22,17 @@ public sealed class JobContext(Job claimed, Func<int, string?, CancellationToken
     public Guid LeaseToken => claimed.LeaseToken ?? Guid.Empty;
 
     /// <summary>
-    /// Stores progress (0 to 100 and an optional message) where <c>GET /v1/jobs/{id}</c> shows it. Each call is
-    /// one small write, so report on meaningful steps (a batch, a page), not per item.
+    /// Reports progress (0 to 100 and an optional message) where <c>GET /v1/jobs/{id}</c> shows it. Returns at once,
+    /// without waiting for the database: the node writes each job's latest report in batches, a job's first report at
+    /// once and later ones at most every <c>Worker:ProgressIntervalMs</c> (250 ms), so a report may be replaced by the
+    /// next before it is stored. A canceled <paramref name="ct"/> gives a canceled task, as any awaited call would.
     /// </summary>
-    public Task ReportProgressAsync(int percent, string? message, CancellationToken ct) =>
-        reportProgress(Math.Clamp(percent, 0, 100), message, ct);
+    public Task ReportProgressAsync(int percent, string? message, CancellationToken ct)
+    {
+        if (ct.IsCancellationRequested) return Task.FromCanceled(ct);
+        reportProgress(Math.Clamp(percent, 0, 100), message);
+        return Task.CompletedTask;
+    }
 
     /// <summary>True once the handler said it stored outside text with characters replaced (<see cref="NoteTextReplaced"/>).</summary>
     public bool TextReplaced { get; private set; }

@@ -30,8 +30,8 @@ public sealed class JobExecutor(
     JobTypeRegistry types,
     RunningJobs running,
     AttemptRecorder recorder,
-    JobSecrets secrets,
     ProgressWriter progress,
+    JobSecrets secrets,
     NodeIdentity node,
     ILogger<JobExecutor> logger)
 {
@@ -156,8 +156,8 @@ public sealed class JobExecutor(
         }
 
         using var attempt = running.Register(claimed.Id, claimed.TimeoutSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null, shutdown);
-        var context = new JobContext(claimed, (percent, message, ct) =>
-            progress.Report(claimed, percent, StorableText.Sanitize(message), () => attempt.Stop(RunningJobs.StopReason.LeaseLost), ct));
+        using var reports = progress.Register(claimed, () => attempt.Stop(RunningJobs.StopReason.LeaseLost));
+        var context = new JobContext(claimed, (percent, message) => reports.Report(percent, StorableText.Sanitize(message)));
         try
         {
             var value = await definition.RunAsync(claimed.Payload, context, services, attempt.Token);
@@ -190,10 +190,6 @@ public sealed class JobExecutor(
             logger.LogDebug(ex, "The handler threw");
             var error = ex is RetryableJobException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}";
             return (Retry(claimed, error, "failed", (ex as RetryableJobException)?.RetryAfter), context.TextReplaced);
-        }
-        finally
-        {
-            progress.Forget(claimed.Id);
         }
     }
 

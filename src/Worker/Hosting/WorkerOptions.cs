@@ -74,6 +74,13 @@ public sealed class WorkerOptions
     public double OutcomeStallSeconds { get; set; } = 60;
 
     /// <summary>
+    /// The shortest time between two progress writes of one job, in milliseconds. Default 250. A job's first report is
+    /// written at once; later ones wait for this time to pass since its last write and only the latest is written
+    /// (the engine's progress writer). 0 writes each report as soon as the writer's previous round is done.
+    /// </summary>
+    public int ProgressIntervalMs { get; set; } = 250;
+
+    /// <summary>
     /// Most jobs of a queue running at once across the whole cluster (<c>Worker__QueueConcurrency__low=2</c>). Default:
     /// none (a queue is limited only by the nodes' slots). See docs/housekeeping.md.
     /// </summary>

@@ -26,7 +26,7 @@ public sealed class FencingTests(ApiOnlyFactory app) : IClassFixture<ApiOnlyFact
 
         Assert.NotEqual(stale.LeaseToken, current.LeaseToken);
         Assert.Equal(2, current.Attempt);
-        Assert.False(await store.ReportProgressAsync(job.Id, stale.LeaseToken!.Value, 50, "stale", CancellationToken.None));
+        Assert.Empty(await store.ReportProgressAsync([new ProgressReport(job.Id, stale.LeaseToken!.Value, 50, "stale")], CancellationToken.None));
         Assert.False(await store.FinishAttemptAsync(stale, new AttemptResult(JobState.Failed, "failed", "stale node"), CancellationToken.None));
         Assert.True(await store.FinishAttemptAsync(current, new AttemptResult(JobState.Succeeded, "succeeded"), CancellationToken.None));
 
