@@ -6,6 +6,8 @@
 #   bash bench/profile.sh [N] [VAR=value ...]     e.g. bash bench/profile.sh 5000 WORKER_CONCURRENCY=32
 #
 # The VAR=value pairs are set on the worker node only. Build first: dotnet build Monolith.sln -c Release.
+# PROFILE_TRACE=1 also samples the worker's CPU during the drain (dotnet-trace, installed under .local/tools on first
+# use) and prints the methods where it spent most time; the trace is kept in .local/profile/worker.nettrace.
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 cd "$REPO"
@@ -50,8 +52,24 @@ WORKER=$!
 PIDS+=("$WORKER")
 wait_ready 18082
 CPU0="$(cpu_ticks "$WORKER")"
-while [[ "$("${PSQL[@]}" -d profile -c "SELECT count(*) FROM jobs WHERE state <> 'succeeded'")" != 0 ]]; do sleep 0.1; done
+if [[ "${PROFILE_TRACE:-}" == 1 ]]; then
+  TOOLS="$REPO/.local/tools"
+  [[ -x "$TOOLS/dotnet-trace" ]] || dotnet tool install --tool-path "$TOOLS" dotnet-trace >/dev/null
+  rm -f "$LOGS/worker.nettrace"
+  "$TOOLS/dotnet-trace" collect -p "$WORKER" --profile dotnet-sampled-thread-time -o "$LOGS/worker.nettrace" >/dev/null 2>&1 &
+  TRACER=$!
+fi
+DEADLINE=$((SECONDS + ${PROFILE_TIMEOUT:-300}))
+while [[ "$("${PSQL[@]}" -d profile -c "SELECT count(*) FROM jobs WHERE state <> 'succeeded'")" != 0 ]]; do
+  if (( SECONDS > DEADLINE )); then
+    echo "drain did not finish within ${PROFILE_TIMEOUT:-300} s; jobs by state:" >&2
+    "${PSQL[@]}" -d profile -c "SELECT state, count(*) FROM jobs GROUP BY state" >&2
+    exit 1
+  fi
+  sleep 0.1
+done
 CPU1="$(cpu_ticks "$WORKER")"
+if [[ -n "${TRACER:-}" ]]; then kill -INT "$TRACER" 2>/dev/null || true; wait "$TRACER" 2>/dev/null || true; fi
 COMMITS1="$("${PSQL[@]}" -d profile -c "SELECT xact_commit FROM pg_stat_database WHERE datname = 'profile'")"
 TICK="$(getconf CLK_TCK)"
 "${PSQL[@]}" -d profile -F ' ' -c "
@@ -64,3 +82,7 @@ echo "statements by total time (calls | ms | rows | statement):"
 "${PSQL[@]}" -d profile -c "
   SELECT calls, round(total_exec_time::numeric), rows, left(regexp_replace(query, '\s+', ' ', 'g'), 100)
   FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 8"
+if [[ -n "${TRACER:-}" && -f "$LOGS/worker.nettrace" ]]; then
+  echo "worker CPU samples, top methods (exclusive):"
+  "$TOOLS/dotnet-trace" report "$LOGS/worker.nettrace" topN -n 40 2>&1 | tail -45
+fi
