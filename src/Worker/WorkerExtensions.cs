@@ -43,8 +43,7 @@ public static class WorkerExtensions
         services.AddTransfers(configuration);
         services.AddSyncs();
         services.AddOutboundHttp();
-        services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section);
-        services.AddSingleton<WebhookEvents>();
+        services.AddWebhooks();
         services.AddSingleton<QueueSelector>();
         services.AddSingleton<RunningJobs>();
         services.AddSingleton<JobClaims>();

@@ -3,7 +3,6 @@ using Microsoft.EntityFrameworkCore.Query;
 using Microsoft.EntityFrameworkCore.Storage;
 using Monolith.Domain.Jobs;
 using Monolith.Domain.Persistence;
-using Monolith.Worker.Jobs.Webhooks;
 using Npgsql;
 
 namespace Monolith.Worker.Engine;
@@ -12,7 +11,7 @@ namespace Monolith.Worker.Engine;
 /// What clients do to jobs: submit, cancel, retry. Each change to a job and the dispatch ticket it needs are
 /// written in one transaction, so an accepted job always has a way to run and a rolled-back one leaves nothing.
 /// </summary>
-public sealed class JobClient(MonolithDbContext db, JobStore store, DispatchTickets tickets, SubmitCoalescer coalescer, WebhookEvents webhooks)
+public sealed class JobClient(MonolithDbContext db, JobStore store, DispatchTickets tickets, SubmitCoalescer coalescer, IEnumerable<IJobEndedHandler> endedHandlers)
 {
     /// <summary>The NOTIFY channel that tells every node a running job was asked to stop.</summary>
     public const string CancelChannel = "monolith_cancel";
@@ -72,7 +71,7 @@ public sealed class JobClient(MonolithDbContext db, JobStore store, DispatchTick
     /// <summary>
     /// Stores jobs and their tickets in one transaction: all of them or none. The result is in the order given.
     /// Jobs due at the same moment share tickets (<see cref="DispatchTickets.MaxJobsPerTicket"/>). Runs in the
-    /// caller's transaction when there is one (the engine stores webhook deliveries with the outcome that causes them),
+    /// caller's transaction when there is one (an <see cref="IJobEndedHandler"/> stores its jobs with the outcome that causes them),
     /// and then leaves the commit to the caller. In its own transaction, a refusal of the jobs' data is thrown as an
     /// <see cref="UnstorableJobException"/> (a 422, not a 500).
     /// </summary>
@@ -137,8 +136,10 @@ public sealed class JobClient(MonolithDbContext db, JobStore store, DispatchTick
         if (job is null) return new CommandOutcome(CommandStatus.NotFound, null);
         if (job.State.IsTerminal()) return new CommandOutcome(CommandStatus.Conflict, job);
 
-        // A waiting job ends here: its webhook (if it has a callback) is stored in the same transaction.
-        await using var tx = job.CallbackUrl is null ? null : await db.Database.BeginTransactionAsync(ct);
+        // A waiting job ends here: what features write when a job ends (IJobEndedHandler: its webhook, if it has a
+        // callback) is stored in the same transaction.
+        var concerned = endedHandlers.Where(h => h.Concerns(job, JobState.Cancelled)).ToList();
+        await using var tx = concerned.Count == 0 ? null : await db.Database.BeginTransactionAsync(ct);
         var waiting = await db.Jobs
             .Where(j => j.Id == jobId && JobStates.Waiting.Contains(j.State))
             .ExecuteUpdateAsync(s => s
@@ -147,7 +148,10 @@ public sealed class JobClient(MonolithDbContext db, JobStore store, DispatchTick
                 .SetProperty(j => j.FinishedAt, now), ct);
         if (waiting == 1)
         {
-            if (tx is not null) await SubmitBatchAsync(webhooks.For([new TerminalJob(job, JobState.Cancelled, "Cancelled before it ran.", null)]), ct);
+            foreach (var handler in concerned)
+            {
+                await handler.JobsEndedAsync([new TerminalJob(job, JobState.Cancelled, "Cancelled before it ran.", null)], this, ct);
+            }
             await store.NotifyChangedAsync(jobId, ct);
         }
         if (tx is not null) await tx.CommitAsync(ct);
