@@ -36,15 +36,14 @@ public static class WorkerExtensions
         if (!retention.IsValid(out var retentionError)) throw new InvalidOperationException(retentionError);
         services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.Section);
 
-        var node = new NodeIdentity(NodeIdentity.Resolve(configuration["INSTANCE_ID"] ?? configuration["POD_NAME"]), serviceType);
+        var node = new NodeIdentity(NodeIdentity.Resolve(configuration["INSTANCE_ID"] ?? configuration["POD_NAME"]), serviceType.ExecutesJobs());
         services.AddSingleton(node);
         services.AddSingleton(JobTypes.Register(new JobTypeRegistry()));
         services.AddDatasets(configuration);
         services.AddTransfers(configuration);
         services.AddSyncs();
         services.AddOutboundHttp();
-        services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section);
-        services.AddSingleton<WebhookEvents>();
+        services.AddWebhooks();
         services.AddSingleton<QueueSelector>();
         services.AddSingleton<RunningJobs>();
         services.AddSingleton<JobClaims>();
@@ -86,7 +85,7 @@ public static class WorkerExtensions
 
     private static void AddQuartz(IServiceCollection services, IConfiguration configuration, WorkerOptions options, RetentionOptions retention, NodeIdentity node)
     {
-        var executes = node.ServiceType.ExecutesJobs();
+        var executes = node.ExecutesJobs;
         services.AddQuartz(q =>
         {
             q.ConfigureScheduler(s =>

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Query;
 using Microsoft.EntityFrameworkCore.Storage;
 using Monolith.Domain.Persistence;
 using Npgsql;
@@ -6,13 +7,102 @@ using Npgsql;
 namespace Monolith.Domain.Jobs;
 
 /// <summary>
-/// The engine's writes to the jobs table: claim, recover, progress, finish. Every write after a claim is
-/// fenced by the attempt's lease token: if the token is no longer current (the job was recovered and re-run
-/// elsewhere, or cancelled), the write changes nothing and the method says so by returning false.
+/// Every write to the jobs table: insert (submissions), cancel, a client's retry, delete, retention, and the
+/// engine's claim, recovery, progress and finish. Its one partner is <see cref="JobClaims"/>, the hot path's part of
+/// it (the standing dispatch's claim and hand-back, in plain Npgsql on a singleton, with no DI scope per claim); this
+/// class is scoped on the <see cref="MonolithDbContext"/>, so its writes join the caller's transaction (a submission
+/// with its tickets, an outcome with its retries' tickets and what ended jobs cause). Nothing else writes the table;
+/// reads stay with their features (<see cref="JobQueries"/> and others).
+/// <para>
+/// Every write after a claim is fenced by the attempt's lease token: if the token is no longer current (the job was
+/// recovered and re-run elsewhere, or cancelled), the write changes nothing and the method says so by returning false.
+/// </para>
 /// </summary>
 public sealed class JobStore(MonolithDbContext db)
 {
     public MonolithDbContext Db => db;
+
+    /// <summary>
+    /// Inserts new jobs, in the caller's transaction when there is one. Nothing stays tracked afterwards, whether the
+    /// insert was written or refused (an idempotency key already taken, data PostgreSQL refuses), so the scope's next
+    /// write starts clean.
+    /// </summary>
+    public async Task InsertAsync(IReadOnlyList<Job> jobs, CancellationToken ct)
+    {
+        db.Jobs.AddRange(jobs);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        finally
+        {
+            db.ChangeTracker.Clear();
+        }
+    }
+
+    /// <summary>Cancels a job that is still waiting (scheduled, queued or retrying), so it never starts. False when it no longer waits.</summary>
+    public async Task<bool> CancelWaitingAsync(Guid jobId, DateTimeOffset now, CancellationToken ct) =>
+        await db.Jobs
+            .Where(j => j.Id == jobId && JobStates.Waiting.Contains(j.State))
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(j => j.State, JobState.Cancelled)
+                .SetProperty(j => j.CancelRequestedAt, now)
+                .SetProperty(j => j.FinishedAt, now), ct) == 1;
+
+    /// <summary>
+    /// Records a client's request to stop a running job; its node stops the handler and records the outcome. False when
+    /// the job is not running.
+    /// </summary>
+    public async Task<bool> RequestCancelAsync(Guid jobId, DateTimeOffset now, CancellationToken ct) =>
+        await db.Jobs
+            .Where(j => j.Id == jobId && j.State == JobState.Running)
+            .ExecuteUpdateAsync(s => s.SetProperty(j => j.CancelRequestedAt, now), ct) == 1;
+
+    /// <summary>A failed or cancelled job starts a new run (<see cref="StartNewRun"/>). False when it is neither.</summary>
+    public async Task<bool> StartNewRunAsync(Guid jobId, DateTimeOffset now, CancellationToken ct) =>
+        await db.Jobs
+            .Where(j => j.Id == jobId && (j.State == JobState.Failed || j.State == JobState.Cancelled))
+            .ExecuteUpdateAsync(s => StartNewRun(s, now), ct) == 1;
+
+    /// <summary>
+    /// Every failed job of <paramref name="type"/> (of one tenant, or of every tenant when <paramref name="tenantId"/> is
+    /// null) starts a new run, in one statement. Returns how many.
+    /// </summary>
+    public Task<int> StartNewRunsOfFailedAsync(Guid? tenantId, string type, DateTimeOffset now, CancellationToken ct) =>
+        (tenantId is { } id ? db.Jobs.Where(j => j.TenantId == id) : db.Jobs)
+            .Where(j => j.Type == type && j.State == JobState.Failed)
+            .ExecuteUpdateAsync(s => StartNewRun(s, now), ct);
+
+    /// <summary>What a client's retry writes: a new run from attempt 0, due now; earlier attempts and errors are kept.</summary>
+    private static void StartNewRun(UpdateSettersBuilder<Job> s, DateTimeOffset now) => s
+        .SetProperty(j => j.State, JobState.Queued)
+        .SetProperty(j => j.Attempt, 0)
+        .SetProperty(j => j.ScheduledAt, now)
+        .SetProperty(j => j.CancelRequestedAt, (DateTimeOffset?)null)
+        .SetProperty(j => j.FinishedAt, (DateTimeOffset?)null)
+        .SetProperty(j => j.ProgressPercent, (int?)null)
+        .SetProperty(j => j.ProgressMessage, (string?)null)
+        .SetProperty(j => j.ResultExpiresAt, (DateTimeOffset?)null)
+        .SetProperty(j => j.ResultExpired, false);
+
+    /// <summary>Deletes a finished job (succeeded, failed or cancelled) and its attempts. False when it is not finished, or gone.</summary>
+    public async Task<bool> DeleteFinishedAsync(Guid jobId, CancellationToken ct) =>
+        await db.Jobs.Where(j => j.Id == jobId && JobStates.Terminal.Contains(j.State)).ExecuteDeleteAsync(ct) == 1;
+
+    /// <summary>
+    /// Retention: deletes up to <paramref name="limit"/> jobs in <paramref name="state"/> that finished before
+    /// <paramref name="cutoff"/>, oldest first (index <c>ix_jobs_finished</c>), skipping rows another transaction holds,
+    /// in one statement of its own (their attempts go with them, by the foreign key). Returns how many.
+    /// </summary>
+    public Task<int> DeleteFinishedBeforeAsync(JobState state, DateTimeOffset cutoff, int limit, CancellationToken ct) =>
+        db.Database.ExecuteSqlAsync($"""
+            DELETE FROM jobs WHERE id IN (
+                SELECT id FROM jobs
+                WHERE state = {state.ToName()} AND finished_at < {cutoff}
+                ORDER BY finished_at
+                LIMIT {limit}
+                FOR UPDATE SKIP LOCKED)
+            """, ct);
 
     /// <summary>
     /// Claims up to <paramref name="limit"/> due jobs for one dispatch ticket, trying the queues in the given

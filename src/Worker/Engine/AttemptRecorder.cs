@@ -5,9 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Monolith.Worker.Hosting;
 using Monolith.Domain.Jobs;
-using Monolith.Worker.Jobs.Webhooks;
 using Npgsql;
 
 namespace Monolith.Worker.Engine;
@@ -137,7 +135,7 @@ public sealed class AttemptRecorder(IServiceScopeFactory scopes, IOptions<Worker
             $"The outcome of job {claimed.Id} could not be stored ({reason}), nor its failure ({Describe(again)}).", again));
     }
 
-    /// <summary>One transaction: the outcomes, the tickets of retries (and of places freed under caps), the webhooks. Returns the ids written.</summary>
+    /// <summary>One transaction: the outcomes, the tickets of retries (and of places freed under caps), what features write for ended jobs. Returns the ids written.</summary>
     private async Task<HashSet<Guid>> CommitAsync(IReadOnlyList<(Job Claimed, AttemptResult Result)> outcomes)
     {
         await using var scope = scopes.CreateAsyncScope();
@@ -154,7 +152,7 @@ public sealed class AttemptRecorder(IServiceScopeFactory scopes, IOptions<Worker
         }
         await scope.ServiceProvider.GetRequiredService<DispatchTickets>()
             .ScheduleAsync(tx.GetDbTransaction(), dueTimes, CancellationToken.None);
-        await StoreWebhooksAsync(scope.ServiceProvider, outcomes, written);
+        await JobsEndedAsync(scope.ServiceProvider, outcomes, written);
         await tx.CommitAsync(CancellationToken.None);
         return written;
     }
@@ -189,20 +187,22 @@ public sealed class AttemptRecorder(IServiceScopeFactory scopes, IOptions<Worker
     }
 
     /// <summary>
-    /// The webhook deliveries of the jobs this batch ended, stored in the batch's transaction (never lost, never sent
-    /// for an outcome that was not written). A batch without a callback URL among its terminal jobs does nothing here.
+    /// What features write for the jobs this batch ended (<see cref="IJobEndedHandler"/>: webhook deliveries, for one), in
+    /// the batch's transaction (never lost, never written for an outcome that was not). A batch without a terminal job
+    /// a handler is concerned with does nothing here.
     /// </summary>
-    private static async Task StoreWebhooksAsync(
+    private static async Task JobsEndedAsync(
         IServiceProvider services, IReadOnlyList<(Job Claimed, AttemptResult Result)> outcomes, HashSet<Guid> written)
     {
-        List<TerminalJob>? finished = null;
-        foreach (var (claimed, result) in outcomes)
+        foreach (var handler in services.GetServices<IJobEndedHandler>())
         {
-            if (claimed.CallbackUrl is null || !result.NextState.IsTerminal() || !written.Contains(claimed.Id)) continue;
-            (finished ??= []).Add(new TerminalJob(claimed, result.NextState, result.Error, result.ResultJson));
+            List<TerminalJob>? ended = null;
+            foreach (var (claimed, result) in outcomes)
+            {
+                if (!result.NextState.IsTerminal() || !handler.Concerns(claimed, result.NextState) || !written.Contains(claimed.Id)) continue;
+                (ended ??= []).Add(new TerminalJob(claimed, result.NextState, result.Error, result.ResultJson));
+            }
+            if (ended is not null) await handler.JobsEndedAsync(ended, services.GetRequiredService<JobClient>(), CancellationToken.None);
         }
-        if (finished is null) return;
-        var deliveries = services.GetRequiredService<WebhookEvents>().For(finished);
-        if (deliveries.Count > 0) await services.GetRequiredService<JobClient>().SubmitBatchAsync(deliveries, CancellationToken.None);
     }
 }

@@ -2,7 +2,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Monolith.Domain.Jobs;
-using Monolith.Worker.Hosting;
 using Npgsql;
 
 namespace Monolith.Worker.Engine;
@@ -57,7 +56,7 @@ public sealed class EngineNotifications(
     private async Task ListenAsync(CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        var executes = node.ServiceType.ExecutesJobs();
+        var executes = node.ExecutesJobs;
         connection.Notification += (_, e) =>
         {
             if (e.Channel == JobChanges.Channel) waiters.Changed(JobChanges.Parse(e.Payload));

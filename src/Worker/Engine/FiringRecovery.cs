@@ -1,7 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Monolith.Domain.Jobs;
-using Monolith.Worker.Hosting;
 
 namespace Monolith.Worker.Engine;
 

@@ -1,9 +1,7 @@
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Query;
 using Microsoft.EntityFrameworkCore.Storage;
 using Monolith.Domain.Jobs;
 using Monolith.Domain.Persistence;
-using Monolith.Worker.Jobs.Webhooks;
 using Npgsql;
 
 namespace Monolith.Worker.Engine;
@@ -12,7 +10,7 @@ namespace Monolith.Worker.Engine;
 /// What clients do to jobs: submit, cancel, retry. Each change to a job and the dispatch ticket it needs are
 /// written in one transaction, so an accepted job always has a way to run and a rolled-back one leaves nothing.
 /// </summary>
-public sealed class JobClient(MonolithDbContext db, JobStore store, DispatchTickets tickets, SubmitCoalescer coalescer, WebhookEvents webhooks)
+public sealed class JobClient(MonolithDbContext db, JobStore store, DispatchTickets tickets, SubmitCoalescer coalescer, IEnumerable<IJobEndedHandler> endedHandlers)
 {
     /// <summary>The NOTIFY channel that tells every node a running job was asked to stop.</summary>
     public const string CancelChannel = "monolith_cancel";
@@ -40,7 +38,6 @@ public sealed class JobClient(MonolithDbContext db, JobStore store, DispatchTick
         catch (DbUpdateException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
         {
             // Another request with the same Idempotency-Key won the race: answer as it was answered.
-            db.ChangeTracker.Clear();
             return Replay(await FindByKeyAsync(request) ?? throw new InvalidOperationException("Idempotent job vanished.", ex), request);
         }
     }
@@ -72,7 +69,7 @@ public sealed class JobClient(MonolithDbContext db, JobStore store, DispatchTick
     /// <summary>
     /// Stores jobs and their tickets in one transaction: all of them or none. The result is in the order given.
     /// Jobs due at the same moment share tickets (<see cref="DispatchTickets.MaxJobsPerTicket"/>). Runs in the
-    /// caller's transaction when there is one (the engine stores webhook deliveries with the outcome that causes them),
+    /// caller's transaction when there is one (an <see cref="IJobEndedHandler"/> stores its jobs with the outcome that causes them),
     /// and then leaves the commit to the caller. In its own transaction, a refusal of the jobs' data is thrown as an
     /// <see cref="UnstorableJobException"/> (a 422, not a 500).
     /// </summary>
@@ -85,7 +82,6 @@ public sealed class JobClient(MonolithDbContext db, JobStore store, DispatchTick
         }
         catch (Exception ex) when (UnstorableJobException.FromDataError(ex) is { } rejected)
         {
-            db.ChangeTracker.Clear();
             throw rejected;
         }
     }
@@ -117,11 +113,9 @@ public sealed class JobClient(MonolithDbContext db, JobStore store, DispatchTick
 
         var outer = db.Database.CurrentTransaction;
         await using var own = outer is null ? await db.Database.BeginTransactionAsync(ct) : null;
-        db.Jobs.AddRange(jobs);
-        await db.SaveChangesAsync(ct);
+        await store.InsertAsync(jobs, ct);
         await tickets.ScheduleAsync((outer ?? own)!.GetDbTransaction(), jobs.Select(j => j.ScheduledAt), ct);
         if (own is not null) await own.CommitAsync(ct);
-        db.ChangeTracker.Clear();
         foreach (var group in jobs.GroupBy(j => (j.Type, j.Queue))) EngineMetrics.Submitted.WithLabels(group.Key.Type, group.Key.Queue).Inc(group.Count());
         return jobs;
     }
@@ -137,29 +131,23 @@ public sealed class JobClient(MonolithDbContext db, JobStore store, DispatchTick
         if (job is null) return new CommandOutcome(CommandStatus.NotFound, null);
         if (job.State.IsTerminal()) return new CommandOutcome(CommandStatus.Conflict, job);
 
-        // A waiting job ends here: its webhook (if it has a callback) is stored in the same transaction.
-        await using var tx = job.CallbackUrl is null ? null : await db.Database.BeginTransactionAsync(ct);
-        var waiting = await db.Jobs
-            .Where(j => j.Id == jobId && JobStates.Waiting.Contains(j.State))
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(j => j.State, JobState.Cancelled)
-                .SetProperty(j => j.CancelRequestedAt, now)
-                .SetProperty(j => j.FinishedAt, now), ct);
-        if (waiting == 1)
+        // A waiting job ends here: what features write when a job ends (IJobEndedHandler: its webhook, if it has a
+        // callback) is stored in the same transaction.
+        var concerned = endedHandlers.Where(h => h.Concerns(job, JobState.Cancelled)).ToList();
+        await using var tx = concerned.Count == 0 ? null : await db.Database.BeginTransactionAsync(ct);
+        var waiting = await store.CancelWaitingAsync(jobId, now, ct);
+        if (waiting)
         {
-            if (tx is not null) await SubmitBatchAsync(webhooks.For([new TerminalJob(job, JobState.Cancelled, "Cancelled before it ran.", null)]), ct);
+            foreach (var handler in concerned)
+            {
+                await handler.JobsEndedAsync([new TerminalJob(job, JobState.Cancelled, "Cancelled before it ran.", null)], this, ct);
+            }
             await store.NotifyChangedAsync(jobId, ct);
         }
         if (tx is not null) await tx.CommitAsync(ct);
-        if (waiting == 0)
+        if (!waiting && await store.RequestCancelAsync(jobId, now, ct))
         {
-            var running = await db.Jobs
-                .Where(j => j.Id == jobId && j.State == JobState.Running)
-                .ExecuteUpdateAsync(s => s.SetProperty(j => j.CancelRequestedAt, now), ct);
-            if (running == 1)
-            {
-                await db.Database.ExecuteSqlAsync($"SELECT pg_notify({CancelChannel}, {jobId.ToString()})", ct);
-            }
+            await db.Database.ExecuteSqlAsync($"SELECT pg_notify({CancelChannel}, {jobId.ToString()})", ct);
         }
         return new CommandOutcome(CommandStatus.Done, await Jobs(tenantId).AsNoTracking().FirstAsync(j => j.Id == jobId, ct));
     }
@@ -172,10 +160,7 @@ public sealed class JobClient(MonolithDbContext db, JobStore store, DispatchTick
 
         var now = DateTimeOffset.UtcNow;
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var updated = await db.Jobs
-            .Where(j => j.Id == jobId && (j.State == JobState.Failed || j.State == JobState.Cancelled))
-            .ExecuteUpdateAsync(s => StartNewRun(s, now), ct);
-        if (updated == 0) return new CommandOutcome(CommandStatus.Conflict, job);
+        if (!await store.StartNewRunAsync(jobId, now, ct)) return new CommandOutcome(CommandStatus.Conflict, job);
 
         await tickets.ScheduleAsync(tx.GetDbTransaction(), [now], ct);
         await store.NotifyChangedAsync(jobId, ct);
@@ -192,9 +177,7 @@ public sealed class JobClient(MonolithDbContext db, JobStore store, DispatchTick
     {
         var now = DateTimeOffset.UtcNow;
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var updated = await Jobs(tenantId)
-            .Where(j => j.Type == type && j.State == JobState.Failed)
-            .ExecuteUpdateAsync(s => StartNewRun(s, now), ct);
+        var updated = await store.StartNewRunsOfFailedAsync(tenantId, type, now, ct);
         if (updated > 0) await tickets.ScheduleAsync(tx.GetDbTransaction(), Enumerable.Repeat(now, Math.Min(updated, maxTickets)), ct);
         await tx.CommitAsync(ct);
         return updated;
@@ -208,23 +191,10 @@ public sealed class JobClient(MonolithDbContext db, JobStore store, DispatchTick
     {
         var job = await Jobs(tenantId).AsNoTracking().FirstOrDefaultAsync(j => j.Id == jobId, ct);
         if (job is null) return new CommandOutcome(CommandStatus.NotFound, null);
-        var deleted = await db.Jobs.Where(j => j.Id == jobId && JobStates.Terminal.Contains(j.State)).ExecuteDeleteAsync(ct);
-        return deleted == 1
+        return await store.DeleteFinishedAsync(jobId, ct)
             ? new CommandOutcome(CommandStatus.Done, job)
             : new CommandOutcome(CommandStatus.Conflict, await Jobs(tenantId).AsNoTracking().FirstOrDefaultAsync(j => j.Id == jobId, ct) ?? job);
     }
-
-    /// <summary>What a client's retry writes: a new run from attempt 0, due now; earlier attempts and errors are kept.</summary>
-    private static void StartNewRun(UpdateSettersBuilder<Job> s, DateTimeOffset now) => s
-        .SetProperty(j => j.State, JobState.Queued)
-        .SetProperty(j => j.Attempt, 0)
-        .SetProperty(j => j.ScheduledAt, now)
-        .SetProperty(j => j.CancelRequestedAt, (DateTimeOffset?)null)
-        .SetProperty(j => j.FinishedAt, (DateTimeOffset?)null)
-        .SetProperty(j => j.ProgressPercent, (int?)null)
-        .SetProperty(j => j.ProgressMessage, (string?)null)
-        .SetProperty(j => j.ResultExpiresAt, (DateTimeOffset?)null)
-        .SetProperty(j => j.ResultExpired, false);
 
     private IQueryable<Job> Jobs(Guid? tenantId) => tenantId is { } id ? db.Jobs.Where(j => j.TenantId == id) : db.Jobs;
 

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Monolith.Domain.Jobs;
 using Monolith.Domain.Text;
-using Monolith.Worker.Hosting;
 
 namespace Monolith.Worker.Engine;
 

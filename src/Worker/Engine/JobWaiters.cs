@@ -1,7 +1,6 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using Monolith.Domain.Jobs;
-using Monolith.Worker.Hosting;
 
 namespace Monolith.Worker.Engine;
 

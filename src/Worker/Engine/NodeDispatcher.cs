@@ -2,7 +2,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Monolith.Domain.Jobs;
-using Monolith.Worker.Hosting;
 using Npgsql;
 
 namespace Monolith.Worker.Engine;

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
-using Monolith.Worker.Hosting;
 
 namespace Monolith.Worker.Engine;
 

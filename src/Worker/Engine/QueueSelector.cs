@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using Monolith.Worker.Hosting;
 
 namespace Monolith.Worker.Engine;
 

@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Logging;
-using Monolith.Worker.Hosting;
 using Quartz;
 
 namespace Monolith.Worker.Engine;

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Monolith.Domain.Persistence;
+using Monolith.Worker.Engine;
 
 namespace Monolith.Worker.Hosting;
 

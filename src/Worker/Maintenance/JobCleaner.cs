@@ -6,7 +6,6 @@ using Monolith.Domain.Datasets;
 using Monolith.Domain.Jobs;
 using Monolith.Domain.Persistence;
 using Monolith.Worker.Jobs.Datasets;
-using Npgsql;
 using Quartz;
 
 namespace Monolith.Worker.Maintenance;
@@ -15,14 +14,13 @@ namespace Monolith.Worker.Maintenance;
 /// Retention (docs/housekeeping.md): on the schedule of <see cref="RetentionOptions.Schedule"/>, on one node of the
 /// cluster, deletes finished jobs older than their state's age (their attempts go with them, by the foreign key),
 /// and, when <see cref="RetentionOptions.DatasetsDays"/> is set, datasets older than that. Jobs go in batches of
-/// <see cref="RetentionOptions.BatchSize"/>, one short transaction each, oldest first from the partial index
-/// <c>ix_jobs_finished</c>, skipping rows another transaction holds, so no long lock is taken and the engine is never
-/// kept waiting. The queue figures follow by themselves: the delete trigger subtracts what it removes, so
+/// <see cref="RetentionOptions.BatchSize"/>, one short transaction each (<see cref="JobStore.DeleteFinishedBeforeAsync"/>),
+/// oldest first from the partial index <c>ix_jobs_finished</c>, skipping rows another transaction holds, so no long
+/// lock is taken and the engine is never kept waiting. The queue figures follow by themselves: the delete trigger subtracts what it removes, so
 /// <c>GET /v1/queues</c> counts the finished jobs still kept.
 /// </summary>
 [DisallowConcurrentExecution]
-public sealed class JobCleaner(
-    NpgsqlDataSource dataSource, IServiceScopeFactory scopes, IOptions<RetentionOptions> options, ILogger<JobCleaner> logger) : IJob
+public sealed class JobCleaner(IServiceScopeFactory scopes, IOptions<RetentionOptions> options, ILogger<JobCleaner> logger) : IJob
 {
     public static readonly JobKey Key = new(nameof(JobCleaner));
 
@@ -45,22 +43,12 @@ public sealed class JobCleaner(
 
     private async Task<long> DeleteJobsAsync(JobState state, DateTimeOffset cutoff, int batch, CancellationToken ct)
     {
-        const string sql = """
-            DELETE FROM jobs WHERE id IN (
-                SELECT id FROM jobs
-                WHERE state = $1 AND finished_at < $2
-                ORDER BY finished_at
-                LIMIT $3
-                FOR UPDATE SKIP LOCKED)
-            """;
+        await using var scope = scopes.CreateAsyncScope();
+        var store = scope.ServiceProvider.GetRequiredService<JobStore>();
         long total = 0;
         while (!ct.IsCancellationRequested)
         {
-            await using var command = dataSource.CreateCommand(sql);
-            command.Parameters.Add(new NpgsqlParameter { Value = state.ToName() });
-            command.Parameters.Add(new NpgsqlParameter { Value = cutoff });
-            command.Parameters.Add(new NpgsqlParameter { Value = batch });
-            var deleted = await command.ExecuteNonQueryAsync(ct);
+            var deleted = await store.DeleteFinishedBeforeAsync(state, cutoff, batch, ct);
             total += deleted;
             if (deleted < batch) break;
         }

@@ -32,6 +32,7 @@ public sealed class DashboardPagesTests(MonolithFactory app) : IClassFixture<Mon
         Assert.Matches("data-state=\"succeeded\">3<", html);
         Assert.Matches("data-state=\"failed\">1<", html);
         Assert.Contains("(this node)</td>", html);
+        Assert.Contains("(<code>all</code>)", html); // what the serving node was started as (SERVICE_TYPE)
     }
 
     [Fact]

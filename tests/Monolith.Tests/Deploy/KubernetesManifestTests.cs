@@ -11,6 +11,7 @@ using Monolith.Domain.Jobs;
 using Monolith.Domain.Persistence;
 using Monolith.Tests.Infrastructure;
 using Monolith.Worker;
+using Monolith.Worker.Engine;
 using Monolith.Worker.Hosting;
 
 namespace Monolith.Tests.Deploy;

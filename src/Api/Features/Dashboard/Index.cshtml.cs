@@ -13,12 +13,16 @@ namespace Monolith.Api.Features.Dashboard;
 /// The overview: jobs per state and queue (counters and the live index, never a scan of finished jobs), the last
 /// hour's attempts per minute, the nodes that run jobs, and pausing queues.
 /// </summary>
-public sealed class IndexModel(QueueFigures figures, QueueSelector queues, JobQueries jobs, ClusterNodes nodes, NodeIdentity self) : PageModel
+public sealed class IndexModel(
+    QueueFigures figures, QueueSelector queues, JobQueries jobs, ClusterNodes nodes, NodeIdentity self, IConfiguration configuration) : PageModel
 {
     public IReadOnlyList<QueueFigure> Queues { get; private set; } = [];
     public IReadOnlyList<MinuteThroughput> LastHour { get; private set; } = [];
     public IReadOnlyList<ClusterNode> Nodes { get; private set; } = [];
     public NodeIdentity Self => self;
+
+    /// <summary>What this node was started as (<c>SERVICE_TYPE</c>: api or all, the nodes that serve this page).</summary>
+    public ServiceType SelfType => ServiceTypes.Parse(configuration["SERVICE_TYPE"]);
     public DateTimeOffset Now { get; } = DateTimeOffset.UtcNow;
 
     public long Total(JobState state) => Queues.Sum(q => q.Counts[state]);

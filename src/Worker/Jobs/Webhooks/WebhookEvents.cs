@@ -7,22 +7,30 @@ using Monolith.Worker.Engine;
 
 namespace Monolith.Worker.Jobs.Webhooks;
 
-/// <summary>A job that has just reached a terminal state, with what its event tells.</summary>
-public sealed record TerminalJob(Job Job, JobState State, string? Error, string? ResultJson);
-
 /// <summary>
-/// Turns terminal transitions into <c>deliver_webhook</c> jobs. The callers store them in the same transaction as
-/// the terminal state (<see cref="AttemptRecorder"/> for outcomes, <see cref="JobClient.CancelAsync"/> for a waiting
-/// job cancelled), so an event is never lost and never sent for a state that was rolled back. One event per
+/// Turns terminal transitions into <c>deliver_webhook</c> jobs. The engine calls it where jobs end
+/// (<see cref="IJobEndedHandler"/>), and the deliveries are stored in the same transaction as the terminal state
+/// (<see cref="AttemptRecorder"/> for outcomes, <see cref="JobClient.CancelAsync"/> for a waiting job cancelled), so an
+/// event is never lost and never sent for a state that was rolled back. One event per
 /// terminal transition of a job with a <c>callbackUrl</c>: intermediate retries send nothing; a client's retry of a
 /// failed or cancelled job starts a new run, which ends with an event of its own. Deliveries of webhooks never cause
 /// webhooks (they carry no callback).
 /// </summary>
-public sealed class WebhookEvents(IOptions<WebhookOptions> options)
+public sealed class WebhookEvents(IOptions<WebhookOptions> options) : IJobEndedHandler
 {
     public const string JobType = "deliver_webhook";
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>A job with a callback URL that is not itself a delivery: its terminal state sends an event.</summary>
+    public bool Concerns(Job job, JobState state) => job.CallbackUrl is not null && job.Type != JobType && state.IsTerminal();
+
+    /// <summary>Stores the delivery jobs of <paramref name="ended"/> in the transaction that ends them.</summary>
+    public async Task JobsEndedAsync(IReadOnlyList<TerminalJob> ended, JobClient jobs, CancellationToken ct)
+    {
+        var deliveries = For(ended);
+        if (deliveries.Count > 0) await jobs.SubmitBatchAsync(deliveries, ct);
+    }
 
     /// <summary>The delivery jobs for those of <paramref name="finished"/> that have a callback URL.</summary>
     public IReadOnlyList<NewJob> For(IEnumerable<TerminalJob> finished)

@@ -1,3 +1,6 @@
+using Microsoft.Extensions.DependencyInjection;
+using Monolith.Worker.Engine;
+
 namespace Monolith.Worker.Jobs.Webhooks;
 
 /// <summary>How webhooks are delivered; section <c>Webhooks</c> (docs/webhooks.md).</summary>
@@ -16,4 +19,15 @@ public sealed class WebhookOptions
 
     /// <summary>How long the receiver has to answer one delivery, in seconds. Default 10.</summary>
     public int TimeoutSeconds { get; set; } = DefaultTimeoutSeconds;
+}
+
+public static class WebhookExtensions
+{
+    /// <summary>What webhooks need: their settings, and <see cref="WebhookEvents"/> as the engine's handler of ended jobs.</summary>
+    public static IServiceCollection AddWebhooks(this IServiceCollection services)
+    {
+        services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section);
+        services.AddSingleton<IJobEndedHandler, WebhookEvents>();
+        return services;
+    }
 }

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Options;
 using Monolith.Worker.Engine;
-using Monolith.Worker.Hosting;
 
 namespace Monolith.Tests.Worker.Engine;
 

@@ -1,4 +1,4 @@
-namespace Monolith.Worker.Hosting;
+namespace Monolith.Worker.Engine;
 
 /// <summary>Settings of the engine, bound from section <c>Worker</c> (environment: <c>Worker__Concurrency</c> and so on).</summary>
 public sealed class WorkerOptions

@@ -1,14 +1,21 @@
-namespace Monolith.Worker.Hosting;
+namespace Monolith.Worker.Engine;
 
 /// <summary>
 /// This process's name in the cluster: the Quartz instance id, the <c>node</c> of jobs and log lines.
 /// <c>INSTANCE_ID</c> (or <c>POD_NAME</c>) gives a stable one, which lets a restarted node recover its own
 /// interrupted jobs at once; otherwise host name, process id and a random suffix keep live nodes apart.
 /// </summary>
-public sealed class NodeIdentity(string id, ServiceType serviceType)
+/// <param name="id">The instance id (<see cref="Resolve"/>).</param>
+/// <param name="executesJobs">Whether this node runs jobs (<c>SERVICE_TYPE</c> <c>worker</c> or <c>all</c>).</param>
+public sealed class NodeIdentity(string id, bool executesJobs)
 {
     public string Id { get; } = id;
-    public ServiceType ServiceType { get; } = serviceType;
+
+    /// <summary>
+    /// Whether this node runs jobs: it starts the scheduler and listens for wake-ups and cancels. A node that does not
+    /// (<c>SERVICE_TYPE=api</c>) still submits, cancels and retries, and listens for its clients waiting on jobs.
+    /// </summary>
+    public bool ExecutesJobs { get; } = executesJobs;
 
     public static string Resolve(string? configured) =>
         !string.IsNullOrWhiteSpace(configured)
