@@ -56,7 +56,9 @@ if [[ "${PROFILE_TRACE:-}" == 1 ]]; then
   TOOLS="$REPO/.local/tools"
   [[ -x "$TOOLS/dotnet-trace" ]] || dotnet tool install --tool-path "$TOOLS" dotnet-trace >/dev/null
   rm -f "$LOGS/worker.nettrace"
-  "$TOOLS/dotnet-trace" collect -p "$WORKER" --profile dotnet-sampled-thread-time -o "$LOGS/worker.nettrace" >/dev/null 2>&1 &
+  # A fixed duration (PROFILE_TRACE_SECONDS, 5): a background job of a script ignores SIGINT, so it cannot be stopped early.
+  "$TOOLS/dotnet-trace" collect -p "$WORKER" --profile dotnet-sampled-thread-time --duration "00:00:00:$(printf %02d "${PROFILE_TRACE_SECONDS:-5}")" \
+    -o "$LOGS/worker.nettrace" >/dev/null 2>&1 &
   TRACER=$!
 fi
 DEADLINE=$((SECONDS + ${PROFILE_TIMEOUT:-300}))
@@ -69,7 +71,7 @@ while [[ "$("${PSQL[@]}" -d profile -c "SELECT count(*) FROM jobs WHERE state <>
   sleep 0.1
 done
 CPU1="$(cpu_ticks "$WORKER")"
-if [[ -n "${TRACER:-}" ]]; then kill -INT "$TRACER" 2>/dev/null || true; wait "$TRACER" 2>/dev/null || true; fi
+if [[ -n "${TRACER:-}" ]]; then wait "$TRACER" 2>/dev/null || true; fi
 COMMITS1="$("${PSQL[@]}" -d profile -c "SELECT xact_commit FROM pg_stat_database WHERE datname = 'profile'")"
 TICK="$(getconf CLK_TCK)"
 "${PSQL[@]}" -d profile -F ' ' -c "
