@@ -36,7 +36,7 @@ public static class WorkerExtensions
         if (!retention.IsValid(out var retentionError)) throw new InvalidOperationException(retentionError);
         services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.Section);
 
-        var node = new NodeIdentity(NodeIdentity.Resolve(configuration["INSTANCE_ID"] ?? configuration["POD_NAME"]), serviceType.ExecutesJobs());
+        var node = new NodeIdentity(NodeIdentity.Resolve(configuration["INSTANCE_ID"] ?? configuration["POD_NAME"]), serviceType.ExecutesJobs(), serviceType.ServesApi());
         services.AddSingleton(node);
         services.AddSingleton(JobTypes.Register(new JobTypeRegistry()));
         services.AddDatasets(configuration);

@@ -7,8 +7,8 @@ using Npgsql;
 namespace Monolith.Worker.Engine;
 
 /// <summary>
-/// A node's ear on the database: one connection LISTENing on up to three channels (a worker node on all three, an
-/// api node only on the last).
+/// A node's ear on the database: one connection LISTENing on up to three channels (an <c>all</c> node on all three, a
+/// <c>worker</c> node on the first two, an <c>api</c> node only on the last).
 /// <list type="bullet">
 /// <item><see cref="DispatchTickets.WakeChannel"/>: jobs became due (a submit on any node, a ticket firing on a busy node,
 /// jobs handed back): this node's claim loop (<see cref="NodeDispatcher"/>) claims as soon as it has room.</item>
@@ -66,13 +66,16 @@ public sealed class EngineNotifications(
                 logger.LogInformation("Cancel request delivered to running job {JobId}", jobId);
             }
         };
-        await using (var listen = new NpgsqlCommand(executes
-            ? $"LISTEN {JobChanges.Channel}; LISTEN {DispatchTickets.WakeChannel}; LISTEN {JobClient.CancelChannel}"
-            : $"LISTEN {JobChanges.Channel}", connection))
+        string[] channels =
+        [
+            .. node.ServesClients ? [JobChanges.Channel] : Array.Empty<string>(),
+            .. executes ? [DispatchTickets.WakeChannel, JobClient.CancelChannel] : Array.Empty<string>(),
+        ];
+        await using (var listen = new NpgsqlCommand(string.Join("; ", channels.Select(c => $"LISTEN {c}")), connection))
         {
             await listen.ExecuteNonQueryAsync(ct);
         }
-        logger.LogInformation(executes ? "Listening for wake-ups, cancel requests and job changes" : "Listening for job changes");
+        logger.LogInformation("Listening on {Channels}", string.Join(", ", channels));
         waiters.ChangedAll(); // changes made while we were not listening
         if (executes) dispatcher.Wake(); // anything submitted while we were not listening
 

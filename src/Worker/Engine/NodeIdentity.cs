@@ -7,7 +7,8 @@ namespace Monolith.Worker.Engine;
 /// </summary>
 /// <param name="id">The instance id (<see cref="Resolve"/>).</param>
 /// <param name="executesJobs">Whether this node runs jobs (<c>SERVICE_TYPE</c> <c>worker</c> or <c>all</c>).</param>
-public sealed class NodeIdentity(string id, bool executesJobs)
+/// <param name="servesClients">Whether this node answers the REST API (<c>api</c> or <c>all</c>).</param>
+public sealed class NodeIdentity(string id, bool executesJobs, bool servesClients = true)
 {
     public string Id { get; } = id;
 
@@ -16,6 +17,12 @@ public sealed class NodeIdentity(string id, bool executesJobs)
     /// (<c>SERVICE_TYPE=api</c>) still submits, cancels and retries, and listens for its clients waiting on jobs.
     /// </summary>
     public bool ExecutesJobs { get; } = executesJobs;
+
+    /// <summary>
+    /// Whether clients may wait on jobs here (<c>?wait=</c>, events): only then does the node listen for job changes. A
+    /// worker-only node does not, so a busy cluster's change notifications cost it nothing.
+    /// </summary>
+    public bool ServesClients { get; } = servesClients;
 
     public static string Resolve(string? configured) =>
         !string.IsNullOrWhiteSpace(configured)
