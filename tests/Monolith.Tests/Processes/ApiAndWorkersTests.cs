@@ -176,7 +176,7 @@ public sealed class ApiAndWorkersTests(ApiAndWorkersCluster cluster, ITestOutput
     public Task A_job_submitted_to_the_api_node_starts_on_an_idle_worker_without_waiting_for_a_poll() =>
         output.WithLogsOnFailureAsync(cluster.Group, async () =>
         {
-            const int count = 10;
+            const int count = 20;
             using var client = cluster.Api.CreateClient();
             var latencies = new List<(string Node, double Ms)>();
             for (var i = 0; i < count; i++)
