@@ -146,44 +146,6 @@ public sealed class StandingFiringRecoveryTests(ITestOutputHelper output)
         });
     }
 
-    [Fact]
-    public async Task Jobs_taken_back_by_a_recovered_firing_are_taken_back_again_when_that_node_dies_too()
-    {
-        await using var group = await ProcessGroup.CreateAsync(nameof(StandingFiringRecoveryTests));
-        await output.WithLogsOnFailureAsync(group, async () =>
-        {
-            var oneSlot = new Dictionary<string, string> { ["WORKER_CONCURRENCY"] = "1" };
-            await group.StartAsync(
-                new NodeSpec("api", "api-1"),
-                new NodeSpec("worker", "worker-1", oneSlot),
-                new NodeSpec("worker", "worker-2", oneSlot),
-                new NodeSpec("worker", "worker-3", oneSlot));
-            var db = group.DatabaseUrl;
-            using var client = group["api-1"].CreateClient();
-            var job = (await client.SubmitJobAsync("sleep", new { ms = 60_000 }, new { maxAttempts = 5 })).Id;
-
-            var killed = new List<string>();
-            string? node = null;
-            for (var round = 1; round <= 2; round++)
-            {
-                // The job runs (again) on a node not killed yet: kill that one too.
-                await ProcessTestKit.WaitUntilAsync($"the job runs on a live node (round {round})", TimeSpan.FromSeconds(40),
-                    async () => (node = (await ProcessTestKit.RunningPerNodeAsync(db, [job])).Keys.SingleOrDefault()) is { } n && !killed.Contains(n),
-                    async () => ProcessTestKit.Describe(await ProcessTestKit.AttemptsAsync(db, [job])) + "; " +
-                                ProcessTestKit.Describe(await ProcessTestKit.CountStatesAsync(db, [job])));
-                output.Report($"round {round}: the job runs on {node}; killing it");
-                group[node!].Kill();
-                Assert.True(await group[node!].WaitForExitAsync(TimeSpan.FromSeconds(10)));
-                killed.Add(node!);
-            }
-            await ProcessTestKit.WaitUntilAsync("the job runs on the last live node", TimeSpan.FromSeconds(40),
-                async () => (node = (await ProcessTestKit.RunningPerNodeAsync(db, [job])).Keys.SingleOrDefault()) is { } n && !killed.Contains(n),
-                async () => ProcessTestKit.Describe(await ProcessTestKit.AttemptsAsync(db, [job])) + "; " +
-                            ProcessTestKit.Describe(await ProcessTestKit.CountStatesAsync(db, [job])));
-            output.Report("attempts: " + ProcessTestKit.Describe(await ProcessTestKit.AttemptsAsync(db, [job])));
-        });
-    }
-
     /// <summary>Waits until Quartz holds exactly one standing firing running on <paramref name="node"/> (it fires just after start).</summary>
     private static async Task<(string EntryId, string TriggerName)> WaitForOneStandingFiringAsync(string db, string node)
     {
