@@ -12,7 +12,7 @@ namespace Monolith.Tests.Processes;
 [Collection("Processes")]
 public sealed class StandingFiringFenceTests(ITestOutputHelper output)
 {
-    /// <summary>Four slots, and a prefetch allowance that gives each node a buffer of a few jobs behind 200 ms sleeps.</summary>
+    /// <summary>Four slots, and a prefetch allowance that gives each node a buffer of about ten jobs behind 100 ms sleeps.</summary>
     private static readonly Dictionary<string, string> Worker = new()
     {
         ["WORKER_CONCURRENCY"] = "4",
@@ -33,8 +33,8 @@ public sealed class StandingFiringFenceTests(ITestOutputHelper output)
             using var client = group["api-1"].CreateClient();
             var frozen = group["worker-1"];
 
-            // 8 slots, 200 ms each: some 10 s of work, shared by both nodes.
-            var first = await client.SubmitJobBatchAsync("sleep", new { ms = 200 }, 400, new { maxAttempts = 5 });
+            // 8 slots, 100 ms each: some 5 s of work, shared by both nodes.
+            var first = await client.SubmitJobBatchAsync("sleep", new { ms = 100 }, 400, new { maxAttempts = 5 });
             List<(Guid Id, Guid Firing)> held;
             DateTime stoppedAt;
             TimeSpan recovered;
@@ -80,7 +80,7 @@ public sealed class StandingFiringFenceTests(ITestOutputHelper output)
             output.Report($"worker-1 frozen holding {held.Count} job(s) under firing {frozenFiring}; recovered after {recovered.TotalSeconds:0.0} s");
 
             // Work for both nodes after the wake-up: the frozen node's queued wake-ups arrive when it resumes.
-            var second = await client.SubmitJobBatchAsync("sleep", new { ms = 200 }, 160, new { maxAttempts = 5 });
+            var second = await client.SubmitJobBatchAsync("sleep", new { ms = 100 }, 160, new { maxAttempts = 5 });
             var ids = first.Concat(second).ToArray();
             await frozen.SignalAsync(ServiceProcess.SIGCONT);
             var resumedAt = DateTime.UtcNow;
