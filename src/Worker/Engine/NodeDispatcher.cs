@@ -53,8 +53,15 @@ public sealed class NodeDispatcher(
     /// <summary>Whether the slots want more now: a slot idle with nothing buffered, or the buffer half spent.</summary>
     private bool Hungry(int room) => room > 0 && (slots.InHand < slots.Concurrency || room >= slots.Capacity / 2);
 
+    /// <summary>
+    /// Whether a cap (a tenant's, a queue's or a type's) may hold due jobs back: a claim that came back short then does not
+    /// mean that nothing is due, and a job that ends frees a place one of them may take.
+    /// </summary>
+    private bool Capped => _tenantCap > 0 || _caps is not null;
+
     private void OnFreed()
     {
+        if (Capped) _wanted = true;
         if ((_wanted || !_drained) && Hungry(slots.Room)) Signal();
     }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Monolith.Tests.Infrastructure;
+using Monolith.Worker.Engine;
 using Npgsql;
 using Xunit.Abstractions;
 
@@ -11,6 +12,9 @@ namespace Monolith.Tests.Processes;
 /// </summary>
 [CollectionDefinition("Processes", DisableParallelization = true)]
 public sealed class ProcessesCollection;
+
+/// <summary>One row of <c>job_attempts</c>: an attempt's number, node, outcome and when it started and ended.</summary>
+public sealed record AttemptRow(Guid JobId, int Attempt, string Node, string Outcome, DateTime StartedAt, DateTime FinishedAt);
 
 /// <summary>One node to start: its SERVICE_TYPE, INSTANCE_ID and any further variables.</summary>
 public sealed record NodeSpec(string ServiceType, string InstanceId, IDictionary<string, string>? Env = null);
@@ -170,6 +174,75 @@ public static class ProcessTestKit
                 "SELECT count(*) FROM jobs WHERE id = ANY(@ids) AND state = 'succeeded'", ("ids", ids)) == ids.Length,
             async () => Describe(await CountStatesAsync(databaseUrl, ids)),
             poll);
+
+    /// <summary>How many of <paramref name="ids"/> each node holds 'running' now (in a slot, in its buffer, or with the outcome unwritten).</summary>
+    public static async Task<Dictionary<string, long>> RunningPerNodeAsync(string databaseUrl, Guid[] ids) =>
+        (await QueryAsync(databaseUrl,
+            "SELECT node, count(*) FROM jobs WHERE id = ANY(@ids) AND state = 'running' GROUP BY node",
+            r => (r.GetString(0), r.GetInt64(1)), ("ids", ids)))
+        .ToDictionary(x => x.Item1, x => x.Item2);
+
+    /// <summary>The attempt records of <paramref name="ids"/>, in the order they were written per job.</summary>
+    public static Task<List<AttemptRow>> AttemptsAsync(string databaseUrl, Guid[] ids) =>
+        QueryAsync(databaseUrl,
+            "SELECT job_id, attempt, node, outcome, started_at, finished_at FROM job_attempts WHERE job_id = ANY(@ids) ORDER BY job_id, id",
+            r => new AttemptRow(r.GetGuid(0), r.GetInt32(1), r.GetString(2), r.GetString(3), r.GetDateTime(4), r.GetDateTime(5)),
+            ("ids", ids));
+
+    /// <summary>
+    /// No job ran twice at once and none succeeded twice: every one of <paramref name="ids"/> has exactly one 'succeeded'
+    /// attempt, as its last; and each job's attempts follow one another (an attempt starts when, or after, the one
+    /// before it ended: a 'lost' attempt ends when the recovery takes the job back, which is when the next one starts).
+    /// </summary>
+    public static void AssertEachSucceededOnceWithoutOverlap(IReadOnlyList<AttemptRow> attempts, Guid[] ids)
+    {
+        var byJob = attempts.ToLookup(a => a.JobId);
+        var twice = ids.Where(id => byJob[id].Count(a => a.Outcome == "succeeded") > 1).ToList();
+        Assert.True(twice.Count == 0, $"{twice.Count} job(s) succeeded more than once: " +
+                                      string.Join("; ", twice.Take(5).Select(id => Describe(byJob[id]))));
+        var notOnce = ids.Where(id => byJob[id].LastOrDefault()?.Outcome != "succeeded").ToList();
+        Assert.True(notOnce.Count == 0, $"{notOnce.Count} job(s) do not end with one succeeded attempt: " +
+                                        string.Join("; ", notOnce.Take(5).Select(id => Describe(byJob[id]))));
+        var overlapping = ids.Where(id => byJob[id].Zip(byJob[id].Skip(1)).Any(p => p.Second.StartedAt < p.First.FinishedAt)).ToList();
+        Assert.True(overlapping.Count == 0, $"{overlapping.Count} job(s) have attempts that overlap in time: " +
+                                            string.Join("; ", overlapping.Take(5).Select(id => Describe(byJob[id]))));
+        var renumbered = ids.Where(id => !byJob[id].Select(a => a.Attempt).SequenceEqual(Enumerable.Range(1, byJob[id].Count()))).ToList();
+        Assert.True(renumbered.Count == 0, $"{renumbered.Count} job(s) have attempts missing or counted twice: " +
+                                           string.Join("; ", renumbered.Take(5).Select(id => Describe(byJob[id]))));
+    }
+
+    /// <summary>A job's attempts as "1:lost@worker-1 [08:00:01.100-08:00:09.200] -> 2:succeeded@worker-2 [...]".</summary>
+    public static string Describe(IEnumerable<AttemptRow> attempts) =>
+        string.Join(" -> ", attempts.Select(a => $"{a.Attempt}:{a.Outcome}@{a.Node} [{a.StartedAt:HH:mm:ss.fff}-{a.FinishedAt:HH:mm:ss.fff}]"));
+
+    /// <summary>
+    /// The standing dispatch firings Quartz holds as running on <paramref name="instanceId"/> now: its rows in
+    /// <c>qrtz_fired_triggers</c> for the StandingDispatch job in <see cref="Quartz.SchedulerConstants.StartupGroup"/>
+    /// (the group of the triggers <c>RunAtStartup</c> schedules).
+    /// </summary>
+    public static Task<List<(string EntryId, string TriggerName)>> StandingFiringsAsync(string databaseUrl, string instanceId) =>
+        QueryAsync(databaseUrl, """
+            SELECT entry_id, trigger_name FROM quartz.qrtz_fired_triggers
+            WHERE instance_name = @node AND job_name = @job AND trigger_group = @group AND state = 'EXECUTING'
+            ORDER BY fired_time
+            """,
+            r => (r.GetString(0), r.GetString(1)),
+            ("node", instanceId), ("job", StandingDispatchJob.Key.Name), ("group", Quartz.SchedulerConstants.StartupGroup));
+
+    /// <summary>
+    /// The sessions on the test's database that are in a transaction now, oldest first: state, age, and the statement
+    /// each ran last (a frozen node that holds a transaction holds its locks, for failure messages).
+    /// </summary>
+    public static async Task<string> OpenTransactionsAsync(string databaseUrl) =>
+        string.Join("; ", await QueryAsync(databaseUrl, """
+            SELECT pid, state, round(extract(epoch FROM now() - xact_start)::numeric, 1)::float8, left(regexp_replace(query, '\s+', ' ', 'g'), 160)
+            FROM pg_stat_activity
+            WHERE datname = current_database() AND xact_start IS NOT NULL AND pid <> pg_backend_pid()
+            ORDER BY xact_start
+            """,
+            r => $"pid {r.GetInt32(0)} {r.GetString(1)} for {r.GetDouble(2):0.0} s: {r.GetString(3)}")) is { Length: > 0 } open
+            ? open
+            : "no open transaction";
 
     /// <summary>The nearest-rank percentile of sorted values.</summary>
     public static double Percentile(IReadOnlyList<double> sorted, double percent)
