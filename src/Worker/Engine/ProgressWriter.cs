@@ -55,9 +55,8 @@ public sealed class ProgressWriter(IServiceScopeFactory scopes, IOptions<WorkerO
     /// </summary>
     public Registration Register(Job claimed, Action leaseLost)
     {
-        var registration = new Registration(this, claimed.Id, claimed.LeaseToken ?? Guid.Empty, leaseLost);
-        _running[registration] = 0;
-        return registration;
+        // Listed for the writer at its first report: a job that never reports (most short ones) costs no entry.
+        return new Registration(this, claimed.Id, claimed.LeaseToken ?? Guid.Empty, leaseLost);
     }
 
     /// <summary>One running attempt's progress: the latest report not yet written, and when it may be.</summary>
@@ -75,6 +74,8 @@ public sealed class ProgressWriter(IServiceScopeFactory scopes, IOptions<WorkerO
         private long _dueAt;
         /// <summary>The attempt ended or lost its lease: reports are ignored.</summary>
         private bool _ended;
+        /// <summary>In the writer's list of running jobs (from the first report on).</summary>
+        private bool _listed;
 
         internal Registration(ProgressWriter owner, Guid jobId, Guid lease, Action leaseLost)
         {
@@ -93,6 +94,11 @@ public sealed class ProgressWriter(IServiceScopeFactory scopes, IOptions<WorkerO
                 if (_ended) return;
                 wasIdle = !_pending;
                 (_pending, _percent, _message) = (true, percent, message);
+                if (!_listed)
+                {
+                    _listed = true;
+                    _owner._running[this] = 0;
+                }
             }
             if (wasIdle) _owner.Wake();
         }
@@ -104,6 +110,7 @@ public sealed class ProgressWriter(IServiceScopeFactory scopes, IOptions<WorkerO
             {
                 _ended = true;
                 (_pending, _message) = (false, null);
+                if (!_listed) return;
             }
             _owner._running.TryRemove(this, out _);
         }
