@@ -35,7 +35,7 @@ public sealed class JobClient(MonolithDbContext db, JobStore store, DispatchTick
         {
             return new SubmitOutcome(SubmitStatus.Created, (await SubmitBatchAsync([request], ct))[0]);
         }
-        catch (DbUpdateException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
         {
             // Another request with the same Idempotency-Key won the race: answer as it was answered.
             return Replay(await FindByKeyAsync(request) ?? throw new InvalidOperationException("Idempotent job vanished.", ex), request);
