@@ -54,6 +54,12 @@ public sealed class JobSlots
     /// <summary>Called whenever a job leaves a slot (the dispatcher decides whether to claim more).</summary>
     public Action? Freed { get; set; }
 
+    /// <summary>
+    /// Called when a job's outcome is written: only then does the job stop counting as running in the database, which is
+    /// what a concurrency cap counts (a claim made when the slot came free may still have seen it running).
+    /// </summary>
+    public Action? OutcomeWritten { get; set; }
+
     /// <summary>False once the node began to stop: nothing more is taken, and the buffer has been handed back.</summary>
     public bool Open => !Volatile.Read(ref _closed);
 
@@ -190,6 +196,7 @@ public sealed class JobSlots
         try
         {
             await outcome;
+            OutcomeWritten?.Invoke();
         }
         catch (OutcomeNotStoredException)
         {

@@ -79,6 +79,7 @@ public sealed class NodeDispatcher(
             return false;
         }
         slots.Freed = OnFreed;
+        if (Capped) slots.OutcomeWritten = Wake; // a capped place is free once the ended job's outcome is written
         _wanted = true;
         logger.LogInformation("Standing dispatch firing {FiringId} started: claiming on wake-ups, {Concurrency} slot(s)", firingId, slots.Concurrency);
         var backoff = TimeSpan.FromMilliseconds(250);
@@ -127,6 +128,7 @@ public sealed class NodeDispatcher(
         finally
         {
             slots.Freed = null;
+            slots.OutcomeWritten = null;
             Volatile.Write(ref _running, 0);
         }
     }

@@ -5,7 +5,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Monolith.Domain.Jobs;
-using Monolith.Worker.Hosting;
 
 namespace Monolith.Worker.Engine;
 
