@@ -19,7 +19,11 @@ public sealed class StructuredLogTests(ITestOutputHelper output)
             using var client = node.CreateClient(tenant.ApiKey.Key);
             const string secret = "payload-secret-7f3a";
 
-            var job = await client.SubmitJobAsync("noop", new { echo = secret });
+            var echo = await client.SubmitJobAsync("noop", new { echo = secret });
+            // A quick success is logged at Debug (one line per attempt, docs/engine.md); one slower than a second at
+            // Information, so this job's line is in the log.
+            var job = await client.SubmitJobAsync("sleep", new { ms = 1_100 });
+            await client.WaitForStateAsync(echo.Id, "succeeded");
             await client.WaitForStateAsync(job.Id, "succeeded");
             await Task.Delay(200); // let the last lines reach stdout
 
@@ -30,7 +34,7 @@ public sealed class StructuredLogTests(ITestOutputHelper output)
             Assert.NotEmpty(jobLines);
             Assert.All(jobLines, l =>
             {
-                Assert.Equal("noop", ScopeValue(l, "JobType"));
+                Assert.Equal("sleep", ScopeValue(l, "JobType"));
                 Assert.Equal("1", ScopeValue(l, "Attempt"));
                 Assert.Equal("logs-1", ScopeValue(l, "Node"));
                 Assert.Equal(tenant.Tenant.Id.ToString(), ScopeValue(l, "TenantId"));
