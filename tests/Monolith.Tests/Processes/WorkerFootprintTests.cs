@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Monolith.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -38,6 +39,17 @@ public sealed class WorkerFootprintTests(ITestOutputHelper output)
             Assert.DoesNotContain("OpenTelemetry.dll", worker); // tracing is off here (no OTLP endpoint)
             return Task.CompletedTask;
         });
+    }
+
+    [Fact]
+    public void RuntimeConfig_TurnsDynamicPgoOff()
+    {
+        // TieredPGO in Monolith.Api.csproj: measured to cost memory and CPU in a worker's drain (docs/performance.md).
+        var path = Path.ChangeExtension(ServiceProcess.ApiDllPath(), ".runtimeconfig.json");
+        using var config = JsonDocument.Parse(File.ReadAllText(path));
+        var properties = config.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties");
+
+        Assert.False(properties.GetProperty("System.Runtime.TieredPGO").GetBoolean());
     }
 
     /// <summary>File names of the .dll files mapped into a process.</summary>
