@@ -3,7 +3,14 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging.Console;
 using Monolith.Api.Features.Admin;
+using Monolith.Api.Features.Dashboard;
+using Monolith.Api.Features.Datasets;
 using Monolith.Api.Features.Jobs;
+using Monolith.Api.Features.Names;
+using Monolith.Api.Features.Queues;
+using Monolith.Api.Features.Snapshots;
+using Monolith.Api.Features.Syncs;
+using Monolith.Api.Features.Transfers;
 using Monolith.Api.Features.Uploads;
 using Monolith.Api.Infrastructure;
 using Monolith.Worker.Hosting;
@@ -14,8 +21,9 @@ namespace Monolith.Api;
 public static class ApiExtensions
 {
     /// <summary>
-    /// The HTTP side: JSON logs, RFC 9457 problem details for every error, API-key authentication, request
-    /// validation, Swagger. Reads <c>SERVICE_TYPE</c> and returns it; an unknown value stops start-up.
+    /// The HTTP side: JSON logs, RFC 9457 problem details for every error, and, on nodes that serve the API
+    /// (<see cref="AddApiSurface"/>), API-key authentication, request validation, Swagger and the dashboard. Reads
+    /// <c>SERVICE_TYPE</c> and returns it; an unknown value stops start-up.
     /// </summary>
     public static ServiceType AddApi(this WebApplicationBuilder builder)
     {
@@ -48,10 +56,22 @@ public static class ApiExtensions
         services.AddExceptionHandler<BadRequestExceptionHandler>();
         services.AddExceptionHandler<DatabaseUnavailableExceptionHandler>();
         services.AddExceptionHandler<UnstorableJobExceptionHandler>();
-        services.ConfigureHttpJsonOptions(o => StorableTextJson.AddTo(o.SerializerOptions)); // text PostgreSQL refuses: a 400 naming the field
 
         // Behind a TLS proxy: its forwarded scheme and client address, only when enabled and only from it.
         ForwardedHeadersSettings.AddTo(services);
+        if (serviceType.ServesApi()) services.AddApiSurface();
+        return serviceType;
+    }
+
+    /// <summary>
+    /// What only <c>api</c> and <c>all</c> nodes register: authentication, validators, the features' options, Swagger
+    /// and the dashboard's Razor Pages. A <c>worker</c> node serves only /health/* and /metrics, so it registers none
+    /// of it, and since this is a method of its own, the JIT compiling <see cref="AddApi"/> there never loads the
+    /// assemblies it names (FluentValidation's DI scan, Swashbuckle, Razor Pages, cookies, Data Protection).
+    /// </summary>
+    private static void AddApiSurface(this IServiceCollection services)
+    {
+        services.ConfigureHttpJsonOptions(o => StorableTextJson.AddTo(o.SerializerOptions)); // text PostgreSQL refuses: a 400 naming the field
         services.AddOptions<AuthThrottleOptions>().BindConfiguration(AuthThrottleOptions.Section)
             .Validate(o => o.MaxFailures > 0 && o.WindowSeconds > 0, "AuthThrottle:MaxFailures and AuthThrottle:WindowSeconds must be positive.")
             .ValidateOnStart();
@@ -70,9 +90,13 @@ public static class ApiExtensions
         services.AddSingleton<WaitingRequests>();
 
         services.AddOpenApiDocument();
-        return serviceType;
+        services.AddDashboard();
     }
 
+    /// <summary>
+    /// The middleware, health and metrics every node serves, then, on <c>api</c> and <c>all</c> nodes, the API
+    /// (<see cref="UseApiSurface"/>).
+    /// </summary>
     public static WebApplication UseApi(this WebApplication app, ServiceType serviceType)
     {
         ForwardedHeadersSettings.UseIn(app); // first: everything after sees the client's scheme and address
@@ -87,13 +111,27 @@ public static class ApiExtensions
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { ResponseWriter = WriteHealthAsync });
         app.MapMetrics("/metrics");
 
-        if (serviceType.ServesApi())
-        {
-            app.UseAuthentication();
-            app.UseAuthorization();
-            app.UseOpenApiDocument();
-        }
+        if (serviceType.ServesApi()) app.UseApiSurface();
         return app;
+    }
+
+    /// <summary>Authentication, Swagger, the features' endpoints and the dashboard (a method of its own: see <see cref="AddApiSurface"/>).</summary>
+    private static void UseApiSurface(this WebApplication app)
+    {
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseOpenApiDocument();
+
+        app.MapJobsApi();
+        app.MapAdminApi();
+        app.MapQueuesApi();
+        app.MapDatasetsApi();
+        app.MapNamesApi();
+        app.MapUploadsApi();
+        app.MapTransfersApi();
+        app.MapDashboard();
+        app.MapSyncsApi();
+        app.MapSnapshotsApi();
     }
 
     /// <summary>

@@ -22,7 +22,12 @@ public static class Tracing
 
     public static void AddTracing(this WebApplicationBuilder builder)
     {
-        if (!IsConfigured(builder.Configuration)) return;
+        if (IsConfigured(builder.Configuration)) AddOpenTelemetry(builder);
+    }
+
+    /// <summary>A method of its own, so that the JIT loads OpenTelemetry's assemblies only where tracing is on.</summary>
+    private static void AddOpenTelemetry(WebApplicationBuilder builder)
+    {
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(r =>
             {
