@@ -133,54 +133,12 @@ public sealed class AttemptRecorderTests(RecorderFactory app) : IClassFixture<Re
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health/ready")).StatusCode);
     }
 
-    /// <summary>Submits <paramref name="count"/> noop jobs due in an hour and claims them as a node would, under the test's own lease.</summary>
-    private async Task<List<Job>> ClaimAsync(HttpClient client, int count)
-    {
-        var ids = new List<Guid>();
-        for (var i = 0; i < count; i++) ids.Add((await client.SubmitJobAsync("noop", new { }, new { delaySeconds = 3600 })).Id);
-        using var scope = app.Services.CreateScope();
-        var db = scope.ServiceProvider.GetRequiredService<MonolithDbContext>();
-        var idArray = ids.ToArray();
-        var claimed = await db.Jobs.FromSql($"""
-            UPDATE jobs SET state = 'running', attempt = attempt + 1, lease_token = gen_random_uuid(), node = 'test-node',
-                   ticket_id = gen_random_uuid(), started_at = now()
-            WHERE id = ANY({idArray}) RETURNING *
-            """).AsNoTracking().ToListAsync();
-        return ids.Select(id => claimed.Single(j => j.Id == id)).ToList();
-    }
+    private Task<List<Job>> ClaimAsync(HttpClient client, int count) => ClaimedByTest.ClaimAsync(app, client, count);
 
-    /// <summary>A transaction holding <paramref name="jobId"/>'s row locked until it is disposed (then rolled back).</summary>
-    private async Task<RowLock> LockRowAsync(Guid jobId)
-    {
-        var connection = await TestDatabase.OpenAsync(app.DatabaseUrl);
-        var tx = await connection.BeginTransactionAsync();
-        await using var command = new NpgsqlCommand("SELECT 1 FROM jobs WHERE id = @id FOR UPDATE", connection, tx);
-        command.Parameters.AddWithValue("id", jobId);
-        await command.ExecuteScalarAsync();
-        return new RowLock(connection, tx);
-    }
-
-    private sealed class RowLock(NpgsqlConnection connection, NpgsqlTransaction tx) : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync()
-        {
-            await tx.RollbackAsync();
-            await tx.DisposeAsync();
-            await connection.DisposeAsync();
-        }
-    }
+    private Task<IAsyncDisposable> LockRowAsync(Guid jobId) => ClaimedByTest.LockRowAsync(app.DatabaseUrl, jobId);
 
     /// <summary>Waits until the outcome writer's statement is waiting for a lock.</summary>
-    private async Task WaitUntilOutcomeWriteWaitsAsync()
-    {
-        var clock = Stopwatch.StartNew();
-        while (await ScalarAsync<long>(
-                   "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%WITH outcome AS%'") == 0)
-        {
-            Assert.True(clock.Elapsed < Patience, "The outcome writer never waited on the locked row.");
-            await Task.Delay(20);
-        }
-    }
+    private Task WaitUntilOutcomeWriteWaitsAsync() => ClaimedByTest.WaitUntilStatementWaitsAsync(app.DatabaseUrl, "WITH outcome AS");
 
     private async Task<T> ScalarAsync<T>(string sql)
     {
