@@ -14,7 +14,8 @@ namespace Monolith.Worker.Engine;
 /// Jobs are claimed ahead of free slots only for short jobs, so that one claim carries many: the buffer holds about
 /// <see cref="WorkerOptions.PrefetchMilliseconds"/> of work per slot, judged from how long recent attempts took
 /// (<see cref="Capacity"/>), and at most <see cref="WorkerOptions.MaxPrefetch"/> jobs. Behind 50 ms jobs that is a job or
-/// two; behind long jobs nothing, so a claimed job never waits on a busy node while another has free slots. A buffered
+/// two; behind long jobs nothing, and nothing for a slot held by a job running far longer than the mean (a long job among
+/// quick ones): a claimed job never waits behind a long one, while priorities move on or another node has free slots. A buffered
 /// job is already 'running' under the claiming firing (a crash recovers it like a running one); a node that stops hands
 /// its buffer back (<see cref="CloseAsync"/>).
 /// </para>
@@ -33,6 +34,9 @@ public sealed class JobSlots
     private bool _closed;
     private int _started;
 
+    /// <summary>Per slot, <see cref="Stopwatch"/> timestamp when its current job started; 0 while it is idle.</summary>
+    private readonly long[] _startedAt;
+
     /// <summary>Recent attempts' mean duration in milliseconds (exponentially weighted); NaN before the first.</summary>
     private double _meanMs = double.NaN;
 
@@ -44,6 +48,7 @@ public sealed class JobSlots
         _claims = claims;
         _logger = logger;
         Concurrency = options.Value.Concurrency;
+        _startedAt = new long[Concurrency];
         _prefetchMs = Math.Max(0, options.Value.PrefetchMilliseconds);
         _maxPrefetch = Math.Max(0, options.Value.MaxPrefetch);
     }
@@ -79,9 +84,27 @@ public sealed class JobSlots
         {
             var mean = Volatile.Read(ref _meanMs);
             if (double.IsNaN(mean) || _prefetchMs == 0) return Concurrency;
-            var prefetch = Concurrency * _prefetchMs / Math.Max(mean, 0.001);
+            var prefetch = FlowingSlots(mean) * _prefetchMs / Math.Max(mean, 0.001);
             return Concurrency + (int)Math.Min(prefetch, _maxPrefetch);
         }
+    }
+
+    /// <summary>
+    /// The slots that will soon take a buffered job: idle ones, and those whose job has run no longer than a few times the
+    /// mean. A slot held by a long job (a 60 s job among quick ones) buffers nothing for itself: a job claimed behind it
+    /// would wait there while priorities moved on, or while another node had room.
+    /// </summary>
+    private int FlowingSlots(double meanMs)
+    {
+        var now = Stopwatch.GetTimestamp();
+        var young = (long)(Math.Max(meanMs * 4, _prefetchMs) * Stopwatch.Frequency / 1000);
+        var flowing = 0;
+        for (var i = 0; i < _startedAt.Length; i++)
+        {
+            var started = Volatile.Read(ref _startedAt[i]);
+            if (started == 0 || now - started <= young) flowing++;
+        }
+        return flowing;
     }
 
     /// <summary>How many more jobs this node may take now.</summary>
@@ -143,7 +166,11 @@ public sealed class JobSlots
     private void StartLoops()
     {
         if (Interlocked.Exchange(ref _started, 1) == 1) return;
-        for (var i = 0; i < Concurrency; i++) _ = Task.Run(SlotLoopAsync);
+        for (var i = 0; i < Concurrency; i++)
+        {
+            var slot = i;
+            _ = Task.Run(() => SlotLoopAsync(slot));
+        }
     }
 
     private bool TryTake(out Assignment? assignment)
@@ -157,7 +184,7 @@ public sealed class JobSlots
     }
 
     /// <summary>One slot: runs the next buffered job, one at a time, for the life of the process.</summary>
-    private async Task SlotLoopAsync()
+    private async Task SlotLoopAsync(int slot)
     {
         while (await _ready.Reader.WaitToReadAsync())
         {
@@ -165,6 +192,7 @@ public sealed class JobSlots
             {
                 Interlocked.Increment(ref _running);
                 var started = Stopwatch.GetTimestamp();
+                Volatile.Write(ref _startedAt[slot], started);
                 Task outcome;
                 try
                 {
@@ -176,6 +204,7 @@ public sealed class JobSlots
                 }
                 finally
                 {
+                    Volatile.Write(ref _startedAt[slot], 0);
                     Interlocked.Decrement(ref _running);
                     Interlocked.Decrement(ref _inHand);
                 }
