@@ -90,14 +90,15 @@ public sealed class JobSlots
     }
 
     /// <summary>
-    /// The slots that will soon take a buffered job: idle ones, and those whose job has run no longer than a few times the
-    /// mean. A slot held by a long job (a 60 s job among quick ones) buffers nothing for itself: a job claimed behind it
-    /// would wait there while priorities moved on, or while another node had room.
+    /// The slots that will soon take a buffered job: idle ones, and those whose job started within the prefetch horizon
+    /// (<see cref="WorkerOptions.PrefetchMilliseconds"/>). A slot whose job has run longer (a 60 s job among quick ones)
+    /// buffers nothing for itself: a job claimed behind it would wait there while priorities moved on, or while another
+    /// node had room. So a job submitted later with a higher priority is overtaken by at most that much buffered work.
     /// </summary>
     private int FlowingSlots(double meanMs)
     {
         var now = Stopwatch.GetTimestamp();
-        var young = (long)(Math.Max(meanMs * 4, _prefetchMs) * Stopwatch.Frequency / 1000);
+        var young = (long)(_prefetchMs * Stopwatch.Frequency / 1000);
         var flowing = 0;
         for (var i = 0; i < _startedAt.Length; i++)
         {
