@@ -146,38 +146,6 @@ public sealed class JobStore(MonolithDbContext db)
             """, ct);
 
     /// <summary>
-    /// Claims up to <paramref name="limit"/> due jobs for one dispatch ticket, trying the queues in the given
-    /// order and, within a queue, highest priority first, then oldest. <c>FOR UPDATE SKIP LOCKED</c> lets many
-    /// nodes claim at once without waiting on each other or taking the same job.
-    /// </summary>
-    public async Task<List<Job>> ClaimAsync(Guid ticketId, string node, IReadOnlyList<string> queues, int limit, CancellationToken ct,
-        ClaimCaps? caps = null)
-    {
-        if (caps is { IsEmpty: false }) return (await ClaimCappedAsync(ticketId, node, queues, limit, caps, ct)).Claimed;
-        var queueOrder = queues.ToArray();
-        // One statement: for each queue in the given order, its best due jobs (index ix_jobs_claim), then the first
-        // `limit` of those in queue order. Rows looked at but not taken are unlocked when the statement commits.
-        return await db.Jobs.FromSql($"""
-            UPDATE jobs SET state = 'running', attempt = attempt + 1, lease_token = gen_random_uuid(),
-                   node = {node}, ticket_id = {ticketId}, started_at = now(),
-                   progress_percent = NULL, progress_message = NULL
-            WHERE id IN (
-                SELECT candidate.id
-                FROM unnest({queueOrder}::text[]) WITH ORDINALITY AS q(name, rank)
-                CROSS JOIN LATERAL (
-                    SELECT id, priority, scheduled_at FROM jobs
-                    WHERE state IN ('scheduled', 'queued', 'retrying') AND queue = q.name AND scheduled_at <= now()
-                    ORDER BY priority DESC, scheduled_at, id
-                    LIMIT {limit}
-                    FOR UPDATE SKIP LOCKED) AS candidate
-                WHERE NOT EXISTS (SELECT 1 FROM queue_pauses p WHERE p.queue = q.name)
-                ORDER BY q.rank, candidate.priority DESC, candidate.scheduled_at, candidate.id
-                LIMIT {limit})
-            RETURNING *
-            """).AsNoTracking().ToListAsync(ct);
-    }
-
-    /// <summary>
     /// The claim under concurrency caps: in one short transaction, take a transaction-scoped advisory lock per capped
     /// queue and type (in a fixed order, so claimers on every node take turns and never deadlock), count what runs now
     /// for each capped key, and claim at most the rest: per type and per queue, the best jobs up to what the cap still

@@ -2,7 +2,7 @@ namespace Monolith.Domain.Queues;
 
 /// <summary>
 /// A paused queue: while its row exists, workers claim none of the queue's jobs (the claim in
-/// <see cref="Jobs.JobStore.ClaimAsync"/> skips it). Submitting and cancelling still work. Queues are shared by
+/// <see cref="Jobs.JobClaims.ClaimAsync"/> and <see cref="Jobs.JobStore.ClaimCappedAsync"/> skip it). Submitting and cancelling still work. Queues are shared by
 /// every tenant, so only the admin pauses and resumes them.
 /// </summary>
 public sealed class QueuePause

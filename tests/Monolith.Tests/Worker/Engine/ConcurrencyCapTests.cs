@@ -80,7 +80,7 @@ public sealed class ConcurrencyCapTests(CappedFactory app) : IClassFixture<Cappe
         {
             await using var scope = app.Services.CreateAsyncScope();
             var store = scope.ServiceProvider.GetRequiredService<JobStore>();
-            return await store.ClaimAsync(Guid.NewGuid(), node, ["capped-0"], 8, CancellationToken.None, caps);
+            return (await store.ClaimCappedAsync(Guid.NewGuid(), node, ["capped-0"], 8, caps, CancellationToken.None)).Claimed;
         }
 
         var claims = await Task.WhenAll(Enumerable.Range(0, 4).Select(n => ClaimAsync("node-" + n)));

@@ -21,7 +21,9 @@ public sealed class FencingTests(ApiOnlyFactory app) : IClassFixture<ApiOnlyFact
         using var scope = app.Services.CreateScope();
         var store = scope.ServiceProvider.GetRequiredService<JobStore>();
 
-        var stale = Assert.Single(await store.ClaimAsync(ticket, "node-a", ["default"], 1, CancellationToken.None), j => j.Id == job.Id);
+        var claims = app.Services.GetRequiredService<JobClaims>();
+        var stale = Assert.Single(await claims.ClaimAsync(["default"], 1, "node-a", ticket, "unused", null, Guid.NewGuid(), 0, CancellationToken.None),
+            j => j.Id == job.Id);
         var current = Assert.Single(await store.ReclaimAsync(ticket, "node-b", CancellationToken.None));
 
         Assert.NotEqual(stale.LeaseToken, current.LeaseToken);
