@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Monolith.Domain.Persistence;
+using Monolith.Worker.Engine;
 using Npgsql;
 
 namespace Monolith.Worker.Hosting;
@@ -9,8 +11,11 @@ namespace Monolith.Worker.Hosting;
 /// Runs first at start-up on every node: EF Core migrations, then Quartz's tables, under one PostgreSQL advisory
 /// lock so that nodes starting together take turns. Quartz's own script (shipped inside the Quartz assembly)
 /// only creates what is missing, so running it on every start is safe; Quartz then validates the schema.
+/// It also seeds the cluster's rows in <c>qrtz_locks</c>: Quartz inserts a missing lock row inside its own
+/// transaction, and two nodes doing that at once on a new database leave the loser's transaction aborted (25P02),
+/// which fails that node's start.
 /// </summary>
-public sealed class SchemaSetup(DatabaseMigrator migrator, ILogger<SchemaSetup> logger) : IHostedService
+public sealed class SchemaSetup(DatabaseMigrator migrator, IOptions<WorkerOptions> options, ILogger<SchemaSetup> logger) : IHostedService
 {
     /// <summary>Quartz's tables live in their own schema, apart from ours.</summary>
     public const string QuartzSchema = "quartz";
@@ -42,6 +47,15 @@ public sealed class SchemaSetup(DatabaseMigrator migrator, ILogger<SchemaSetup> 
             await using var command = new NpgsqlCommand(statement, connection);
             await command.ExecuteNonQueryAsync(ct);
             count++;
+        }
+        await using (var locks = new NpgsqlCommand($"""
+            INSERT INTO {QuartzTablePrefix}locks (sched_name, lock_name)
+            VALUES (@cluster, 'TRIGGER_ACCESS'), (@cluster, 'STATE_ACCESS')
+            ON CONFLICT DO NOTHING
+            """, connection))
+        {
+            locks.Parameters.AddWithValue("cluster", options.Value.ClusterName);
+            await locks.ExecuteNonQueryAsync(ct);
         }
         logger.LogInformation("Quartz schema checked ({Count} statements, nothing dropped)", count);
     }

@@ -1,4 +1,12 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Monolith.Domain;
+using Monolith.Domain.Persistence;
 using Monolith.Tests.Infrastructure;
+using Monolith.Worker.Engine;
+using Monolith.Worker.Hosting;
 using Npgsql;
 
 namespace Monolith.Tests.Hosting;
@@ -48,5 +56,28 @@ public sealed class StartUpTests
 
         using var client = second.CreateClient();
         Assert.Contains("\"status\":\"Healthy\"", await client.GetStringAsync("/health/ready"));
+    }
+
+    /// <summary>
+    /// Quartz inserts a missing lock row inside its own transaction; two nodes doing it at once on a new database
+    /// leave one of them with an aborted transaction (25P02) and a failed start (seen in CI). The schema set-up,
+    /// which nodes run one at a time, seeds the rows first, so Quartz only ever finds them.
+    /// </summary>
+    [Fact]
+    public async Task SchemaSetup_SeedsQuartzLockRows_BeforeQuartzStarts()
+    {
+        var databaseUrl = await TestDatabase.CreateAsync("locks");
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["DATABASE_URL"] = databaseUrl }).Build();
+        await using var services = new ServiceCollection().AddLogging().AddDomain(configuration).BuildServiceProvider();
+        var options = Options.Create(new WorkerOptions { ClusterName = "cluster-a" });
+
+        var setup = new SchemaSetup(services.GetRequiredService<DatabaseMigrator>(), options, NullLogger<SchemaSetup>.Instance);
+        await setup.StartAsync(CancellationToken.None);
+        await setup.StartAsync(CancellationToken.None); // every start runs it again
+
+        await using var connection = await TestDatabase.OpenAsync(databaseUrl);
+        await using var locks = new NpgsqlCommand(
+            "SELECT string_agg(sched_name || '/' || lock_name, ',' ORDER BY lock_name) FROM quartz.qrtz_locks", connection);
+        Assert.Equal("cluster-a/STATE_ACCESS,cluster-a/TRIGGER_ACCESS", await locks.ExecuteScalarAsync());
     }
 }
