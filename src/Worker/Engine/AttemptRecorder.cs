@@ -6,6 +6,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Monolith.Domain.Jobs;
+using Monolith.Domain.Persistence;
 using Npgsql;
 
 namespace Monolith.Worker.Engine;
@@ -202,7 +203,7 @@ public sealed class AttemptRecorder(IServiceScopeFactory scopes, IOptions<Worker
                 if (!result.NextState.IsTerminal() || !handler.Concerns(claimed, result.NextState) || !written.Contains(claimed.Id)) continue;
                 (ended ??= []).Add(new TerminalJob(claimed, result.NextState, result.Error, result.ResultJson));
             }
-            if (ended is not null) await handler.JobsEndedAsync(ended, services.GetRequiredService<JobClient>(), CancellationToken.None);
+            if (ended is not null) await handler.JobsEndedAsync(ended, services.GetRequiredService<MonolithDbContext>(), services.GetRequiredService<JobClient>(), CancellationToken.None);
         }
     }
 }

@@ -1,4 +1,5 @@
 using Monolith.Domain.Jobs;
+using Monolith.Domain.Persistence;
 
 namespace Monolith.Worker.Engine;
 
@@ -21,8 +22,9 @@ public interface IJobEndedHandler
 
     /// <summary>
     /// Adds this handler's writes for <paramref name="ended"/> (one or more jobs it is concerned with, whose terminal
-    /// state is written but not yet committed) to that transaction. <paramref name="jobs"/> writes in it: jobs it
-    /// submits (<see cref="JobClient.SubmitBatchAsync"/>) commit or roll back with the terminal states.
+    /// state is written but not yet committed) to that transaction. <paramref name="db"/> and <paramref name="jobs"/>
+    /// write in it: a feature's row updated (a dataset marked failed), jobs submitted
+    /// (<see cref="JobClient.SubmitBatchAsync"/>) commit or roll back with the terminal states.
     /// </summary>
-    Task JobsEndedAsync(IReadOnlyList<TerminalJob> ended, JobClient jobs, CancellationToken ct);
+    Task JobsEndedAsync(IReadOnlyList<TerminalJob> ended, MonolithDbContext db, JobClient jobs, CancellationToken ct);
 }

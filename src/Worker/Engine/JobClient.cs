@@ -10,7 +10,9 @@ namespace Monolith.Worker.Engine;
 /// What clients do to jobs: submit, cancel, retry. Each change to a job and the dispatch ticket it needs are
 /// written in one transaction, so an accepted job always has a way to run and a rolled-back one leaves nothing.
 /// </summary>
-public sealed class JobClient(MonolithDbContext db, JobStore store, DispatchTickets tickets, SubmitCoalescer coalescer, IEnumerable<IJobEndedHandler> endedHandlers)
+public sealed class JobClient(
+    MonolithDbContext db, JobStore store, DispatchTickets tickets, SubmitCoalescer coalescer, IEnumerable<IJobEndedHandler> endedHandlers,
+    JobTypeRegistry types, JobSecrets secrets)
 {
     /// <summary>The NOTIFY channel that tells every node a running job was asked to stop.</summary>
     public const string CancelChannel = "monolith_cancel";
@@ -43,27 +45,32 @@ public sealed class JobClient(MonolithDbContext db, JobStore store, DispatchTick
     }
 
     /// <summary>
-    /// Submits a job a feature starts on a client's behalf (a dataset's parse, a transfer, a sync): the type's defaults,
-    /// priority 0, due now, no idempotency key; <paramref name="callbackUrl"/> gets the signed event when it ends.
+    /// How a job-backed feature (a dataset's parse, a transfer, a sync) starts its job: the job of the type that takes
+    /// <paramref name="payload"/>, built by <see cref="JobTypeDefinition.NewJob"/>, and the feature's own row written by
+    /// <paramref name="writeRow"/> (given the stored job, to keep its id), in one transaction: both are stored or
+    /// neither. <paramref name="writeRow"/> returns false when the row is no longer as the caller saw it (a reprocess
+    /// that lost a race): nothing is stored then, and the answer is null. Joins the caller's transaction when there is
+    /// one (and then leaves commit and rollback to the caller). A refusal of the job's data is thrown as an
+    /// <see cref="UnstorableJobException"/> (a 422, not a 500). docs/job-backed-features.md is the recipe.
     /// </summary>
-    public async Task<Job> SubmitWithDefaultsAsync(
-        JobTypeRegistry types, Guid tenantId, string kind, object payload, CancellationToken ct, string? callbackUrl = null)
+    public async Task<Job?> SubmitWithRowAsync<TPayload>(
+        Guid tenantId, TPayload payload, JobSettings settings, Func<Job, CancellationToken, Task<bool>> writeRow, CancellationToken ct)
     {
-        var definition = types.Find(kind) ?? throw new InvalidOperationException($"Job type {kind} is not registered.");
-        var outcome = await SubmitAsync(new NewJob(
-            TenantId: tenantId,
-            Type: definition.Kind,
-            PayloadJson: System.Text.Json.JsonSerializer.Serialize(payload, JobTypeDefinition.PayloadJson),
-            Queue: definition.Defaults.Queue,
-            Priority: 0,
-            RunAt: DateTimeOffset.UtcNow,
-            MaxAttempts: definition.Defaults.MaxAttempts,
-            TimeoutSeconds: definition.Defaults.TimeoutSeconds,
-            BackoffSeconds: definition.Defaults.BackoffSeconds,
-            IdempotencyKey: null,
-            RequestHash: null,
-            CallbackUrl: callbackUrl), ct);
-        return outcome.Job;
+        var request = types.Of<TPayload>().NewJob(
+            tenantId, System.Text.Json.JsonSerializer.SerializeToElement(payload, JobTypeDefinition.PayloadJson), secrets, settings, DateTimeOffset.UtcNow);
+        var outer = db.Database.CurrentTransaction;
+        try
+        {
+            await using var own = outer is null ? await db.Database.BeginTransactionAsync(ct) : null;
+            var job = (await StoreAsync([request], ct))[0];
+            if (!await writeRow(job, ct)) return null; // disposing the transaction uncommitted rolls it back
+            if (own is not null) await own.CommitAsync(ct);
+            return job;
+        }
+        catch (Exception ex) when (outer is null && UnstorableJobException.FromDataError(ex) is { } rejected)
+        {
+            throw rejected;
+        }
     }
 
     /// <summary>
@@ -122,7 +129,8 @@ public sealed class JobClient(MonolithDbContext db, JobStore store, DispatchTick
 
     /// <summary>
     /// A waiting job is cancelled at once and never starts. A running one is asked to stop: its node (any node)
-    /// fires the job's cancellation token within about a second and records it cancelled.
+    /// fires the job's cancellation token within about a second and records it cancelled. Joins the caller's
+    /// transaction when there is one.
     /// </summary>
     public async Task<CommandOutcome> CancelAsync(Guid? tenantId, Guid jobId, CancellationToken ct)
     {
@@ -134,13 +142,13 @@ public sealed class JobClient(MonolithDbContext db, JobStore store, DispatchTick
         // A waiting job ends here: what features write when a job ends (IJobEndedHandler: its webhook, if it has a
         // callback) is stored in the same transaction.
         var concerned = endedHandlers.Where(h => h.Concerns(job, JobState.Cancelled)).ToList();
-        await using var tx = concerned.Count == 0 ? null : await db.Database.BeginTransactionAsync(ct);
+        await using var tx = concerned.Count == 0 || db.Database.CurrentTransaction is not null ? null : await db.Database.BeginTransactionAsync(ct);
         var waiting = await store.CancelWaitingAsync(jobId, now, ct);
         if (waiting)
         {
             foreach (var handler in concerned)
             {
-                await handler.JobsEndedAsync([new TerminalJob(job, JobState.Cancelled, "Cancelled before it ran.", null)], this, ct);
+                await handler.JobsEndedAsync([new TerminalJob(job, JobState.Cancelled, "Cancelled before it ran.", null)], db, this, ct);
             }
             await store.NotifyChangedAsync(jobId, ct);
         }
@@ -152,19 +160,23 @@ public sealed class JobClient(MonolithDbContext db, JobStore store, DispatchTick
         return new CommandOutcome(CommandStatus.Done, await Jobs(tenantId).AsNoTracking().FirstAsync(j => j.Id == jobId, ct));
     }
 
-    /// <summary>A failed or cancelled job starts a new run: attempts count from zero again, earlier errors are kept.</summary>
+    /// <summary>
+    /// A failed or cancelled job starts a new run: attempts count from zero again, earlier errors are kept. Joins the
+    /// caller's transaction when there is one (a feature resetting its row with the retry), and leaves the commit to it.
+    /// </summary>
     public async Task<CommandOutcome> RetryAsync(Guid? tenantId, Guid jobId, CancellationToken ct)
     {
         var job = await Jobs(tenantId).AsNoTracking().FirstOrDefaultAsync(j => j.Id == jobId, ct);
         if (job is null) return new CommandOutcome(CommandStatus.NotFound, null);
 
         var now = DateTimeOffset.UtcNow;
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var outer = db.Database.CurrentTransaction;
+        await using var own = outer is null ? await db.Database.BeginTransactionAsync(ct) : null;
         if (!await store.StartNewRunAsync(jobId, now, ct)) return new CommandOutcome(CommandStatus.Conflict, job);
 
-        await tickets.ScheduleAsync(tx.GetDbTransaction(), [now], ct);
+        await tickets.ScheduleAsync((outer ?? own)!.GetDbTransaction(), [now], ct);
         await store.NotifyChangedAsync(jobId, ct);
-        await tx.CommitAsync(ct);
+        if (own is not null) await own.CommitAsync(ct);
         return new CommandOutcome(CommandStatus.Done, await Jobs(tenantId).AsNoTracking().FirstAsync(j => j.Id == jobId, ct));
     }
 
@@ -212,6 +224,7 @@ public enum SubmitStatus { Created, Replayed, KeyConflict }
 
 public sealed record SubmitOutcome(SubmitStatus Status, Job Job);
 
-public enum CommandStatus { Done, NotFound, Conflict }
+/// <summary>What a command did: done, nothing found to do it to, not possible in the current state, or refused input.</summary>
+public enum CommandStatus { Done, NotFound, Conflict, Invalid }
 
 public sealed record CommandOutcome(CommandStatus Status, Job? Job);

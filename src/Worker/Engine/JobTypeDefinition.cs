@@ -35,6 +35,26 @@ public abstract class JobTypeDefinition(string kind, Type payloadType, JobDefaul
     public abstract string PreparePayload(JsonElement payload, Guid tenantId, JobSecrets secrets);
 
     /// <summary>
+    /// The one way a job is built: this type's defaults under what the submitter set, and the payload as it is
+    /// stored (<see cref="PreparePayload"/>). Call after <see cref="Validate"/> found no error (a feature's own payload,
+    /// built by the service, needs no validation).
+    /// </summary>
+    public NewJob NewJob(Guid tenantId, JsonElement payload, JobSecrets secrets, JobSettings settings, DateTimeOffset now) => new(
+        TenantId: tenantId,
+        Type: Kind,
+        PayloadJson: PreparePayload(payload, tenantId, secrets),
+        Queue: settings.Queue ?? Defaults.Queue,
+        Priority: settings.Priority ?? 0,
+        RunAt: settings.RunAt ?? now,
+        MaxAttempts: settings.MaxAttempts ?? Defaults.MaxAttempts,
+        TimeoutSeconds: settings.TimeoutSeconds ?? Defaults.TimeoutSeconds,
+        BackoffSeconds: settings.BackoffSeconds ?? Defaults.BackoffSeconds,
+        ResultTtlSeconds: settings.ResultTtlSeconds ?? Defaults.ResultTtlSeconds,
+        IdempotencyKey: settings.IdempotencyKey,
+        RequestHash: null,
+        CallbackUrl: settings.CallbackUrl);
+
+    /// <summary>
     /// Runs the handler on a stored payload (its secrets decrypted first). <paramref name="services"/> is the root
     /// provider: a handler whose constructor takes services gets them from a DI scope of its own attempt; one that takes
     /// none is simply created, with no scope (the cheap path of short jobs).

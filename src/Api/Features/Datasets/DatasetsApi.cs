@@ -22,8 +22,6 @@ namespace Monolith.Api.Features.Datasets;
 /// <summary>Names files: upload one (it is parsed by a <c>parse_dataset</c> job), then watch it (docs/datasets.md).</summary>
 public static class DatasetsApi
 {
-    public const string ParseJobType = "parse_dataset";
-    public const string ReprocessJobType = "reprocess_dataset";
     public const int DefaultPageSize = 50;
 
     /// <summary>Longest text field (country, format) read from the form.</summary>
@@ -62,7 +60,6 @@ public static class DatasetsApi
         IFileStore store,
         MonolithDbContext db,
         JobClient client,
-        JobTypeRegistry types,
         IOptions<DatasetOptions> options,
         OutboundAddressPolicy outbound,
         CancellationToken ct)
@@ -186,25 +183,25 @@ public static class DatasetsApi
             CreatedAt = DateTimeOffset.UtcNow,
         };
 
-        // The row first (the job reads it), then the job; a dataset is never left without its job: if the submit
-        // fails, the row and the file go too.
+        // The row and its job in one transaction; if that fails, the stored file goes too.
         Job job;
         try
         {
-            db.Datasets.Add(dataset);
-            await db.SaveChangesAsync(ct);
-            db.ChangeTracker.Clear();
-            job = await client.SubmitWithDefaultsAsync(types, dataset.TenantId, ParseJobType, new ParseDatasetPayload(dataset.Id), ct, callbackUrl);
+            job = (await client.SubmitWithRowAsync(tenantId, new ParseDatasetPayload(datasetId), new JobSettings(CallbackUrl: callbackUrl),
+                async (job, ct) =>
+                {
+                    dataset.JobId = job.Id;
+                    db.Datasets.Add(dataset);
+                    await db.SaveChangesAsync(ct);
+                    db.ChangeTracker.Clear();
+                    return true;
+                }, ct))!;
         }
         catch
         {
-            await db.Datasets.Where(d => d.Id == datasetId).ExecuteDeleteAsync(CancellationToken.None);
             await DeleteQuietlyAsync(store, storageKey);
             throw;
         }
-        // The job records itself on the dataset too when it starts, so a failure here loses nothing.
-        await db.Datasets.Where(d => d.Id == datasetId && d.JobId == null)
-            .ExecuteUpdateAsync(s => s.SetProperty(d => d.JobId, job.Id), ct);
 
         return TypedResults.Accepted($"/v1/datasets/{datasetId}", new DatasetCreatedResponse(
             datasetId, job.Id, dataset.Country, dataset.Format, dataset.FileName, dataset.SizeBytes, DatasetState.Uploaded.ToName()));
@@ -251,37 +248,22 @@ public static class DatasetsApi
 
     public static async Task<Results<Accepted<DatasetCreatedResponse>, ProblemHttpResult>> ReprocessDataset(
         Guid id, ClaimsPrincipal user, DatasetQueries datasets, JobQueries jobs, MonolithDbContext db, JobClient client,
-        JobTypeRegistry types, CancellationToken ct)
+        CancellationToken ct)
     {
         var dataset = await datasets.GetAsync(user.TenantScope(), id, ct);
         if (dataset is null) return NotFound(id);
         var seen = await IdleStateAsync(dataset, user, jobs, ct);
         if (seen is null) return Busy(id, "reprocessed");
 
-        // Claim it: only if nobody changed it since it was read (a second reprocess, a parse starting) does it go
-        // back to uploaded; the loser gets the 409.
+        // Claim it with its new job, in one transaction: only if nobody changed it since it was read (a second
+        // reprocess, a parse starting) does it go back to uploaded; the loser gets the 409.
         var seenState = dataset.State;
         var seenJob = dataset.JobId;
-        var claimed = await db.Datasets
-            .Where(d => d.Id == id && d.State == seenState && d.JobId == seenJob)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(d => d.State, DatasetState.Uploaded)
-                .SetProperty(d => d.JobId, (Guid?)null), ct);
-        if (claimed == 0) return Busy(id, "reprocessed");
-
-        Job job;
-        try
-        {
-            job = await client.SubmitWithDefaultsAsync(types, dataset.TenantId, ReprocessJobType, new ReprocessDatasetPayload(dataset.Id), ct);
-        }
-        catch
-        {
-            await db.Datasets.Where(d => d.Id == id && d.JobId == null)
-                .ExecuteUpdateAsync(s => s.SetProperty(d => d.State, seenState).SetProperty(d => d.JobId, seenJob), CancellationToken.None);
-            throw;
-        }
-        await db.Datasets.Where(d => d.Id == id && d.JobId == null)
-            .ExecuteUpdateAsync(s => s.SetProperty(d => d.JobId, job.Id), ct);
+        var job = await client.SubmitWithRowAsync(dataset.TenantId, new ReprocessDatasetPayload(dataset.Id), JobSettings.Defaults,
+            async (job, ct) => await db.Datasets
+                .Where(d => d.Id == id && d.State == seenState && d.JobId == seenJob)
+                .ExecuteUpdateAsync(s => s.SetProperty(d => d.State, DatasetState.Uploaded).SetProperty(d => d.JobId, job.Id), ct) == 1, ct);
+        if (job is null) return Busy(id, "reprocessed");
         return TypedResults.Accepted($"/v1/datasets/{id}", new DatasetCreatedResponse(
             id, job.Id, dataset.Country, dataset.Format, dataset.FileName, dataset.SizeBytes, DatasetState.Uploaded.ToName()));
     }

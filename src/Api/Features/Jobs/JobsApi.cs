@@ -110,26 +110,19 @@ public static class JobsApi
         return TypedResults.Accepted((string?)null, new SubmitJobBatchResponse(jobs.Select(j => j.Id).ToList()));
     }
 
-    /// <summary>A validated request with the job type's defaults applied and the payload's secrets encrypted.</summary>
+    /// <summary>A validated request as a job of its type (<see cref="JobTypeDefinition.NewJob"/>: defaults, secrets encrypted).</summary>
     private static NewJob ToNewJob(
-        SubmitJobRequest request, Guid tenantId, JobTypeRegistry types, JobSecrets secrets, DateTimeOffset now, string? idempotencyKey)
-    {
-        var definition = types.Find(request.Type!)!;
-        return new NewJob(
-            TenantId: tenantId,
-            Type: definition.Kind,
-            PayloadJson: definition.PreparePayload(request.Payload!.Value, tenantId, secrets),
-            Queue: request.Queue ?? definition.Defaults.Queue,
-            Priority: request.Priority ?? 0,
+        SubmitJobRequest request, Guid tenantId, JobTypeRegistry types, JobSecrets secrets, DateTimeOffset now, string? idempotencyKey) =>
+        types.Find(request.Type!)!.NewJob(tenantId, request.Payload!.Value, secrets, new JobSettings(
+            Queue: request.Queue,
+            Priority: request.Priority,
             RunAt: request.RunAt ?? now.AddSeconds(request.DelaySeconds ?? 0),
-            MaxAttempts: request.MaxAttempts ?? definition.Defaults.MaxAttempts,
-            TimeoutSeconds: request.TimeoutSeconds ?? definition.Defaults.TimeoutSeconds,
-            BackoffSeconds: request.BackoffSeconds ?? definition.Defaults.BackoffSeconds,
-            ResultTtlSeconds: request.ResultTtlSeconds ?? definition.Defaults.ResultTtlSeconds,
-            IdempotencyKey: idempotencyKey,
+            MaxAttempts: request.MaxAttempts,
+            TimeoutSeconds: request.TimeoutSeconds,
+            BackoffSeconds: request.BackoffSeconds,
+            ResultTtlSeconds: request.ResultTtlSeconds,
             CallbackUrl: request.CallbackUrl,
-            RequestHash: null);
-    }
+            IdempotencyKey: idempotencyKey), now);
 
     /// <summary>
     /// What an Idempotency-Key replay compares: the request keyed-hashed (<see cref="KeyedHash"/>: a plain hash of a

@@ -16,7 +16,6 @@ namespace Monolith.Api.Features.Syncs;
 /// <summary>Record syncs: copy an external JSON API's records into a snapshot with a <c>sync_records</c> job (docs/syncs.md).</summary>
 public static class SyncsApi
 {
-    public const string JobType = "sync_records";
     public const int DefaultPageSize = 50;
 
     public static RouteGroupBuilder MapSyncsApi(this IEndpointRouteBuilder routes)
@@ -49,7 +48,6 @@ public static class SyncsApi
         SecretProtector secrets,
         MonolithDbContext db,
         JobClient client,
-        JobTypeRegistry types,
         CancellationToken ct)
     {
         var given = request.Source!;
@@ -81,23 +79,15 @@ public static class SyncsApi
             CreatedAt = DateTimeOffset.UtcNow,
         };
 
-        // The row first (the job reads it), then the job; if the submit fails the row goes too, so a sync never
-        // exists without its job.
-        Job job;
-        try
-        {
-            db.Syncs.Add(sync);
-            await db.SaveChangesAsync(ct);
-            db.ChangeTracker.Clear();
-            job = await client.SubmitWithDefaultsAsync(types, sync.TenantId, JobType, new SyncRecordsPayload(sync.Id), ct, request.CallbackUrl);
-        }
-        catch
-        {
-            await db.Syncs.Where(s => s.Id == sync.Id).ExecuteDeleteAsync(CancellationToken.None);
-            throw;
-        }
-        // The job records itself on the sync too when it starts, so a failure here loses nothing.
-        await db.Syncs.Where(s => s.Id == sync.Id && s.JobId == null).ExecuteUpdateAsync(s => s.SetProperty(x => x.JobId, job.Id), ct);
+        var job = (await client.SubmitWithRowAsync(sync.TenantId, new SyncRecordsPayload(sync.Id), new JobSettings(CallbackUrl: request.CallbackUrl),
+            async (job, ct) =>
+            {
+                sync.JobId = job.Id;
+                db.Syncs.Add(sync);
+                await db.SaveChangesAsync(ct);
+                db.ChangeTracker.Clear();
+                return true;
+            }, ct))!;
 
         return TypedResults.Accepted($"/v1/syncs/{sync.Id}", new SyncCreatedResponse(sync.Id, job.Id, sync.Snapshot, SyncState.Queued.ToName()));
     }

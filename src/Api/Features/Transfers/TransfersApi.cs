@@ -17,7 +17,6 @@ namespace Monolith.Api.Features.Transfers;
 /// <summary>Move a document from a source to a destination with a <c>transfer_document</c> job; watch, cancel, retry it (docs/transfers.md).</summary>
 public static class TransfersApi
 {
-    public const string JobType = "transfer_document";
     public const int DefaultPageSize = 50;
 
     public static RouteGroupBuilder MapTransfersApi(this IEndpointRouteBuilder routes)
@@ -44,7 +43,7 @@ public static class TransfersApi
 
     public static async Task<Results<Accepted<TransferCreatedResponse>, ValidationProblem>> CreateTransfer(
         CreateTransferRequest request, ClaimsPrincipal user, TransferQueries queries, OutboundAddressPolicy addresses, DirectoryPaths paths,
-        SecretProtector secrets, MonolithDbContext db, JobClient client, JobTypeRegistry types, CancellationToken ct)
+        SecretProtector secrets, MonolithDbContext db, JobClient client, CancellationToken ct)
     {
         var tenantId = user.TenantId();
         var source = request.Source!;
@@ -96,22 +95,15 @@ public static class TransfersApi
             CreatedAt = DateTimeOffset.UtcNow,
         };
 
-        // The row first (the job reads it), then the job; if the submit fails, the row goes too.
-        Job job;
-        try
-        {
-            db.Transfers.Add(transfer);
-            await db.SaveChangesAsync(ct);
-            db.ChangeTracker.Clear();
-            job = await client.SubmitWithDefaultsAsync(types, tenantId, JobType, new TransferDocumentPayload(id), ct, request.CallbackUrl);
-        }
-        catch
-        {
-            await db.Transfers.Where(t => t.Id == id).ExecuteDeleteAsync(CancellationToken.None);
-            throw;
-        }
-        // The job records itself on the transfer too when it starts, so a failure here loses nothing.
-        await db.Transfers.Where(t => t.Id == id && t.JobId == null).ExecuteUpdateAsync(s => s.SetProperty(t => t.JobId, job.Id), ct);
+        var job = (await client.SubmitWithRowAsync(tenantId, new TransferDocumentPayload(id), new JobSettings(CallbackUrl: request.CallbackUrl),
+            async (job, ct) =>
+            {
+                transfer.JobId = job.Id;
+                db.Transfers.Add(transfer);
+                await db.SaveChangesAsync(ct);
+                db.ChangeTracker.Clear();
+                return true;
+            }, ct))!;
         return TypedResults.Accepted($"/v1/transfers/{id}", new TransferCreatedResponse(id, job.Id, TransferState.Queued.ToName()));
     }
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
 using Monolith.Domain.Jobs;
+using Monolith.Domain.Persistence;
 using Monolith.Domain.Secrets;
 using Monolith.Worker.Engine;
 
@@ -26,7 +27,7 @@ public sealed class WebhookEvents(IOptions<WebhookOptions> options) : IJobEndedH
     public bool Concerns(Job job, JobState state) => job.CallbackUrl is not null && job.Type != JobType && state.IsTerminal();
 
     /// <summary>Stores the delivery jobs of <paramref name="ended"/> in the transaction that ends them.</summary>
-    public async Task JobsEndedAsync(IReadOnlyList<TerminalJob> ended, JobClient jobs, CancellationToken ct)
+    public async Task JobsEndedAsync(IReadOnlyList<TerminalJob> ended, MonolithDbContext db, JobClient jobs, CancellationToken ct)
     {
         var deliveries = For(ended);
         if (deliveries.Count > 0) await jobs.SubmitBatchAsync(deliveries, ct);

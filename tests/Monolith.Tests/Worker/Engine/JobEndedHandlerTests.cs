@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Monolith.Domain.Jobs;
+using Monolith.Domain.Persistence;
 using Monolith.Tests.Infrastructure;
 using Monolith.Worker.Engine;
 
@@ -28,7 +29,7 @@ public sealed class JobEndedFactory : MonolithFactory
 
         public bool Concerns(Job job, JobState state) => true;
 
-        public Task JobsEndedAsync(IReadOnlyList<TerminalJob> ended, JobClient jobs, CancellationToken ct)
+        public Task JobsEndedAsync(IReadOnlyList<TerminalJob> ended, MonolithDbContext db, JobClient jobs, CancellationToken ct)
         {
             if (ended.FirstOrDefault(e => Refused.ContainsKey(e.Job.Id)) is { } refused)
             {
