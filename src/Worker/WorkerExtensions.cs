@@ -55,6 +55,7 @@ public static class WorkerExtensions
         services.AddSingleton<JobExecutor>();
         services.AddSingleton<DispatchTickets>();
         services.AddScoped<JobClient>();
+        services.AddScoped<QueuePausing>();
         services.AddScoped<ClusterNodes>();
         services.AddSingleton<JobSecrets>();
         services.AddSingleton<JobWaiters>();

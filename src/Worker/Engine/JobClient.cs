@@ -182,15 +182,15 @@ public sealed class JobClient(
 
     /// <summary>
     /// Every failed job of one type (of one tenant, or of all for the admin) starts a new run, as
-    /// <see cref="RetryAsync"/> does for one: one statement, and tickets for them in the same transaction (for at most
-    /// <paramref name="maxTickets"/> jobs; TicketRescuer writes tickets for the rest). Returns how many were retried.
+    /// <see cref="RetryAsync"/> does for one: one statement, and in the same transaction one wake-up of the worker nodes
+    /// (they are due now). Returns how many were retried.
     /// </summary>
-    public async Task<int> RetryFailedAsync(Guid? tenantId, string type, int maxTickets, CancellationToken ct)
+    public async Task<int> RetryFailedAsync(Guid? tenantId, string type, CancellationToken ct)
     {
         var now = DateTimeOffset.UtcNow;
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var updated = await store.StartNewRunsOfFailedAsync(tenantId, type, now, ct);
-        if (updated > 0) await tickets.ScheduleAsync(tx.GetDbTransaction(), Enumerable.Repeat(now, Math.Min(updated, maxTickets)), ct);
+        if (updated > 0) await tickets.ScheduleAsync(tx.GetDbTransaction(), [now], ct);
         await tx.CommitAsync(ct);
         return updated;
     }

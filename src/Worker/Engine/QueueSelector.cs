@@ -15,6 +15,9 @@ public sealed class QueueSelector(IOptions<WorkerOptions> options)
 
     public bool IsKnown(string queue) => _queues.Any(q => q.Key == queue);
 
+    /// <summary>What a client is told when it names a queue that is not configured: the queues there are.</summary>
+    public string UnknownQueueMessage => $"Unknown queue. Queues: {string.Join(", ", Names)}.";
+
     public List<string> NextOrder()
     {
         var remaining = _queues.ToList();

@@ -20,12 +20,6 @@ public sealed class TicketRescuer(NpgsqlDataSource dataSource, DispatchTickets t
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(10);
     public static readonly TimeSpan Grace = TimeSpan.FromSeconds(10);
 
-    /// <summary>
-    /// The most jobs a caller hands to <see cref="DispatchTickets.ScheduleAsync"/> at once when it makes many jobs due now
-    /// (a queue's resume, a retry of every failed job of a type). Due-now jobs cost one wake-up however many they are.
-    /// </summary>
-    public const int MaxJobsPerRound = 10_000;
-
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);

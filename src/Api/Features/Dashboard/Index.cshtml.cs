@@ -1,8 +1,7 @@
+using System.Security.Claims;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
-using Monolith.Api.Features.Queues;
 using Monolith.Domain.Jobs;
-using Monolith.Domain.Persistence;
 using Monolith.Domain.Queues;
 using Monolith.Worker.Engine;
 using Monolith.Worker.Hosting;
@@ -34,18 +33,29 @@ public sealed class IndexModel(
         Nodes = await nodes.ListAsync(ct);
     }
 
-    public async Task<IActionResult> OnPostPauseAsync(string queue, [FromServices] MonolithDbContext db, CancellationToken ct) =>
-        Done(await QueuesApi.PauseQueue(queue, User, db, queues, ct), $"Queue {queue} paused: workers start none of its jobs.");
-
-    public async Task<IActionResult> OnPostResumeAsync(string queue, [FromServices] MonolithDbContext db, [FromServices] DispatchTickets tickets, CancellationToken ct) =>
-        Done(await QueuesApi.ResumeQueue(queue, db, queues, tickets, ct), $"Queue {queue} resumed.");
-
-    private RedirectToPageResult Done(Microsoft.AspNetCore.Http.HttpResults.Results<Microsoft.AspNetCore.Http.HttpResults.Ok<QueuePauseResponse>,
-        Microsoft.AspNetCore.Http.HttpResults.ValidationProblem> result, string message)
+    public async Task<IActionResult> OnPostPauseAsync(string queue, [FromServices] QueuePausing pausing, CancellationToken ct)
     {
-        if (result.Result is Microsoft.AspNetCore.Http.HttpResults.ValidationProblem problem)
-            TempData["Error"] = string.Join(" ", problem.ProblemDetails.Errors.SelectMany(e => e.Value));
-        else TempData["Flash"] = message;
+        if (!queues.IsKnown(queue)) return Refused(queues.UnknownQueueMessage);
+        await pausing.PauseAsync(queue, User.FindFirstValue(ClaimTypes.NameIdentifier) ?? "admin", ct);
+        return Done($"Queue {queue} paused: workers start none of its jobs.");
+    }
+
+    public async Task<IActionResult> OnPostResumeAsync(string queue, [FromServices] QueuePausing pausing, CancellationToken ct)
+    {
+        if (!queues.IsKnown(queue)) return Refused(queues.UnknownQueueMessage);
+        await pausing.ResumeAsync(queue, ct);
+        return Done($"Queue {queue} resumed.");
+    }
+
+    private RedirectToPageResult Done(string message)
+    {
+        TempData["Flash"] = message;
+        return RedirectToPage();
+    }
+
+    private RedirectToPageResult Refused(string error)
+    {
+        TempData["Error"] = error;
         return RedirectToPage();
     }
 }

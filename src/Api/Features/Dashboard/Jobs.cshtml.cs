@@ -2,7 +2,6 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Monolith.Domain.Jobs;
 using Monolith.Worker.Engine;
-using Monolith.Worker.Maintenance;
 
 namespace Monolith.Api.Features.Dashboard;
 
@@ -58,7 +57,7 @@ public sealed class JobsModel(JobQueries queries, JobTypeRegistry types, QueueSe
     public async Task<IActionResult> OnPostRetryFailedAsync(string type, string? tenant, [FromServices] JobClient client, CancellationToken ct)
     {
         Guid? scope = Guid.TryParse(tenant, out var parsed) ? parsed : null;
-        var retried = await client.RetryFailedAsync(scope, type, TicketRescuer.MaxJobsPerRound, ct);
+        var retried = await client.RetryFailedAsync(scope, type, ct);
         TempData["Flash"] = $"{retried:N0} failed {type} job(s) retried.";
         return RedirectToPage(new { state = "failed", type, tenant });
     }

@@ -22,7 +22,7 @@ public sealed class SubmitJobRequestValidator : AbstractValidator<SubmitJobReque
             .WithMessage(_ => $"Unknown job type. Known types: {string.Join(", ", types.All.Where(t => !t.Defaults.Internal).Select(t => t.Kind))}.")
             .When(r => !string.IsNullOrEmpty(r.Type), ApplyConditionTo.CurrentValidator);
         RuleFor(r => r.Queue).Must(q => queues.IsKnown(q!))
-            .WithMessage(_ => $"Unknown queue. Queues: {string.Join(", ", queues.Names)}.")
+            .WithMessage(_ => queues.UnknownQueueMessage)
             .When(r => r.Queue is not null);
         RuleFor(r => r.Priority).InclusiveBetween(-100, 100);
         RuleFor(r => r.DelaySeconds).InclusiveBetween(0, MaxDelaySeconds);
