@@ -10,12 +10,15 @@ public sealed class JobQueries(MonolithDbContext db)
 
     /// <summary>
     /// The jobs behind a page of datasets, transfers or syncs, by id (null ids are skipped). The ids come from rows
-    /// already read for the caller's tenant, so there is no tenant filter here.
+    /// already read for the caller's tenant, so there is no tenant filter here. <paramref name="withAttempts"/>: with
+    /// each job's attempts (a transfer shows them).
     /// </summary>
-    public async Task<Dictionary<Guid, Job>> ByIdsAsync(IEnumerable<Guid?> jobIds, CancellationToken ct)
+    public async Task<Dictionary<Guid, Job>> ByIdsAsync(IEnumerable<Guid?> jobIds, CancellationToken ct, bool withAttempts = false)
     {
         var ids = jobIds.OfType<Guid>().Distinct().ToList();
-        return ids.Count == 0 ? [] : await db.Jobs.AsNoTracking().Where(j => ids.Contains(j.Id)).ToDictionaryAsync(j => j.Id, ct);
+        if (ids.Count == 0) return [];
+        var jobs = db.Jobs.AsNoTracking().Where(j => ids.Contains(j.Id));
+        return await (withAttempts ? jobs.Include(j => j.Attempts) : jobs).ToDictionaryAsync(j => j.Id, ct);
     }
 
     public Task<Job?> GetAsync(Guid? tenantId, Guid jobId, CancellationToken ct) =>

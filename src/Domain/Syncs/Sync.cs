@@ -1,3 +1,5 @@
+using Monolith.Domain.Text;
+
 namespace Monolith.Domain.Syncs;
 
 /// <summary>
@@ -32,8 +34,10 @@ public sealed class Sync
     /// <summary>The number of records, when the source says (<c>totalPath</c>).</summary>
     public long? TotalRecords { get; set; }
 
-    /// <summary>Why the sync failed, when it did.</summary>
+    /// <summary>Why the sync failed, when it did (at most <see cref="MaxErrorLength"/> characters: <see cref="StorableError"/>).</summary>
     public string? Error { get; set; }
+
+    public const int MaxErrorLength = 2000;
 
     /// <summary>The <c>sync_records</c> job.</summary>
     public Guid? JobId { get; set; }
@@ -44,4 +48,11 @@ public sealed class Sync
     /// <summary>When the last page was committed.</summary>
     public DateTimeOffset? LastPageAt { get; set; }
     public DateTimeOffset? FinishedAt { get; set; }
+
+    /// <summary>An error for <see cref="Error"/>: an exception's message (which can quote the source, a status line) made storable, and clipped.</summary>
+    public static string StorableError(string message)
+    {
+        var storable = StorableText.Sanitize(message)!;
+        return storable.Length <= MaxErrorLength ? storable : storable[..MaxErrorLength];
+    }
 }

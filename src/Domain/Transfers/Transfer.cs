@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Monolith.Domain.Text;
 
 namespace Monolith.Domain.Transfers;
 
@@ -61,8 +62,10 @@ public sealed class Transfer
     public int? DestinationStatus { get; set; }
     public string? DestinationLocation { get; set; }
 
-    /// <summary>Why the transfer failed, when it did.</summary>
+    /// <summary>Why the transfer failed, when it did (at most <see cref="MaxErrorLength"/> characters: <see cref="StorableError"/>).</summary>
     public string? Error { get; set; }
+
+    public const int MaxErrorLength = 2000;
 
     /// <summary>The <c>transfer_document</c> job that moves it.</summary>
     public Guid? JobId { get; set; }
@@ -76,6 +79,13 @@ public sealed class Transfer
 
     public TransferDestination ReadDestination() =>
         JsonSerializer.Deserialize<TransferDestination>(Destination, Json) ?? throw new InvalidOperationException($"Transfer {Id} has no destination.");
+
+    /// <summary>An error for <see cref="Error"/>: outside text (a status line, a file name) made storable, and clipped.</summary>
+    public static string StorableError(string message)
+    {
+        var storable = StorableText.Sanitize(message)!;
+        return storable.Length <= MaxErrorLength ? storable : storable[..(MaxErrorLength - 3)] + "...";
+    }
 
     public Dictionary<string, string> ReadMetadata() => JsonSerializer.Deserialize<Dictionary<string, string>>(Metadata, Json) ?? [];
 }

@@ -1,15 +1,11 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 using Monolith.Api.Infrastructure;
 using Monolith.Api.Infrastructure.OpenApi;
 using Monolith.Domain.Jobs;
-using Monolith.Domain.Persistence;
-using Monolith.Domain.Secrets;
 using Monolith.Domain.Syncs;
 using Monolith.Worker.Engine;
 using Monolith.Worker.Jobs.Syncs;
-using Monolith.Worker.Outbound;
 
 namespace Monolith.Api.Features.Syncs;
 
@@ -42,54 +38,13 @@ public static class SyncsApi
     }
 
     public static async Task<Results<Accepted<SyncCreatedResponse>, ValidationProblem>> CreateSync(
-        CreateSyncRequest request,
-        ClaimsPrincipal user,
-        OutboundAddressPolicy addresses,
-        SecretProtector secrets,
-        MonolithDbContext db,
-        JobClient client,
-        CancellationToken ct)
+        CreateSyncRequest request, ClaimsPrincipal user, SyncCommands commands, CancellationToken ct)
     {
-        var given = request.Source!;
-        var errors = new Dictionary<string, string[]>();
-        if (await addresses.CheckAsync(new Uri(given.Url!), ct) is { } refused) errors["source.url"] = [refused];
-        if (request.CallbackUrl is { } callbackUrl && await CallbackUrls.CheckAsync(callbackUrl, addresses, ct) is { } callbackRefused)
-        {
-            errors["callbackUrl"] = [callbackRefused];
-        }
-        if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
-
-        var p = given.Pagination!;
-        var source = new SyncSource(
-            given.Url!,
-            given.Headers is null ? null : secrets.ProtectValues(given.Headers, SyncSource.HeaderPurpose),
-            new SyncPagination(p.Type!, p.PageParam, p.StartPage, p.SizeParam, p.PageSize, p.TotalPagesPath, p.TotalPath,
-                p.CursorParam, p.NextCursorPath, p.NextLinkPath),
-            given.ItemsPath ?? "",
-            given.IdPath!,
-            given.UpdatedAtPath,
-            given.RateLimitPerSecond);
-        var sync = new Sync
-        {
-            Id = Guid.CreateVersion7(),
-            TenantId = user.TenantId(),
-            Snapshot = request.Snapshot!,
-            Source = source.ToJson(),
-            State = SyncState.Queued,
-            CreatedAt = DateTimeOffset.UtcNow,
-        };
-
-        var job = (await client.SubmitWithRowAsync(sync.TenantId, new SyncRecordsPayload(sync.Id), new JobSettings(CallbackUrl: request.CallbackUrl),
-            async (job, ct) =>
-            {
-                sync.JobId = job.Id;
-                db.Syncs.Add(sync);
-                await db.SaveChangesAsync(ct);
-                db.ChangeTracker.Clear();
-                return true;
-            }, ct))!;
-
-        return TypedResults.Accepted($"/v1/syncs/{sync.Id}", new SyncCreatedResponse(sync.Id, job.Id, sync.Snapshot, SyncState.Queued.ToName()));
+        var outcome = await commands.CreateAsync(user.TenantId(), request.ToNewSync(), ct);
+        if (outcome.Status == CommandStatus.Invalid) return TypedResults.ValidationProblem(new Dictionary<string, string[]>(outcome.Errors!));
+        var sync = outcome.Row!;
+        return TypedResults.Accepted($"/v1/syncs/{sync.Id}",
+            new SyncCreatedResponse(sync.Id, outcome.Job!.Id, sync.Snapshot, SyncStatuses.Of(sync, outcome.Job, DateTimeOffset.UtcNow).ToName()));
     }
 
     public static async Task<Results<Ok<SyncResponse>, ProblemHttpResult>> GetSync(
@@ -127,44 +82,21 @@ public static class SyncsApi
     }
 
     public static async Task<Results<Accepted<SyncResponse>, ProblemHttpResult>> CancelSync(
-        Guid id, ClaimsPrincipal user, SyncQueries syncs, JobClient client, CancellationToken ct)
-    {
-        var outcome = await CancelAsync(user.TenantScope(), id, syncs, client, ct);
-        if (outcome is null || outcome.Status == CommandStatus.NotFound) return NotFound(id);
-        if (outcome.Status == CommandStatus.Conflict)
-        {
-            return TypedResults.Problem(title: "The sync has finished.", detail: $"Sync {id} is no longer running or waiting to run.",
-                statusCode: StatusCodes.Status409Conflict);
-        }
-        var sync = (await syncs.GetAsync(user.TenantScope(), id, ct))!;
-        return TypedResults.Accepted($"/v1/syncs/{id}", SyncResponse.From(sync, outcome.Job, DateTimeOffset.UtcNow));
-    }
+        Guid id, ClaimsPrincipal user, SyncCommands commands, CancellationToken ct) =>
+        Answer(id, await commands.CancelAsync(user.TenantScope(), id, ct), "The sync has finished.", $"Sync {id} is no longer running or waiting to run.");
 
     public static async Task<Results<Accepted<SyncResponse>, ProblemHttpResult>> RetrySync(
-        Guid id, ClaimsPrincipal user, SyncQueries syncs, JobClient client, CancellationToken ct)
-    {
-        var outcome = await RetryAsync(user.TenantScope(), id, syncs, client, ct);
-        if (outcome is null || outcome.Status == CommandStatus.NotFound) return NotFound(id);
-        if (outcome.Status == CommandStatus.Conflict)
+        Guid id, ClaimsPrincipal user, SyncCommands commands, CancellationToken ct) =>
+        Answer(id, await commands.RetryAsync(user.TenantScope(), id, ct), "Only a failed or cancelled sync can be retried.",
+            $"Sync {id} is completed, running or waiting to run.");
+
+    private static Results<Accepted<SyncResponse>, ProblemHttpResult> Answer(Guid id, RowCommandOutcome<Sync> outcome, string conflict, string detail) =>
+        outcome.Status switch
         {
-            return TypedResults.Problem(title: "Only a failed or cancelled sync can be retried.",
-                detail: $"Sync {id} is completed, running or waiting to run.", statusCode: StatusCodes.Status409Conflict);
-        }
-        var sync = (await syncs.GetAsync(user.TenantScope(), id, ct))!;
-        return TypedResults.Accepted($"/v1/syncs/{id}", SyncResponse.From(sync, outcome.Job, DateTimeOffset.UtcNow));
-    }
-
-    /// <summary>Cancel a sync's job (the API's and the dashboard's way); null when no such sync is visible.</summary>
-    public static async Task<CommandOutcome?> CancelAsync(Guid? tenantScope, Guid id, SyncQueries syncs, JobClient client, CancellationToken ct) =>
-        (await syncs.GetAsync(tenantScope, id, ct))?.JobId is { } jobId ? await client.CancelAsync(tenantScope, jobId, ct) : null;
-
-    /// <summary>Retry a failed or cancelled sync's job (the API's and the dashboard's way): it resumes from its checkpoint. Null when no such sync is visible.</summary>
-    public static async Task<CommandOutcome?> RetryAsync(Guid? tenantScope, Guid id, SyncQueries syncs, JobClient client, CancellationToken ct)
-    {
-        var sync = await syncs.GetAsync(tenantScope, id, ct);
-        if (sync?.JobId is not { } jobId) return null;
-        return sync.State == SyncState.Completed ? new CommandOutcome(CommandStatus.Conflict, null) : await client.RetryAsync(tenantScope, jobId, ct);
-    }
+            CommandStatus.NotFound => NotFound(id),
+            CommandStatus.Conflict => TypedResults.Problem(title: conflict, detail: detail, statusCode: StatusCodes.Status409Conflict),
+            _ => TypedResults.Accepted($"/v1/syncs/{id}", SyncResponse.From(outcome.Row!, outcome.Job, DateTimeOffset.UtcNow)),
+        };
 
     private static ProblemHttpResult NotFound(Guid id) => TypedResults.Problem(
         title: "Sync not found.", detail: $"No sync {id} is visible to this API key.", statusCode: StatusCodes.Status404NotFound);

@@ -11,7 +11,26 @@ namespace Monolith.Api.Features.Syncs;
 /// <param name="Snapshot">The snapshot to upsert them into (letters, digits, <c>_ . -</c>; up to 100 characters): <c>GET /v1/snapshots/{snapshot}/records</c>.</param>
 /// <param name="CallbackUrl">An absolute http(s) URL: when the sync's job ends (succeeded, failed for good, cancelled) a signed JSON
 /// event is POSTed there (docs/webhooks.md).</param>
-public sealed record CreateSyncRequest(SyncSourceRequest? Source, string? Snapshot, string? CallbackUrl = null);
+public sealed record CreateSyncRequest(SyncSourceRequest? Source, string? Snapshot, string? CallbackUrl = null)
+{
+    /// <summary>The input of <c>SyncCommands.CreateAsync</c>, once <see cref="CreateSyncRequestValidator"/> has passed the request.</summary>
+    public NewSync ToNewSync()
+    {
+        var (given, p) = (Source!, Source!.Pagination!);
+        return new NewSync(
+            Snapshot!,
+            new SyncSource(
+                given.Url!,
+                given.Headers,
+                new SyncPagination(p.Type!, p.PageParam, p.StartPage, p.SizeParam, p.PageSize, p.TotalPagesPath, p.TotalPath,
+                    p.CursorParam, p.NextCursorPath, p.NextLinkPath),
+                given.ItemsPath ?? "",
+                given.IdPath!,
+                given.UpdatedAtPath,
+                given.RateLimitPerSecond),
+            CallbackUrl);
+    }
+}
 
 /// <param name="Url">The first page (http or https; a public address).</param>
 /// <param name="Headers">Sent with every request (e.g. <c>Authorization</c>); values are encrypted at rest and never shown again.</param>
@@ -52,7 +71,7 @@ public sealed record SyncPaginationRequest(
     string? NextLinkPath = null);
 
 /// <summary>An accepted sync: its id and the <c>sync_records</c> job that runs it.</summary>
-public sealed record SyncCreatedResponse(Guid Id, Guid JobId, string Snapshot, [property: EnumValues(typeof(SyncState))] string State);
+public sealed record SyncCreatedResponse(Guid Id, Guid JobId, string Snapshot, [property: EnumValues(typeof(SyncStatus))] string State);
 
 /// <summary>A sync as clients see it.</summary>
 /// <param name="State">queued (waiting for a worker, a retry included), running, completed, failed or cancelled.</param>
@@ -64,7 +83,7 @@ public sealed record SyncCreatedResponse(Guid Id, Guid JobId, string Snapshot, [
 public sealed record SyncResponse(
     Guid Id,
     string Snapshot,
-    [property: EnumValues(typeof(SyncState))] string State,
+    [property: EnumValues(typeof(SyncStatus))] string State,
     SyncSourceResponse Source,
     JsonElement? Checkpoint,
     int PagesFetched,
@@ -86,47 +105,37 @@ public sealed record SyncResponse(
     /// </summary>
     public const double MaxEtaSeconds = 365 * 24 * 3600;
 
-    /// <summary>
-    /// The state a client sees: the job's when it ended without the sync recording it (cancelled; failed on a lost
-    /// node's last attempt), queued while the job waits for a worker (a retry resumes from the checkpoint).
-    /// </summary>
-    public static SyncResponse From(Sync sync, Job? job, DateTimeOffset now)
-    {
-        var state = sync.State.ToName();
-        var error = sync.Error;
-        var finishedAt = sync.FinishedAt;
-        if (sync.State != SyncState.Completed && job is not null)
-        {
-            switch (JobQueries.EffectiveState(job, now))
-            {
-                case JobState.Cancelled:
-                    (state, error, finishedAt) = ("cancelled", null, job.FinishedAt);
-                    break;
-                case JobState.Failed:
-                    (state, error, finishedAt) = ("failed", sync.Error ?? job.LastError, sync.FinishedAt ?? job.FinishedAt);
-                    break;
-                case JobState.Running:
-                    (state, error, finishedAt) = ("running", null, null);
-                    break;
-                case JobState.Queued or JobState.Scheduled or JobState.Retrying:
-                    (state, error, finishedAt) = ("queued", null, null);
-                    break;
-            }
-        }
+    /// <summary>The sync as clients see it now: its status by <see cref="SyncStatuses.Of"/>, the one rule.</summary>
+    public static SyncResponse From(Sync sync, Job? job, DateTimeOffset now) => From(sync, job, SyncStatuses.Of(sync, job, now), now);
 
+    /// <summary>
+    /// The sync as clients see it, in <paramref name="status"/> (<see cref="SyncStatuses.Of"/>): an error only when it
+    /// failed (the row's, else the job's last), and when it ended the row's time, else the job's.
+    /// </summary>
+    public static SyncResponse From(Sync sync, Job? job, SyncStatus status, DateTimeOffset now)
+    {
+        // Whether the status is the job's (the row's own once completed, or without a job to go by).
+        var byJob = job is not null && sync.State != SyncState.Completed && JobQueries.EffectiveState(job, now) != JobState.Succeeded;
+        var finishedAt = status switch
+        {
+            SyncStatus.Cancelled when byJob => job!.FinishedAt,
+            SyncStatus.Failed when byJob => sync.FinishedAt ?? job!.FinishedAt,
+            SyncStatus.Queued or SyncStatus.Running when byJob => null,
+            _ => sync.FinishedAt,
+        };
         var source = SyncSource.FromJson(sync.Source);
         double? fraction = sync.State == SyncState.Completed ? 1
             : sync.TotalPages is > 0 ? Math.Min(1, (double)sync.PagesFetched / sync.TotalPages.Value)
             : sync.TotalRecords is > 0 ? Math.Min(1, (double)sync.RecordsUpserted / sync.TotalRecords.Value)
             : null;
-        double? eta = state == "running" && fraction is > 0 and < 1 && sync.StartedAt is { } started && sync.LastPageAt is { } last
+        double? eta = status == SyncStatus.Running && fraction is > 0 and < 1 && sync.StartedAt is { } started && sync.LastPageAt is { } last
             ? (last - started).TotalSeconds * (1 - fraction.Value) / fraction.Value
             : null;
         eta = eta is >= 0 and <= MaxEtaSeconds ? Math.Round(eta.Value, 1) : null; // NaN and infinities are neither
         return new SyncResponse(
             sync.Id,
             sync.Snapshot,
-            state,
+            status.ToName(),
             new SyncSourceResponse(source.Url, source.Headers?.Keys.Order(StringComparer.OrdinalIgnoreCase).ToList() ?? [], source.Pagination,
                 source.ItemsPath, source.IdPath, source.UpdatedAtPath, source.RateLimitPerSecond),
             sync.Checkpoint is null ? null : JsonDocument.Parse(sync.Checkpoint).RootElement.Clone(),
@@ -136,7 +145,7 @@ public sealed record SyncResponse(
             sync.TotalRecords,
             fraction is null ? null : (int)Math.Floor(fraction.Value * 100),
             eta,
-            state == "failed" ? error : null,
+            status != SyncStatus.Failed ? null : byJob ? sync.Error ?? job!.LastError : sync.Error,
             job is null ? null : new SyncJobResponse(
                 job.Id,
                 JobQueries.EffectiveState(job, now).ToName(),

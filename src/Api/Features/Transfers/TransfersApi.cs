@@ -1,16 +1,11 @@
 using System.Security.Claims;
-using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 using Monolith.Api.Infrastructure;
 using Monolith.Api.Infrastructure.OpenApi;
 using Monolith.Domain.Jobs;
-using Monolith.Domain.Persistence;
-using Monolith.Domain.Secrets;
 using Monolith.Domain.Transfers;
 using Monolith.Worker.Engine;
 using Monolith.Worker.Jobs.Transfers;
-using Monolith.Worker.Outbound;
 
 namespace Monolith.Api.Features.Transfers;
 
@@ -42,69 +37,13 @@ public static class TransfersApi
     }
 
     public static async Task<Results<Accepted<TransferCreatedResponse>, ValidationProblem>> CreateTransfer(
-        CreateTransferRequest request, ClaimsPrincipal user, TransferQueries queries, OutboundAddressPolicy addresses, DirectoryPaths paths,
-        SecretProtector secrets, MonolithDbContext db, JobClient client, CancellationToken ct)
+        CreateTransferRequest request, ClaimsPrincipal user, TransferCommands commands, CancellationToken ct)
     {
-        var tenantId = user.TenantId();
-        var source = request.Source!;
-        var destination = request.Destination!;
-        var errors = new Dictionary<string, string[]>();
-        if (source.Type == TransferSource.UploadType && await queries.GetUploadAsync(tenantId, source.UploadId!.Value, ct) is null)
-        {
-            errors["source.uploadId"] = [$"No upload {source.UploadId} is visible to this API key."];
-        }
-        if (source.Type == TransferSource.UrlType && await addresses.CheckAsync(new Uri(source.Url!), ct) is { } sourceRefused)
-        {
-            errors["source.url"] = [sourceRefused];
-        }
-        if (destination.Type == TransferDestination.HttpType && await addresses.CheckAsync(new Uri(destination.Url!), ct) is { } destinationRefused)
-        {
-            errors["destination.url"] = [destinationRefused];
-        }
-        if (request.CallbackUrl is { } callbackUrl && await CallbackUrls.CheckAsync(callbackUrl, addresses, ct) is { } callbackRefused)
-        {
-            errors["callbackUrl"] = [callbackRefused];
-        }
-        if (destination.Type == TransferDestination.DirectoryType)
-        {
-            try
-            {
-                paths.Resolve(tenantId, destination.Path);
-            }
-            catch (PathRefusedException ex)
-            {
-                errors["destination.path"] = [ex.Message];
-            }
-        }
-        if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
-
-        var id = Guid.CreateVersion7();
-        var transfer = new Transfer
-        {
-            Id = id,
-            TenantId = tenantId,
-            Source = JsonSerializer.Serialize(new TransferSource(source.Type!, source.UploadId, source.Url,
-                source.Headers is null ? null : secrets.ProtectValues(source.Headers, Transfer.HeaderPurpose)), Transfer.Json),
-            Destination = JsonSerializer.Serialize(new TransferDestination(destination.Type!, destination.Url, destination.Method?.ToUpperInvariant(),
-                destination.Headers is null ? null : secrets.ProtectValues(destination.Headers, Transfer.HeaderPurpose),
-                destination.Form is null ? null : secrets.ProtectValues(destination.Form, Transfer.FormPurpose),
-                destination.Path), Transfer.Json),
-            Metadata = JsonSerializer.Serialize(request.Metadata ?? [], Transfer.Json),
-            SourceUploadId = source.Type == TransferSource.UploadType ? source.UploadId : null,
-            State = TransferState.Queued,
-            CreatedAt = DateTimeOffset.UtcNow,
-        };
-
-        var job = (await client.SubmitWithRowAsync(tenantId, new TransferDocumentPayload(id), new JobSettings(CallbackUrl: request.CallbackUrl),
-            async (job, ct) =>
-            {
-                transfer.JobId = job.Id;
-                db.Transfers.Add(transfer);
-                await db.SaveChangesAsync(ct);
-                db.ChangeTracker.Clear();
-                return true;
-            }, ct))!;
-        return TypedResults.Accepted($"/v1/transfers/{id}", new TransferCreatedResponse(id, job.Id, TransferState.Queued.ToName()));
+        var outcome = await commands.CreateAsync(user.TenantId(), request.ToNewTransfer(), ct);
+        if (outcome.Status == CommandStatus.Invalid) return TypedResults.ValidationProblem(new Dictionary<string, string[]>(outcome.Errors!));
+        var transfer = outcome.Row!;
+        return TypedResults.Accepted($"/v1/transfers/{transfer.Id}",
+            new TransferCreatedResponse(transfer.Id, outcome.Job!.Id, TransferStatuses.Of(transfer, outcome.Job, DateTimeOffset.UtcNow).ToName()));
     }
 
     public static async Task<Results<Ok<TransferResponse>, ProblemHttpResult>> GetTransfer(
@@ -119,7 +58,7 @@ public static class TransfersApi
     /// <param name="cursor">The <c>nextCursor</c> of the previous page.</param>
     /// <param name="limit">Page size, 1 to 200 (default 50).</param>
     public static async Task<Results<Ok<TransferListResponse>, ValidationProblem>> ListTransfers(
-        string? cursor, int? limit, ClaimsPrincipal user, TransferQueries transfers, MonolithDbContext db, CancellationToken ct)
+        string? cursor, int? limit, ClaimsPrincipal user, TransferQueries transfers, JobQueries jobQueries, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
         Guid? after = null;
@@ -133,59 +72,28 @@ public static class TransfersApi
 
         var pageSize = limit ?? DefaultPageSize;
         var page = await transfers.ListAsync(user.TenantScope(), after, pageSize, ct);
-        var jobIds = page.Where(t => t.JobId is not null).Select(t => t.JobId!.Value).ToList();
-        var jobs = await db.Jobs.AsNoTracking().Include(j => j.Attempts).Where(j => jobIds.Contains(j.Id)).ToDictionaryAsync(j => j.Id, ct);
+        var jobs = await jobQueries.ByIdsAsync(page.Select(t => t.JobId), ct, withAttempts: true);
         var next = page.Count == pageSize ? page[^1].Id.ToString() : null;
         return TypedResults.Ok(new TransferListResponse(
             page.Select(t => TransferResponse.From(t, t.JobId is { } jobId ? jobs.GetValueOrDefault(jobId) : null)).ToList(), next));
     }
 
     public static async Task<Results<Accepted<TransferResponse>, ProblemHttpResult>> CancelTransfer(
-        Guid id, ClaimsPrincipal user, TransferQueries transfers, JobQueries jobs, JobClient client, CancellationToken ct) =>
-        await AnswerAsync(id, user, transfers, jobs, await CancelAsync(user.TenantScope(), id, transfers, client, ct), "cancelled",
-            "It has already finished.", ct);
+        Guid id, ClaimsPrincipal user, TransferCommands commands, CancellationToken ct) =>
+        Answer(id, await commands.CancelAsync(user.TenantScope(), id, ct), "cancelled", "It has already finished.");
 
     public static async Task<Results<Accepted<TransferResponse>, ProblemHttpResult>> RetryTransfer(
-        Guid id, ClaimsPrincipal user, TransferQueries transfers, JobQueries jobs, JobClient client, MonolithDbContext db, CancellationToken ct) =>
-        await AnswerAsync(id, user, transfers, jobs, await RetryAsync(user.TenantScope(), id, transfers, client, db, ct), "retried",
-            "Only a failed or cancelled transfer can be retried.", ct);
+        Guid id, ClaimsPrincipal user, TransferCommands commands, CancellationToken ct) =>
+        Answer(id, await commands.RetryAsync(user.TenantScope(), id, ct), "retried", "Only a failed or cancelled transfer can be retried.");
 
-    /// <summary>Cancel a transfer's job (the API's and the dashboard's way); null when no such transfer is visible.</summary>
-    public static async Task<CommandOutcome?> CancelAsync(Guid? tenantScope, Guid id, TransferQueries transfers, JobClient client, CancellationToken ct) =>
-        (await transfers.GetAsync(tenantScope, id, ct))?.JobId is { } jobId ? await client.CancelAsync(tenantScope, jobId, ct) : null;
-
-    /// <summary>
-    /// Retry a transfer's job (the API's and the dashboard's way): the transfer follows its job, so a retried one is
-    /// queued again at once. Null when no such transfer is visible.
-    /// </summary>
-    public static async Task<CommandOutcome?> RetryAsync(
-        Guid? tenantScope, Guid id, TransferQueries transfers, JobClient client, MonolithDbContext db, CancellationToken ct)
+    private static Results<Accepted<TransferResponse>, ProblemHttpResult> Answer(
+        Guid id, RowCommandOutcome<Transfer> outcome, string verb, string conflict) => outcome.Status switch
     {
-        if ((await transfers.GetAsync(tenantScope, id, ct))?.JobId is not { } jobId) return null;
-        var outcome = await client.RetryAsync(tenantScope, jobId, ct);
-        if (outcome.Status == CommandStatus.Done)
-        {
-            await db.Transfers.Where(t => t.Id == id && t.State != TransferState.Completed).ExecuteUpdateAsync(s => s
-                .SetProperty(t => t.State, TransferState.Queued)
-                .SetProperty(t => t.Error, (string?)null)
-                .SetProperty(t => t.FinishedAt, (DateTimeOffset?)null), ct);
-        }
-        return outcome;
-    }
-
-    private static async Task<Results<Accepted<TransferResponse>, ProblemHttpResult>> AnswerAsync(
-        Guid id, ClaimsPrincipal user, TransferQueries transfers, JobQueries jobs, CommandOutcome? outcome, string verb, string conflict,
-        CancellationToken ct)
-    {
-        if (outcome is null || outcome.Status == CommandStatus.NotFound) return NotFound(id);
-        if (outcome.Status == CommandStatus.Conflict)
-        {
-            return TypedResults.Problem(title: $"The transfer cannot be {verb}.", detail: $"Transfer {id}: {conflict}",
-                statusCode: StatusCodes.Status409Conflict);
-        }
-        var current = (await transfers.GetAsync(user.TenantScope(), id, ct))!;
-        return TypedResults.Accepted($"/v1/transfers/{id}", TransferResponse.From(current, await jobs.GetAsync(user.TenantScope(), current.JobId!.Value, ct)));
-    }
+        CommandStatus.NotFound => NotFound(id),
+        CommandStatus.Conflict => TypedResults.Problem(title: $"The transfer cannot be {verb}.", detail: $"Transfer {id}: {conflict}",
+            statusCode: StatusCodes.Status409Conflict),
+        _ => TypedResults.Accepted($"/v1/transfers/{id}", TransferResponse.From(outcome.Row!, outcome.Job)),
+    };
 
     private static ProblemHttpResult NotFound(Guid id) => TypedResults.Problem(
         title: "Transfer not found.", detail: $"No transfer {id} is visible to this API key.", statusCode: StatusCodes.Status404NotFound);

@@ -10,7 +10,15 @@ namespace Monolith.Api.Features.Transfers;
 /// <param name="CallbackUrl">An absolute http(s) URL: when the transfer's job ends (succeeded, failed for good, cancelled) a signed
 /// JSON event is POSTed there (docs/webhooks.md).</param>
 public sealed record CreateTransferRequest(
-    TransferSourceRequest? Source, TransferDestinationRequest? Destination, Dictionary<string, string>? Metadata = null, string? CallbackUrl = null);
+    TransferSourceRequest? Source, TransferDestinationRequest? Destination, Dictionary<string, string>? Metadata = null, string? CallbackUrl = null)
+{
+    /// <summary>The input of <c>TransferCommands.CreateAsync</c>, once <see cref="CreateTransferRequestValidator"/> has passed the request.</summary>
+    public NewTransfer ToNewTransfer() => new(
+        new TransferSource(Source!.Type!, Source.UploadId, Source.Url, Source.Headers),
+        new TransferDestination(Destination!.Type!, Destination.Url, Destination.Method, Destination.Headers, Destination.Form, Destination.Path),
+        Metadata,
+        CallbackUrl);
+}
 
 /// <summary><c>{type: "upload", uploadId}</c> or <c>{type: "url", url, headers?}</c>.</summary>
 /// <param name="Headers">Sent with the GET (e.g. Authorization); their values are encrypted at rest and never shown again.</param>
@@ -28,17 +36,17 @@ public sealed record TransferDestinationRequest(
     string? Path = null);
 
 /// <summary>An accepted transfer: its id and the job that carries it out.</summary>
-public sealed record TransferCreatedResponse(Guid Id, Guid JobId, [property: EnumValues(typeof(TransferState))] string State);
+public sealed record TransferCreatedResponse(Guid Id, Guid JobId, [property: EnumValues(typeof(TransferStatus))] string State);
 
 /// <summary>A transfer as clients see it. Header values are never shown: only their names.</summary>
-/// <param name="State">queued, running, retrying, completed, failed or cancelled.</param>
+/// <param name="State">queued, running, retrying, completed, failed or cancelled (<see cref="TransferStatuses.Of"/>).</param>
 /// <param name="BytesMoved">Bytes sent so far (all of them once completed).</param>
 /// <param name="Sha256">SHA-256 (hex) of what the destination received, once completed.</param>
 /// <param name="DestinationAnswer">The destination's HTTP status and Location (a directory: the file's path).</param>
 /// <param name="Attempts">Every finished attempt of the job, with its error.</param>
 public sealed record TransferResponse(
     Guid Id,
-    [property: EnumValues("queued", "running", "retrying", "completed", "failed", "cancelled")] string State, // see StateOf
+    [property: EnumValues(typeof(TransferStatus))] string State,
     TransferSourceView Source,
     TransferDestinationView Destination,
     IReadOnlyDictionary<string, string> Metadata,
@@ -53,14 +61,18 @@ public sealed record TransferResponse(
     DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt)
 {
-    public static TransferResponse From(Transfer transfer, Job? job)
+    /// <summary>The transfer as clients see it now: its status by <see cref="TransferStatuses.Of"/>, the one rule.</summary>
+    public static TransferResponse From(Transfer transfer, Job? job) => From(transfer, job, TransferStatuses.Of(transfer, job, DateTimeOffset.UtcNow));
+
+    /// <summary>The transfer as clients see it, in <paramref name="status"/> (<see cref="TransferStatuses.Of"/>).</summary>
+    public static TransferResponse From(Transfer transfer, Job? job, TransferStatus status)
     {
         var source = transfer.ReadSource();
         var destination = transfer.ReadDestination();
-        var state = StateOf(transfer, job);
+        var ended = status is TransferStatus.Failed or TransferStatus.Cancelled;
         return new TransferResponse(
             transfer.Id,
-            state,
+            status.ToName(),
             new TransferSourceView(source.Type, source.UploadId, source.Url, HeaderNames(source.Headers)),
             new TransferDestinationView(destination.Type, destination.Url, destination.Method, HeaderNames(destination.Headers),
                 destination.Form?.Keys.Order(StringComparer.Ordinal).ToList(), destination.Path),
@@ -70,7 +82,7 @@ public sealed record TransferResponse(
             transfer.Sha256,
             transfer.DestinationStatus is null && transfer.DestinationLocation is null
                 ? null : new DestinationAnswerResponse(transfer.DestinationStatus, transfer.DestinationLocation),
-            state == "cancelled" ? "The transfer was cancelled." : transfer.Error ?? (state == "failed" ? job?.LastError : null),
+            status == TransferStatus.Cancelled ? "The transfer was cancelled." : transfer.Error ?? (status == TransferStatus.Failed ? job?.LastError : null),
             job is null ? null : new TransferJobResponse(
                 job.Id,
                 JobQueries.EffectiveState(job, DateTimeOffset.UtcNow).ToName(),
@@ -81,24 +93,7 @@ public sealed record TransferResponse(
             job?.Attempts.OrderBy(a => a.Id).Select(a => new JobAttemptResponse(a.Attempt, a.Node, a.Outcome, a.Error, a.StartedAt, a.FinishedAt)).ToList() ?? [],
             transfer.CreatedAt,
             transfer.StartedAt,
-            transfer.FinishedAt ?? (state is "failed" or "cancelled" ? job?.FinishedAt : null));
-    }
-
-    /// <summary>
-    /// The transfer's own record once it has finished; before that the job's view: a job that was cancelled or ended
-    /// failed (a timeout, a lost node on its last attempt) before the transfer could record it reads as such.
-    /// </summary>
-    private static string StateOf(Transfer transfer, Job? job)
-    {
-        if (transfer.State is TransferState.Completed or TransferState.Failed || job is null) return transfer.State.ToName();
-        return JobQueries.EffectiveState(job, DateTimeOffset.UtcNow) switch
-        {
-            JobState.Cancelled => "cancelled",
-            JobState.Failed => "failed",
-            JobState.Running => "running",
-            JobState.Retrying => "retrying",
-            _ => transfer.State == TransferState.Running ? "running" : "queued",
-        };
+            transfer.FinishedAt ?? (ended ? job?.FinishedAt : null));
     }
 
     private static IReadOnlyList<string> HeaderNames(Dictionary<string, string>? headers) => headers?.Keys.Order(StringComparer.OrdinalIgnoreCase).ToList() ?? [];

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Monolith.Worker.Engine;
 
 namespace Monolith.Worker.Jobs.Syncs;
 
@@ -26,13 +27,18 @@ public sealed class SyncOptions
 
 public static class SyncExtensions
 {
-    /// <summary>What syncs need: their settings and the cluster-wide rate limiter.</summary>
+    /// <summary>
+    /// What syncs need: their settings, the cluster-wide rate limiter, the commands clients call (<see cref="SyncCommands"/>)
+    /// and what a job's end writes on its row (<see cref="SyncJobEnded"/>).
+    /// </summary>
     public static IServiceCollection AddSyncs(this IServiceCollection services)
     {
         services.AddOptions<SyncOptions>().BindConfiguration(SyncOptions.Section)
             .Validate(o => o.DefaultRateLimitPerSecond > 0 && o.RequestTimeoutSeconds > 0 && o.MaxPageBytes > 0 && o.MaxInlineRetryAfterSeconds >= 0,
                 "Syncs: DefaultRateLimitPerSecond, RequestTimeoutSeconds and MaxPageBytes must be positive, MaxInlineRetryAfterSeconds not negative.");
         services.AddSingleton<SourceRateLimiter>();
+        services.AddScoped<SyncCommands>();
+        services.AddSingleton<IJobEndedHandler, SyncJobEnded>();
         return services;
     }
 }

@@ -56,30 +56,19 @@ public sealed class SyncRecordsJob(
             .SetProperty(x => x.FinishedAt, (DateTimeOffset?)null)
             .SetProperty(x => x.Error, (string?)null), ct);
 
+        // A failure, permanent or on the last attempt, and a cancel end the job: SyncJobEnded writes that on the row,
+        // with the job's error, in the transaction that ends it.
+        var source = SyncSource.FromJson(sync.Source);
+        Dictionary<string, string> headers;
         try
         {
-            var source = SyncSource.FromJson(sync.Source);
-            Dictionary<string, string> headers;
-            try
-            {
-                headers = secrets.UnprotectValues(source.Headers, SyncSource.HeaderPurpose);
-            }
-            catch (SecretUnreadableException ex)
-            {
-                throw new PermanentJobException($"The source's headers cannot be decrypted: {ex.Message}", ex);
-            }
-            return await RunAsync(sync, source, headers, context, ct);
+            headers = secrets.UnprotectValues(source.Headers, SyncSource.HeaderPurpose);
         }
-        catch (PermanentJobException ex)
+        catch (SecretUnreadableException ex)
         {
-            await MarkFailedAsync(sync.Id, ex.Message);
-            throw;
+            throw new PermanentJobException($"The source's headers cannot be decrypted: {ex.Message}", ex);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException && ex is not StaleRunException && context.Attempt >= context.MaxAttempts)
-        {
-            await MarkFailedAsync(sync.Id, $"Attempts exhausted; last error: {ex.Message}");
-            throw;
-        }
+        return await RunAsync(sync, source, headers, context, ct);
     }
 
     private static object Result(Guid syncId, int pages, long records) => new { syncId, pagesFetched = pages, recordsUpserted = records };
@@ -383,17 +372,6 @@ public sealed class SyncRecordsJob(
         if (!replaced) return records;
         context.NoteTextReplaced();
         return byId.Values.ToList();
-    }
-
-    /// <summary>Records why the sync failed; what was committed stays. Runs even when the job is being stopped.</summary>
-    private async Task MarkFailedAsync(Guid syncId, string error)
-    {
-        var storable = StorableText.Sanitize(error)!; // an exception's message can quote the source (a status line)
-        var clipped = storable.Length <= 2000 ? storable : storable[..2000];
-        await db.Syncs.Where(s => s.Id == syncId && s.State != SyncState.Completed).ExecuteUpdateAsync(s => s
-            .SetProperty(x => x.State, SyncState.Failed)
-            .SetProperty(x => x.Error, clipped)
-            .SetProperty(x => x.FinishedAt, DateTimeOffset.UtcNow), CancellationToken.None);
     }
 
     /// <summary>This run is no longer the current one (its job was recovered elsewhere): it stops without writing.</summary>

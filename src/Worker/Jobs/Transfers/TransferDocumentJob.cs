@@ -2,7 +2,6 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Monolith.Domain.Persistence;
-using Monolith.Domain.Text;
 using Monolith.Domain.Transfers;
 using Monolith.Worker.Engine;
 using Monolith.Worker.Outbound;
@@ -47,9 +46,9 @@ public sealed class TransferDocumentJob(
         var sourceSpec = transfer.ReadSource();
         var destinationSpec = transfer.ReadDestination();
         var source = sources.FirstOrDefault(s => s.Type == sourceSpec.Type)
-            ?? throw await FailAsync(id, new PermanentJobException($"Unknown source type '{sourceSpec.Type}'."));
+            ?? throw new PermanentJobException($"Unknown source type '{sourceSpec.Type}'.");
         var destination = destinations.FirstOrDefault(d => d.Type == destinationSpec.Type)
-            ?? throw await FailAsync(id, new PermanentJobException($"Unknown destination type '{destinationSpec.Type}'."));
+            ?? throw new PermanentJobException($"Unknown destination type '{destinationSpec.Type}'.");
 
         TransferStream? stream = null;
         SourceDocument? document = null;
@@ -94,11 +93,9 @@ public sealed class TransferDocumentJob(
         }
         catch (Exception ex)
         {
+            // This attempt's error and bytes only: whether the transfer has failed (a permanent failure, the last
+            // attempt) or was cancelled is the job's outcome, written on the row with it (TransferJobEnded).
             var verdict = Verdict(ex, ct);
-            if (verdict is PermanentJobException || (verdict is not OperationCanceledException && context.Attempt >= context.MaxAttempts))
-            {
-                throw await FailAsync(id, verdict, stream?.BytesDelivered ?? 0);
-            }
             await RecordErrorAsync(id, verdict.Message, stream?.BytesDelivered ?? 0);
             throw verdict;
         }
@@ -153,21 +150,10 @@ public sealed class TransferDocumentJob(
         await db.Transfers.Where(t => t.Id == id).ExecuteUpdateAsync(s => s.SetProperty(t => t.BytesMoved, bytes), ct);
     }
 
-    private async Task<Exception> FailAsync(Guid id, Exception verdict, long bytes = 0)
-    {
-        var error = Truncate(verdict.Message);
-        var now = DateTimeOffset.UtcNow;
-        await db.Transfers.Where(t => t.Id == id && t.State != TransferState.Completed).ExecuteUpdateAsync(s => s
-            .SetProperty(t => t.State, TransferState.Failed)
-            .SetProperty(t => t.Error, error)
-            .SetProperty(t => t.BytesMoved, bytes)
-            .SetProperty(t => t.FinishedAt, now), CancellationToken.None);
-        return verdict;
-    }
-
+    /// <summary>An attempt's error and the bytes it sent; the transfer waits for its next attempt (or its job's end).</summary>
     private Task RecordErrorAsync(Guid id, string message, long bytes)
     {
-        var error = Truncate(message);
+        var error = Transfer.StorableError(message);
         return db.Transfers.Where(t => t.Id == id && t.State != TransferState.Completed).ExecuteUpdateAsync(s => s
             .SetProperty(t => t.State, TransferState.Queued)
             .SetProperty(t => t.Error, error)
@@ -180,11 +166,4 @@ public sealed class TransferDocumentJob(
             .SetProperty(t => t.SourceSize, stream.BytesRead)
             .SetProperty(t => t.SourceETag, document.ETag)
             .SetProperty(t => t.SourceLastModified, document.LastModified), CancellationToken.None);
-
-    /// <summary>An error for the transfer's row: outside text (a status line, a file name) made storable, and clipped.</summary>
-    private static string Truncate(string message)
-    {
-        var storable = StorableText.Sanitize(message)!;
-        return storable.Length <= 2000 ? storable : storable[..1997] + "...";
-    }
 }

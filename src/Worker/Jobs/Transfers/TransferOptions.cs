@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Monolith.Worker.Engine;
 using Monolith.Worker.Storage;
 
 namespace Monolith.Worker.Jobs.Transfers;
@@ -23,7 +24,10 @@ public sealed class TransferOptions
 
 public static class TransferExtensions
 {
-    /// <summary>What transfers need: settings, the file store, and one <see cref="ISource"/>/<see cref="IDestination"/> per kind.</summary>
+    /// <summary>
+    /// What transfers need: settings, the file store, one <see cref="ISource"/>/<see cref="IDestination"/> per kind, the
+    /// commands clients call (<see cref="TransferCommands"/>) and what a job's end writes on its row (<see cref="TransferJobEnded"/>).
+    /// </summary>
     public static IServiceCollection AddTransfers(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<TransferOptions>().BindConfiguration(TransferOptions.Section)
@@ -40,6 +44,8 @@ public static class TransferExtensions
         services.AddScoped<ISource, UrlSource>();
         services.AddScoped<IDestination, HttpDestination>();
         services.AddScoped<IDestination, DirectoryDestination>();
+        services.AddScoped<TransferCommands>();
+        services.AddSingleton<IJobEndedHandler, TransferJobEnded>();
         return services;
     }
 }

@@ -1,9 +1,7 @@
-using Monolith.Worker.Outbound;
-
-namespace Monolith.Api.Infrastructure;
+namespace Monolith.Worker.Outbound;
 
 /// <summary>
-/// The one check of a <c>callbackUrl</c> (jobs, datasets, and whatever else takes one): absolute http or https, at
+/// The one check of a <c>callbackUrl</c> (jobs, datasets, transfers, syncs, and whatever else takes one): absolute http or https, at
 /// most <see cref="MaxLength"/> characters, and an address the service may call (<see cref="OutboundAddressPolicy"/>:
 /// not loopback, private or link-local unless allow-listed). The delivery checks the address again when it connects.
 /// </summary>
