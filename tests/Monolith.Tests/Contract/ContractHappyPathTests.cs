@@ -107,7 +107,7 @@ public sealed class ContractHappyPathTests(ContractFactory app) : IClassFixture<
     [Fact]
     public async Task UploadAndTransferAnswers_MatchTheDocument()
     {
-        await using var destination = await LoopbackHttpServer.StartAsync();
+        await using var destination = await LoopbackServer.StartAsync();
         using var client = await app.CreateTenantClientAsync();
         var bytes = Encoding.UTF8.GetBytes("%PDF-1.7 contract test document");
         using var raw = new ByteArrayContent(bytes);
@@ -180,7 +180,7 @@ public sealed class ContractHappyPathTests(ContractFactory app) : IClassFixture<
     [Fact]
     public async Task SyncAndSnapshotAnswers_MatchTheDocument()
     {
-        await using var source = await LoopbackHttpServer.StartAsync();
+        await using var source = await LoopbackServer.StartAsync();
         source.Handle("/items", async http =>
         {
             var page = int.Parse(http.Request.Query["page"].ToString() is { Length: > 0 } p ? p : "1");

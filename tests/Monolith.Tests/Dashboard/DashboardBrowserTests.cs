@@ -172,7 +172,9 @@ public sealed class DashboardBrowserTests(DashboardApp app) : IClassFixture<Dash
         await Expect(page.Locator("#queues tr[data-queue=low] .paused")).ToContainTextAsync("paused since");
         Assert.True((await admin.GetQueueAsync("low")).Paused);
         var held = await admin.SubmitJobAsync("noop", new { }, new { queue = "low" });
-        await Task.Delay(1500);
+        // Held while the worker claims on: a later job of another queue runs first.
+        var marker = await admin.SubmitJobAsync("noop", new { });
+        await admin.WaitForStateAsync(marker.Id, "succeeded");
         Assert.Equal("queued", (await admin.GetJobAsync(held.Id)).State);
 
         await page.ClickAsync("#resume-low");

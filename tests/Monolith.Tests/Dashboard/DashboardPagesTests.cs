@@ -266,7 +266,7 @@ public sealed class DashboardTransfersAndSyncsPagesTests(TransfersFactory app) :
     public async Task Syncs_WithAbsurdTotalsFromTheSource_AnswerOnThePageAndInTheApi_WithoutAnEta(string total, long? stored)
     {
         var (tenant, _) = await app.CreateTenantAsync();
-        await using var source = await LoopbackHttpServer.StartAsync();
+        await using var source = await LoopbackServer.StartAsync();
         var secondPage = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         source.Handle("/records", async http =>
         {

@@ -34,9 +34,12 @@ public sealed class MetricsTests(MetricsFactory app) : IClassFixture<MetricsFact
         await client.WaitForStateAsync(retried.Id, "succeeded");
         await client.WaitForStateAsync(failed.Id, "failed");
 
-        // The queue figures' finished counts are folded in by the triggers at commit: read at once.
-        await Task.Delay(TimeSpan.FromSeconds(2.5)); // past the gauge's minimum refresh interval
-        var after = Parse(await client.GetStringAsync("/metrics"));
+        // The queue figures' finished counts are folded in by the triggers at commit; the gauge reads them again at most
+        // every few seconds: scrape until it shows this test's jobs.
+        var after = await ScrapeUntilAsync(client, m =>
+            m.GetValueOrDefault("""monolith_queue_jobs{queue="observed",state="succeeded"}""") == 2
+            && m.GetValueOrDefault("""monolith_queue_jobs{queue="observed",state="failed"}""") == 1
+            && m.GetValueOrDefault("""monolith_queue_jobs{queue="observed",state="scheduled"}""") == 1);
 
         double Moved(string series) => after.GetValueOrDefault(series) - before.GetValueOrDefault(series);
         Assert.Equal(2, Moved("""monolith_jobs_submitted_total{type="noop",queue="observed"}"""));
@@ -74,6 +77,19 @@ public sealed class MetricsTests(MetricsFactory app) : IClassFixture<MetricsFact
         Assert.DoesNotContain(ours, l => l.Contains(job.Id.ToString()));
         var labelNames = ours.SelectMany(l => Regex.Matches(l, "([a-z_]+)=\"").Select(m => m.Groups[1].Value)).ToHashSet();
         Assert.Subset(new HashSet<string> { "type", "queue", "outcome", "state", "le" }, labelNames);
+    }
+
+    /// <summary>Scrapes /metrics until <paramref name="done"/> holds of the series (at most 30 s), and returns that scrape.</summary>
+    private static async Task<Dictionary<string, double>> ScrapeUntilAsync(HttpClient client, Func<Dictionary<string, double>, bool> done)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var series = Parse(await client.GetStringAsync("/metrics"));
+            if (done(series)) return series;
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), "the queue-depth gauge did not show this test's jobs within 30 s");
+            await Task.Delay(100);
+        }
     }
 
     /// <summary>Prometheus text format: "series value" per line (comments skipped).</summary>

@@ -29,7 +29,11 @@ public sealed class FrozenWorkerTests(ITestOutputHelper output)
             var survivor = (await group.StartAsync(new NodeSpec("worker", "worker-2")))[0];
             var recovered = await ProcessTestKit.WaitAllSucceededAsync(db, ids, TimeSpan.FromSeconds(60));
             await frozen.SignalAsync(ServiceProcess.SIGCONT);
-            await Task.Delay(TimeSpan.FromSeconds(6)); // the woken node finishes its stale attempts (4 s sleeps) and tries to write
+            // The woken node finishes or stops its stale attempts (4 s sleeps), each telling in a warning that its lease
+            // was no longer current (its write refused, or the attempt stopped): wait for the three warnings.
+            await ProcessTestKit.WaitUntilAsync($"worker-1 ended its {ids.Length} stale attempts", TimeSpan.FromSeconds(30),
+                () => Task.FromResult(frozen.Lines.Count(l => l.Contains("lease was no longer current", StringComparison.Ordinal)) >= ids.Length),
+                () => Task.FromResult(frozen.Tail(20)), TimeSpan.FromMilliseconds(100));
 
             var attempts = await ProcessTestKit.QueryAsync(db,
                 "SELECT job_id, attempt, node, outcome FROM job_attempts WHERE job_id = ANY(@ids) ORDER BY job_id, id",

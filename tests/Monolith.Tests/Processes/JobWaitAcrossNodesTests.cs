@@ -69,7 +69,7 @@ public sealed class JobWaitAcrossNodesTests(ApiAndWorkerPair pair, ITestOutputHe
         output.WithLogsOnFailureAsync(pair.Group, async () =>
         {
             const string token = "Bearer sk-proc-93be", ssn = "219-09-9999", answer = "vendor-secret-5521";
-            await using var vendor = await VendorServer.StartAsync(async (context, _) =>
+            await using var vendor = await LoopbackServer.StartAsync(async (context, _) =>
                 await context.Response.WriteAsJsonAsync(new { verdict = answer }));
             using var client = await TenantClientAsync();
             var job = await client.SubmitJobAsync("http_request", new
@@ -86,7 +86,7 @@ public sealed class JobWaitAcrossNodesTests(ApiAndWorkerPair pair, ITestOutputHe
             Assert.Equal("succeeded", done!.State);
             Assert.StartsWith("wait-worker", done.Attempts.Single().Node);
             Assert.Contains(answer, done.Result!.Value.GetProperty("body").GetString()); // encrypted by the worker, read on the api node
-            Assert.Equal(token, Assert.Single(vendor.Received).Headers["Authorization"]);
+            Assert.Equal(token, Assert.Single(vendor.Requests).Headers["Authorization"]);
             await Task.Delay(300); // let the last lines reach stdout
             Assert.Contains(job.Id.ToString(), string.Join('\n', pair.Group["wait-worker"].Lines)); // the worker logged the run
             foreach (var node in pair.Group.Nodes)

@@ -1,12 +1,7 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 using Monolith.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -24,12 +19,12 @@ public sealed class TraceExportTests(ITestOutputHelper output)
     [Fact]
     public async Task SubmitOnApiNode_AndExecutionOnWorkerNode_ExportOneTraceId()
     {
-        await using var apiCollector = await OtlpCollector.StartAsync();
-        await using var workerCollector = await OtlpCollector.StartAsync();
+        await using var apiCollector = await StartCollectorAsync();
+        await using var workerCollector = await StartCollectorAsync();
         await using var group = await ProcessGroup.CreateAsync(nameof(TraceExportTests));
-        static Dictionary<string, string> Otel(OtlpCollector collector) => new()
+        static Dictionary<string, string> Otel(LoopbackServer collector) => new()
         {
-            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = collector.Url,
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = collector.BaseUrl,
             ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
             ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
         };
@@ -49,59 +44,33 @@ public sealed class TraceExportTests(ITestOutputHelper output)
             await client.WaitForStateAsync(job.Id, "succeeded", TimeSpan.FromSeconds(60));
 
             var traceBytes = Convert.FromHexString(traceId.ToHexString());
-            await apiCollector.WaitForAsync(body => Contains(body, traceBytes), "the api node's request span", TimeSpan.FromSeconds(30));
-            await workerCollector.WaitForAsync(
+            await WaitForExportAsync(apiCollector, body => Contains(body, traceBytes), "the api node's request span", TimeSpan.FromSeconds(30));
+            await WaitForExportAsync(workerCollector,
                 body => Contains(body, traceBytes) && Contains(body, Encoding.UTF8.GetBytes(job.Id.ToString())),
                 "the worker node's span of the job", TimeSpan.FromSeconds(30));
-            Assert.DoesNotContain(apiCollector.Bodies, body => Contains(body, Encoding.UTF8.GetBytes("noop execute")));
+            Assert.DoesNotContain(Exports(apiCollector), body => Contains(body, Encoding.UTF8.GetBytes("noop execute")));
         });
     }
 
     private static bool Contains(byte[] body, byte[] part) => body.AsSpan().IndexOf(part) >= 0;
 
-    /// <summary>The smallest OTLP/HTTP collector: keeps each POST /v1/traces body and answers 200 (an empty response message).</summary>
-    private sealed class OtlpCollector : IAsyncDisposable
+    /// <summary>The smallest OTLP/HTTP collector: a loopback server answering each POST /v1/traces 200 (an empty response message); the bodies are its recorded requests'.</summary>
+    private static async Task<LoopbackServer> StartCollectorAsync()
     {
-        private readonly WebApplication _app;
-
-        private OtlpCollector(WebApplication app) => _app = app;
-
-        public ConcurrentQueue<byte[]> Bodies { get; } = new();
-        public string Url => _app.Urls.First();
-
-        public static async Task<OtlpCollector> StartAsync()
+        var collector = await LoopbackServer.StartAsync();
+        collector.Handle("POST", TracesPath, http =>
         {
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.Logging.ClearProviders();
-            builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
-            var app = builder.Build();
-            var collector = new OtlpCollector(app);
-            app.MapPost("/v1/traces", async (HttpContext http) =>
-            {
-                using var buffer = new MemoryStream();
-                await http.Request.Body.CopyToAsync(buffer);
-                collector.Bodies.Enqueue(buffer.ToArray());
-                http.Response.ContentType = "application/x-protobuf";
-                return Results.Ok();
-            });
-            await app.StartAsync();
-            return collector;
-        }
-
-        public async Task WaitForAsync(Func<byte[], bool> match, string what, TimeSpan timeout)
-        {
-            var clock = Stopwatch.StartNew();
-            while (!Bodies.Any(match))
-            {
-                if (clock.Elapsed > timeout) Assert.Fail($"No export with {what} within {timeout.TotalSeconds} s ({Bodies.Count} export(s) received).");
-                await Task.Delay(100);
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
-        }
+            http.Response.ContentType = "application/x-protobuf";
+            return Task.CompletedTask;
+        });
+        return collector;
     }
+
+    private const string TracesPath = "/v1/traces";
+
+    private static IEnumerable<byte[]> Exports(LoopbackServer collector) =>
+        collector.Requests.Where(r => r.Path == TracesPath).Select(r => r.BodyBytes ?? []);
+
+    private static Task WaitForExportAsync(LoopbackServer collector, Func<byte[], bool> match, string what, TimeSpan timeout) =>
+        collector.WaitForAsync(r => r.Path == TracesPath && r.Status is not null && match(r.BodyBytes ?? []), timeout, what: $"export(s) with {what}");
 }

@@ -21,7 +21,7 @@ public sealed class TransferCrashTests(ITestOutputHelper output)
     public async Task Worker_killed_mid_transfer_leaves_exactly_one_complete_verified_copy_after_recovery()
     {
         await using var group = await ProcessGroup.CreateAsync(nameof(TransferCrashTests));
-        await using var receiver = await LoopbackHttpServer.StartAsync();
+        await using var receiver = await LoopbackServer.StartAsync();
         receiver.BytesPerSecond = 25L << 20; // 8 s per whole copy: long enough to be caught midway
         var storage = Directory.CreateTempSubdirectory("monolith-crash-uploads-").FullName;
         var document = Path.Combine(Directory.CreateTempSubdirectory("monolith-crash-doc-").FullName, "large.bin");

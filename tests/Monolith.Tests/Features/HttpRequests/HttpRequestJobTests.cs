@@ -18,7 +18,7 @@ public sealed class HttpRequestJobTests(HttpRequestsFactory app) : IClassFixture
     private const string Dob = "1961-07-04";
     private const string VendorSecret = "match-score-0.9731";
 
-    private static object VerifyPayload(VendorServer vendor, object? extra = null) => new
+    private static object VerifyPayload(LoopbackServer vendor, object? extra = null) => new
     {
         method = "POST",
         url = vendor.Url("/verify?case=42"),
@@ -28,7 +28,7 @@ public sealed class HttpRequestJobTests(HttpRequestsFactory app) : IClassFixture
         responseHeaders = new[] { "X-Request-Id" },
     };
 
-    private static Task<VendorServer> VerifyingVendorAsync() => VendorServer.StartAsync(async (context, _) =>
+    private static Task<LoopbackServer> VerifyingVendorAsync() => LoopbackServer.StartAsync(async (context, _) =>
     {
         context.Response.Headers["X-Request-Id"] = "req-981";
         context.Response.Headers["X-Other"] = "not kept";
@@ -44,9 +44,9 @@ public sealed class HttpRequestJobTests(HttpRequestsFactory app) : IClassFixture
         var job = await client.SubmitJobAsync("http_request", VerifyPayload(vendor));
         var done = await client.WaitForStateAsync(job.Id, "succeeded");
 
-        var received = Assert.Single(vendor.Received);
+        var received = Assert.Single(vendor.Requests);
         Assert.Equal("POST", received.Method);
-        Assert.Equal("/verify?case=42", received.PathAndQuery);
+        Assert.Equal("/verify?case=42", received.Path);
         Assert.Equal(Token, received.Headers["Authorization"]);
         Assert.Equal("monolith-test", received.Headers["X-Client"]);
         Assert.StartsWith("application/json", received.Headers["Content-Type"]);
@@ -110,7 +110,7 @@ public sealed class HttpRequestJobTests(HttpRequestsFactory app) : IClassFixture
         var payload = (await app.ReadColumnAsync(id, "payload"))!;
         Assert.DoesNotContain(Ssn, payload);
         Assert.DoesNotContain("sk-live-4f1d9a", payload);
-        Assert.Equal(Token, Assert.Single(vendor.Received).Headers["Authorization"]);
+        Assert.Equal(Token, Assert.Single(vendor.Requests).Headers["Authorization"]);
         var listed = await client.GetFromJsonAsync<JsonElement>("/v1/jobs?type=http_request");
         var item = listed.GetProperty("items").EnumerateArray().Single(j => j.GetProperty("id").GetGuid() == id);
         Assert.Equal(200, item.GetProperty("result").GetProperty("status").GetInt32()); // the listing decrypts it too
@@ -159,7 +159,7 @@ public sealed class HttpRequestJobTests(HttpRequestsFactory app) : IClassFixture
     [Fact]
     public async Task HttpRequest_RetriesA503_ThenSucceeds()
     {
-        await using var vendor = await VendorServer.StartAsync(async (context, call) =>
+        await using var vendor = await LoopbackServer.StartAsync(async (context, call) =>
         {
             context.Response.StatusCode = call == 1 ? 503 : 200;
             await context.Response.WriteAsync(call == 1 ? "busy" : "ok");
@@ -169,7 +169,7 @@ public sealed class HttpRequestJobTests(HttpRequestsFactory app) : IClassFixture
         var job = await client.SubmitJobAsync("http_request", new { method = "GET", url = vendor.Url("/status") }, new { backoffSeconds = 0 });
         var done = await client.WaitForStateAsync(job.Id, "succeeded");
 
-        Assert.Equal(2, vendor.Received.Count);
+        Assert.Equal(2, vendor.Requests.Count);
         Assert.Equal(2, done.Attempt);
         Assert.Contains("503", done.Attempts[0].Error);
         Assert.Equal("ok", done.Result!.Value.GetProperty("body").GetString());
@@ -178,7 +178,7 @@ public sealed class HttpRequestJobTests(HttpRequestsFactory app) : IClassFixture
     [Fact]
     public async Task HttpRequest_FailsAtOnce_OnA400()
     {
-        await using var vendor = await VendorServer.StartAsync((context, _) =>
+        await using var vendor = await LoopbackServer.StartAsync((context, _) =>
         {
             context.Response.StatusCode = 400;
             return Task.CompletedTask;
@@ -188,7 +188,7 @@ public sealed class HttpRequestJobTests(HttpRequestsFactory app) : IClassFixture
         var job = await client.SubmitJobAsync("http_request", new { method = "GET", url = vendor.Url("/x") }, new { backoffSeconds = 0 });
         var failed = await client.WaitForStateAsync(job.Id, "failed");
 
-        Assert.Single(vendor.Received);
+        Assert.Single(vendor.Requests);
         Assert.Equal(1, failed.Attempt);
         Assert.Contains("400", failed.LastError);
         Assert.Null(failed.Result);
@@ -197,7 +197,7 @@ public sealed class HttpRequestJobTests(HttpRequestsFactory app) : IClassFixture
     [Fact]
     public async Task HttpRequest_WaitsAtLeastRetryAfter_OnA429()
     {
-        await using var vendor = await VendorServer.StartAsync((context, call) =>
+        await using var vendor = await LoopbackServer.StartAsync((context, call) =>
         {
             if (call == 1)
             {
@@ -211,7 +211,7 @@ public sealed class HttpRequestJobTests(HttpRequestsFactory app) : IClassFixture
         var job = await client.SubmitJobAsync("http_request", new { method = "GET", url = vendor.Url("/limited") }, new { backoffSeconds = 0 });
         await client.WaitForStateAsync(job.Id, "succeeded");
 
-        var calls = vendor.Received;
+        var calls = vendor.Requests;
         Assert.Equal(2, calls.Count);
         Assert.True(calls[1].At - calls[0].At >= TimeSpan.FromSeconds(1.9), $"Retried after {(calls[1].At - calls[0].At).TotalSeconds:F2} s.");
     }
@@ -219,7 +219,7 @@ public sealed class HttpRequestJobTests(HttpRequestsFactory app) : IClassFixture
     [Fact]
     public async Task HttpRequest_TimesOutAfterItsTimeout_AsARetryableFailure()
     {
-        await using var vendor = await VendorServer.StartAsync(async (context, _) =>
+        await using var vendor = await LoopbackServer.StartAsync(async (context, _) =>
             await Task.Delay(TimeSpan.FromSeconds(20), context.RequestAborted));
         var client = await app.CreateTenantClientAsync();
 
@@ -247,7 +247,7 @@ public sealed class HttpRequestJobTests(HttpRequestsFactory app) : IClassFixture
     public async Task HttpRequest_CutsALongAnswer_AndSaysSo()
     {
         var big = new string('x', HttpRequestsFactory.MaxResponseBytes * 3);
-        await using var vendor = await VendorServer.StartAsync(async (context, _) =>
+        await using var vendor = await LoopbackServer.StartAsync(async (context, _) =>
         {
             context.Response.ContentType = "text/plain";
             await context.Response.WriteAsync(big);

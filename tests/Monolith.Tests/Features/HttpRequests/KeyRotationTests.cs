@@ -49,7 +49,7 @@ public sealed class KeyRotationTests
     [Fact]
     public async Task HttpRequest_StoredUnderKeyK1_RunsAfterK2IsMadeCurrent()
     {
-        await using var vendor = await VendorServer.StartAsync(async (context, _) => await context.Response.WriteAsync("verified"));
+        await using var vendor = await LoopbackServer.StartAsync(async (context, _) => await context.Response.WriteAsync("verified"));
         var cluster = "rotation-" + Guid.NewGuid().ToString("N");
 
         // An api node (it runs nothing) that knows only k1 stores the job.
@@ -74,7 +74,7 @@ public sealed class KeyRotationTests
             var payload = (await before.ReadColumnAsync(jobId, "payload"))!;
             Assert.Contains("enc:v1:k1:", payload);
             Assert.DoesNotContain("rotated-token", payload);
-            Assert.Empty(vendor.Received);
+            Assert.Empty(vendor.Requests);
         }
 
         // The key is rotated: a node with k1 and k2, k2 current, runs it.
@@ -85,7 +85,7 @@ public sealed class KeyRotationTests
         tenant.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
         var done = await tenant.WaitForStateAsync(jobId, "succeeded");
 
-        var received = Assert.Single(vendor.Received);
+        var received = Assert.Single(vendor.Requests);
         Assert.Equal("Bearer rotated-token", received.Headers["Authorization"]);
         Assert.Equal("078-05-1120", JsonDocument.Parse(received.Body).RootElement.GetProperty("ssn").GetString());
         Assert.Equal("verified", done.Result!.Value.GetProperty("body").GetString());

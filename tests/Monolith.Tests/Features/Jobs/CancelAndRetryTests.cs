@@ -33,7 +33,9 @@ public sealed class CancelAndRetryTests(MonolithFactory app) : IClassFixture<Mon
 
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         Assert.Equal("cancelled", (await client.GetJobAsync(job.Id)).State);
-        await Task.Delay(2500); // past its runAt: the worker must not pick it up
+        // Past its runAt, the worker must not pick it up: a job due after it runs (so the worker has claimed past its runAt).
+        var later = await client.SubmitJobAsync("noop", new { }, new { delaySeconds = 1 });
+        await client.WaitForStateAsync(later.Id, "succeeded", TimeSpan.FromSeconds(10));
         var after = await client.GetJobAsync(job.Id);
         Assert.Equal("cancelled", after.State);
         Assert.Equal(0, after.Attempt);

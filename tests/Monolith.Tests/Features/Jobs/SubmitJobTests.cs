@@ -63,7 +63,7 @@ public sealed class SubmitJobTests(MonolithFactory app) : IClassFixture<Monolith
         var job = await client.SubmitJobAsync("noop", new { }, new { runAt });
 
         Assert.Equal("scheduled", job.State);
-        await Task.Delay(500);
+        await Task.Delay(500); // the point: a while before runAt, it has not started (the product defines that moment)
         Assert.Equal("scheduled", (await client.GetJobAsync(job.Id)).State);
         var done = await client.WaitForStateAsync(job.Id, "succeeded", TimeSpan.FromSeconds(10));
         Assert.True(done.StartedAt >= runAt, $"started {done.StartedAt:O}, before runAt {runAt:O}");

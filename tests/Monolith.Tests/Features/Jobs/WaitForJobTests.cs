@@ -43,7 +43,7 @@ public sealed class WaitForJobTests(MonolithFactory app) : IClassFixture<Monolit
         var job = await client.SubmitJobAsync("sleep", new { ms = 10 }, new { delaySeconds = 3600 });
 
         var waiting = client.GetFromJsonAsync<JobDto>($"/v1/jobs/{job.Id}?wait=30", JobClientExtensions.Json);
-        await Task.Delay(300);
+        await Task.Delay(300); // the point: the answer is held (not given at once) while the job waits
         Assert.False(waiting.IsCompleted);
         using var cancel = await client.PostAsync($"/v1/jobs/{job.Id}/cancel", null);
         var clock = Stopwatch.StartNew();

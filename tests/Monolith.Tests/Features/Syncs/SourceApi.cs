@@ -1,19 +1,14 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
+using Monolith.Tests.Infrastructure;
 
 namespace Monolith.Tests.Features.Syncs;
 
 /// <summary>
-/// A real external JSON API for syncs to read: Kestrel on 127.0.0.1, port 0, serving <see cref="Count"/> records
-/// (ids <c>r0001</c>…) in pages of <see cref="PageSize"/>, in four paging styles, and logging every request it
-/// gets (time, style, page) so tests can assert on what the sync actually asked for.
+/// A real external JSON API for syncs to read: routes on a <see cref="LoopbackServer"/> serving <see cref="Count"/>
+/// records (ids <c>r0001</c>…) in pages of <see cref="PageSize"/>, in four paging styles; any other path is 404. The
+/// server records every request, so tests can assert on what the sync actually asked for (<see cref="Requests"/>).
 /// <list type="bullet">
 /// <item><c>GET /page?page=N[&amp;size=S]</c> → <c>{"items": [...], "meta": {"totalPages": T, "total": R}}</c> (pages from 1; past the end an empty page)</item>
 /// <item><c>GET /cursor[?cursor=C]</c> → <c>{"data": {"items": [...]}, "paging": {"next": C' or null}}</c> (C: an opaque token)</item>
@@ -24,32 +19,46 @@ namespace Monolith.Tests.Features.Syncs;
 /// </summary>
 public sealed class SourceApi : IAsyncDisposable
 {
-    private readonly WebApplication _app;
-    private readonly ConcurrentDictionary<int, ConcurrentQueue<(int Status, int? RetryAfterSeconds)>> _failures = new();
-    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private static readonly string[] Styles = ["page", "cursor", "link", "link-body"];
     private readonly object _gate = new();
-    private List<JsonObject> _records;
+    private readonly List<JsonObject> _records;
 
-    private SourceApi(WebApplication app, int count, int pageSize)
+    private SourceApi(LoopbackServer server, int count, int pageSize)
     {
-        _app = app;
+        Server = server;
         PageSize = pageSize;
         _records = Enumerable.Range(1, count).Select(MakeRecord).ToList();
+        foreach (var style in Styles) server.Handle("GET", "/" + style, http => ServeAsync(http, style));
+        server.Fallback = (http, _) =>
+        {
+            http.Response.StatusCode = StatusCodes.Status404NotFound;
+            return Task.CompletedTask;
+        };
     }
+
+    /// <summary>The server the routes are on (its own faults and waits are there too).</summary>
+    public LoopbackServer Server { get; }
 
     public int PageSize { get; }
     public int Count { get { lock (_gate) return _records.Count; } }
     public int Pages => (Count + PageSize - 1) / PageSize;
-    public string BaseUrl { get; private set; } = "";
+    public string BaseUrl => Server.BaseUrl;
 
     /// <summary>How long each answer waits before it is sent.</summary>
-    public TimeSpan Delay { get; set; }
+    public TimeSpan Delay
+    {
+        get => Server.Delay;
+        set => Server.Delay = value;
+    }
 
     /// <summary>Where <c>/link-body</c>'s next links point (default: this server's own origin).</summary>
     public string? NextLinkOrigin { get; set; }
 
-    /// <summary>Every request served, in arrival order.</summary>
-    public ConcurrentQueue<SourceRequest> Requests { get; } = new();
+    /// <summary>Every request for a page, in arrival order.</summary>
+    public IReadOnlyList<SourceRequest> Requests =>
+        Server.Requests.Select(r => (Request: r, Style: StyleOf(r))).Where(x => x.Style is not null)
+            .Select(x => new SourceRequest(x.Request.At - Server.StartedAt, x.Request.At, x.Style!, PageOf(x.Request), x.Request.Status ?? 0, x.Request.Header("Authorization")))
+            .ToList();
 
     public static string IdOf(int n) => $"r{n:D4}";
 
@@ -75,56 +84,33 @@ public sealed class SourceApi : IAsyncDisposable
     }
 
     /// <summary>The next answers for page <paramref name="page"/> (1-based, any style) are these statuses, then normal ones.</summary>
-    public void FailNext(int page, int status, int times = 1, int? retryAfterSeconds = null)
-    {
-        var queue = _failures.GetOrAdd(page, _ => new ConcurrentQueue<(int, int?)>());
-        for (var i = 0; i < times; i++) queue.Enqueue((status, retryAfterSeconds));
-    }
-
-    /// <summary>Forgets planned failures not yet served.</summary>
-    public void ClearFailures() => _failures.Clear();
+    public void FailNext(int page, int status, int times = 1, int? retryAfterSeconds = null) =>
+        Server.FailNext(status, times, when: r => StyleOf(r) is not null && PageOf(r) == page,
+            headers: retryAfterSeconds is { } seconds ? new Dictionary<string, string> { ["Retry-After"] = seconds.ToString(CultureInfo.InvariantCulture) } : null,
+            json: new { error = "planned failure" });
 
     /// <summary>Requests of one style, in order.</summary>
     public List<SourceRequest> RequestsTo(string style) => Requests.Where(r => r.Style == style).ToList();
 
-    public static async Task<SourceApi> StartAsync(int count, int pageSize)
+    public static async Task<SourceApi> StartAsync(int count, int pageSize) => new(await LoopbackServer.StartAsync(), count, pageSize);
+
+    private static string? StyleOf(ReceivedRequest request)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        var app = builder.Build();
-        var source = new SourceApi(app, count, pageSize);
-        app.MapGet("/page", (HttpContext http) => source.ServeAsync(http, "page"));
-        app.MapGet("/cursor", (HttpContext http) => source.ServeAsync(http, "cursor"));
-        app.MapGet("/link", (HttpContext http) => source.ServeAsync(http, "link"));
-        app.MapGet("/link-body", (HttpContext http) => source.ServeAsync(http, "link-body"));
-        await app.StartAsync();
-        source.BaseUrl = app.Urls.Single().TrimEnd('/');
-        return source;
+        var path = request.Path.Split('?')[0].TrimStart('/');
+        return request.Method == "GET" && Styles.Contains(path) ? path : null;
     }
+
+    /// <summary>The page a request asks for: its <c>page</c> parameter, or its cursor (<c>p7</c> → 7); 1 when none.</summary>
+    private static int PageOf(ReceivedRequest request) => PageOf(StyleOf(request), request.Query);
+
+    private static int PageOf(string? style, IReadOnlyDictionary<string, string> query) => style == "cursor"
+        ? query.GetValueOrDefault("cursor") is { Length: > 0 } c ? int.Parse(c[1..], CultureInfo.InvariantCulture) : 1
+        : int.TryParse(query.GetValueOrDefault("page"), CultureInfo.InvariantCulture, out var p) ? p : 1;
 
     private async Task ServeAsync(HttpContext http, string style)
     {
-        var query = http.Request.Query;
-        var page = style switch
-        {
-            "cursor" => query["cursor"].ToString() is { Length: > 0 } c ? int.Parse(c[1..], CultureInfo.InvariantCulture) : 1, // "p7" → 7
-            _ => int.TryParse(query["page"], CultureInfo.InvariantCulture, out var p) ? p : 1,
-        };
-        var size = int.TryParse(query["size"], CultureInfo.InvariantCulture, out var s) ? s : PageSize;
-        var status = 200;
-        int? retryAfter = null;
-        if (_failures.TryGetValue(page, out var planned) && planned.TryDequeue(out var failure)) (status, retryAfter) = failure;
-        Requests.Enqueue(new SourceRequest(_clock.Elapsed, DateTimeOffset.UtcNow, style, page, status, http.Request.Headers.Authorization.ToString()));
-
-        if (Delay > TimeSpan.Zero) await Task.Delay(Delay);
-        if (status != 200)
-        {
-            http.Response.StatusCode = status;
-            if (retryAfter is { } seconds) http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-            await http.Response.WriteAsJsonAsync(new { error = "planned failure" });
-            return;
-        }
+        var page = PageOf(style, http.Request.Query.ToDictionary(q => q.Key, q => q.Value.ToString()));
+        var size = int.TryParse(http.Request.Query["size"], CultureInfo.InvariantCulture, out var s) ? s : PageSize;
 
         List<JsonObject> records;
         int total;
@@ -147,12 +133,8 @@ public sealed class SourceApi : IAsyncDisposable
         await http.Response.WriteAsJsonAsync(body);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => Server.DisposeAsync();
 }
 
-/// <summary>One request the source served: when (since the source started, and wall clock), which paging style, which page, the status it answered.</summary>
+/// <summary>One request for a page: when (since the source started, and wall clock), which paging style, which page, the status it answered (0: not yet).</summary>
 public sealed record SourceRequest(TimeSpan At, DateTimeOffset WallClock, string Style, int Page, int Status, string Authorization);

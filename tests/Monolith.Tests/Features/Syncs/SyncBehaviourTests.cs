@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using Monolith.Tests.Infrastructure;
+using Monolith.Worker.Engine;
 using Npgsql;
 using Xunit.Abstractions;
 
@@ -49,8 +51,9 @@ public sealed class SyncBehaviourTests(SyncsFactory app, ITestOutputHelper outpu
         var requestsAtCancel = source.Requests.Count;
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         var done = await client.WaitUntilFinishedAsync(created.Id, TimeSpan.FromSeconds(10));
+        // A running job's cancelled state is written by its attempt's outcome, once the handler has returned: once the
+        // sync reads cancelled with its job cancelled (asserted below), the run can ask for nothing more.
         var requestsAtEnd = source.Requests.Count;
-        await Task.Delay(500);
 
         Assert.Equal("cancelled", done.State);
         Assert.Equal("cancelled", done.Job!.State);
@@ -245,7 +248,14 @@ public sealed class SyncBehaviourTests(SyncsFactory app, ITestOutputHelper outpu
         }
         var atTakeOver = await client.GetSyncAsync(created.Id);
         var requestsAtTakeOver = source.Requests.Count;
-        await Task.Delay(1500); // several pages' time
+        // The stale run fetches the page in flight, is refused its commit and stops: wait until this node runs it no more.
+        var running = app.Services.GetRequiredService<RunningJobs>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (running.Ids.Contains(created.JobId))
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), "the stale run did not stop within 30 s");
+            await Task.Delay(25);
+        }
 
         var after = await client.GetSyncAsync(created.Id);
         Assert.Equal(atTakeOver.PagesFetched, after.PagesFetched);

@@ -11,13 +11,13 @@ namespace Monolith.Tests.Features.Syncs;
 public sealed class SyncRedirectTests(SyncsFactory app) : IClassFixture<SyncsFactory>, IAsyncLifetime
 {
     private const string ApiKey = "source-key-7c3d";
-    private LoopbackHttpServer _source = null!;
-    private LoopbackHttpServer _elsewhere = null!;
+    private LoopbackServer _source = null!;
+    private LoopbackServer _elsewhere = null!;
 
     public async Task InitializeAsync()
     {
-        _source = await LoopbackHttpServer.StartAsync();
-        _elsewhere = await LoopbackHttpServer.StartAsync();
+        _source = await LoopbackServer.StartAsync();
+        _elsewhere = await LoopbackServer.StartAsync();
     }
 
     public async Task DisposeAsync()

@@ -13,7 +13,7 @@ public sealed class SyncUnstorableTextTests(SyncsFactory app) : IClassFixture<Sy
     [Fact]
     public async Task RecordsWithNulAndLoneSurrogates_AreStoredWithTheCharactersReplaced()
     {
-        await using var source = await LoopbackHttpServer.StartAsync();
+        await using var source = await LoopbackServer.StartAsync();
         const string page = """
             {"items": [
               {"id": "a\u0000", "name": "x\u0000y", "k\u0000ey": "v"},

@@ -13,9 +13,9 @@ namespace Monolith.Tests.Features.Transfers;
 /// </summary>
 public sealed class DirectoryDestinationTests(TransfersFactory app) : IClassFixture<TransfersFactory>, IAsyncLifetime
 {
-    private LoopbackHttpServer _server = null!;
+    private LoopbackServer _server = null!;
 
-    public async Task InitializeAsync() => _server = await LoopbackHttpServer.StartAsync();
+    public async Task InitializeAsync() => _server = await LoopbackServer.StartAsync();
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 

@@ -13,9 +13,9 @@ namespace Monolith.Tests.Features.Transfers;
 /// </summary>
 public sealed class TransferDeliveryTests(TransfersFactory app) : IClassFixture<TransfersFactory>, IAsyncLifetime
 {
-    private LoopbackHttpServer _server = null!;
+    private LoopbackServer _server = null!;
 
-    public async Task InitializeAsync() => _server = await LoopbackHttpServer.StartAsync();
+    public async Task InitializeAsync() => _server = await LoopbackServer.StartAsync();
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
@@ -130,8 +130,8 @@ public sealed class TransferDeliveryTests(TransfersFactory app) : IClassFixture<
         var client = await app.CreateTenantClientAsync();
         var content = RandomNumberGenerator.GetBytes(500_000);
         var upload = await client.UploadBytesAsync(content);
-        _server.Enqueue(503);
-        _server.Enqueue(503);
+        _server.FailNext(503);
+        _server.FailNext(503);
 
         var created = await client.CreateTransferAsync(new
         {
@@ -155,7 +155,7 @@ public sealed class TransferDeliveryTests(TransfersFactory app) : IClassFixture<
     {
         var client = await app.CreateTenantClientAsync();
         var upload = await client.UploadBytesAsync(RandomNumberGenerator.GetBytes(1000));
-        _server.Enqueue(400);
+        _server.FailNext(400);
 
         var created = await client.CreateTransferAsync(new
         {
@@ -176,7 +176,7 @@ public sealed class TransferDeliveryTests(TransfersFactory app) : IClassFixture<
     {
         var client = await app.CreateTenantClientAsync();
         var upload = await client.UploadBytesAsync(RandomNumberGenerator.GetBytes(1000));
-        _server.Enqueue(429, new Dictionary<string, string> { ["Retry-After"] = "2" });
+        _server.FailNext(429, headers: new Dictionary<string, string> { ["Retry-After"] = "2" });
 
         var created = await client.CreateTransferAsync(new
         {

@@ -18,13 +18,13 @@ public sealed class TransferRedirectTests(TransfersFactory app) : IClassFixture<
         ["Cookie"] = "session=source-session-9d03",
     };
 
-    private LoopbackHttpServer _first = null!;
-    private LoopbackHttpServer _second = null!;
+    private LoopbackServer _first = null!;
+    private LoopbackServer _second = null!;
 
     public async Task InitializeAsync()
     {
-        _first = await LoopbackHttpServer.StartAsync();
-        _second = await LoopbackHttpServer.StartAsync();
+        _first = await LoopbackServer.StartAsync();
+        _second = await LoopbackServer.StartAsync();
     }
 
     public async Task DisposeAsync()
@@ -34,7 +34,7 @@ public sealed class TransferRedirectTests(TransfersFactory app) : IClassFixture<
     }
 
     /// <summary>Requests to <paramref name="path"/> are answered (after their body is read) with a redirect to <paramref name="location"/>.</summary>
-    private static void Redirect(LoopbackHttpServer server, string path, string location, int status = 302) => server.Handle(path, async http =>
+    private static void Redirect(LoopbackServer server, string path, string location, int status = 302) => server.Handle(path, async http =>
     {
         await http.Request.Body.CopyToAsync(Stream.Null);
         http.Response.StatusCode = status;

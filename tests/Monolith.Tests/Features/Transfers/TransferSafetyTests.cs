@@ -14,9 +14,9 @@ namespace Monolith.Tests.Features.Transfers;
 /// </summary>
 public sealed class TransferSafetyTests(TransfersFactory app) : IClassFixture<TransfersFactory>, IAsyncLifetime
 {
-    private LoopbackHttpServer _server = null!;
+    private LoopbackServer _server = null!;
 
-    public async Task InitializeAsync() => _server = await LoopbackHttpServer.StartAsync();
+    public async Task InitializeAsync() => _server = await LoopbackServer.StartAsync();
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
@@ -161,7 +161,7 @@ public sealed class TransferSafetyTests(TransfersFactory app) : IClassFixture<Tr
         const string destinationSecret = "Bearer destination-secret-4b2f0a";
         var content = RandomNumberGenerator.GetBytes(50_000);
         _server.Serve("/secret-source.pdf", content, requiredAuthorization: sourceSecret);
-        _server.Enqueue(503); // one failed attempt too: its error goes through the logs
+        _server.FailNext(503); // one failed attempt too: its error goes through the logs
 
         var created = await client.CreateTransferAsync(new
         {

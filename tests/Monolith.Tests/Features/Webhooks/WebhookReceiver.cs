@@ -1,90 +1,54 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
+using Monolith.Tests.Infrastructure;
 
 namespace Monolith.Tests.Features.Webhooks;
 
 /// <summary>
-/// A real HTTP server (Kestrel) on 127.0.0.1 that records every POST it gets: body as received and the signature
-/// header. <see cref="Answer"/> decides the status of each request (200 unless told otherwise).
+/// A webhook receiver: a route (<c>POST /hooks</c>) on a <see cref="LoopbackServer"/> that answers each delivery as
+/// <see cref="Answer"/> decides (200 unless told otherwise); <see cref="Requests"/> shows each answered delivery's body
+/// as received, its signature and event id. Other paths on <see cref="Server"/> answer 201 (a marker a test may send to).
 /// </summary>
 public sealed class WebhookReceiver : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private const string Path = "/hooks";
+    private int _count;
 
-    public ConcurrentQueue<Received> Requests { get; } = new();
+    private WebhookReceiver(LoopbackServer server)
+    {
+        Server = server;
+        server.Handle("POST", Path, http =>
+        {
+            http.Response.StatusCode = Answer(Interlocked.Increment(ref _count));
+            return Task.CompletedTask;
+        });
+    }
 
-    /// <summary>The status for the n-th request (1-based); 200 by default.</summary>
+    /// <summary>The server the route is on (its faults and waits are there too).</summary>
+    public LoopbackServer Server { get; }
+
+    /// <summary>The status for the n-th delivery (1-based); 200 by default.</summary>
     public Func<int, int> Answer { get; set; } = _ => 200;
 
-    public int Port { get; }
-    public string Url => $"http://127.0.0.1:{Port}/hooks";
+    public string Url => Server.Url(Path);
 
-    private WebhookReceiver(WebApplication app, int port)
-    {
-        _app = app;
-        Port = port;
-    }
+    /// <summary>The deliveries answered so far, in arrival order.</summary>
+    public IReadOnlyList<Received> Requests =>
+        Server.Requests.Where(r => r.Path == Path && r.Status is not null)
+            .Select(r => new Received(r.Body, r.Header("Monolith-Signature"), r.Header("Monolith-Event-Id"), r.Headers.GetValueOrDefault("Content-Type"), r.Status!.Value))
+            .ToList();
 
-    /// <summary>Starts a receiver on <paramref name="port"/> (0: any free port).</summary>
-    public static async Task<WebhookReceiver> StartAsync(int port = 0)
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, port));
-        var app = builder.Build();
-        WebhookReceiver? receiver = null;
-        var count = 0;
-        app.MapPost("/hooks", async (HttpContext http) =>
-        {
-            using var reader = new StreamReader(http.Request.Body);
-            var body = await reader.ReadToEndAsync();
-            var n = Interlocked.Increment(ref count);
-            var status = receiver!.Answer(n);
-            receiver.Requests.Enqueue(new Received(body, http.Request.Headers["Monolith-Signature"].ToString(),
-                http.Request.Headers["Monolith-Event-Id"].ToString(), http.Request.ContentType, status));
-            return Results.StatusCode(status);
-        });
-        await app.StartAsync();
-        var bound = new Uri(app.Urls.First()).Port;
-        receiver = new WebhookReceiver(app, bound);
-        return receiver;
-    }
+    public static async Task<WebhookReceiver> StartAsync() => new(await LoopbackServer.StartAsync());
 
-    /// <summary>A port nothing listens on now (taken from the OS, then released).</summary>
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    /// <summary>Waits until at least <paramref name="count"/> requests were answered with a 2xx.</summary>
+    /// <summary>Waits until at least <paramref name="count"/> deliveries were answered with a 2xx.</summary>
     public async Task<List<Received>> WaitForDeliveredAsync(int count, TimeSpan timeout)
     {
-        var clock = Stopwatch.StartNew();
-        while (true)
-        {
-            var delivered = Delivered();
-            if (delivered.Count >= count) return delivered;
-            if (clock.Elapsed > timeout) Assert.Fail($"{delivered.Count} of {count} webhook(s) delivered within {timeout.TotalSeconds} s ({Requests.Count} request(s) in all).");
-            await Task.Delay(50);
-        }
+        await Server.WaitForAsync(r => r.Path == Path && r.Status is >= 200 and < 300, timeout, count, "webhook(s) delivered");
+        return Delivered();
     }
 
     public List<Received> Delivered() => Requests.Where(r => r.Status is >= 200 and < 300).ToList();
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => Server.DisposeAsync();
 
     public sealed record Received(string Body, string Signature, string EventId, string? ContentType, int Status)
     {
