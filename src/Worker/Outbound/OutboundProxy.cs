@@ -19,7 +19,7 @@ namespace Monolith.Worker.Outbound;
 /// <see cref="MaxAnswerBytes"/>, of which only the status code is used, and nothing past the header is read, so
 /// the target's first bytes stay in the tunnel.</para>
 /// <para>Failures throw <see cref="OutboundProxyException"/>: a proxy that cannot be reached, closes the connection,
-/// answers garbage or cannot reach the target (5xx) is retried; refused credentials (407) or a target the proxy
+/// answers garbage or cannot reach the target (5xx) is retried; refused credentials (407, or 401 as tinyproxy answers) or a target the proxy
 /// refuses (403 and other 4xx) fail the job at once. No message carries the credentials.</para>
 /// </summary>
 public sealed partial class OutboundProxy
@@ -58,11 +58,13 @@ public sealed partial class OutboundProxy
             var target = new IPEndPoint(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address, port);
             var (tunnel, status) = await TryOpenAsync(target, ct);
             if (tunnel is not null) return tunnel;
-            if (status == (int)HttpStatusCode.ProxyAuthenticationRequired)
+            // 407 is the standard answer; some proxies (tinyproxy) answer wrong credentials with 401. To a CONNECT, both
+            // can only be about the proxy's own credentials: nothing reached the target yet.
+            if (status is (int)HttpStatusCode.ProxyAuthenticationRequired or (int)HttpStatusCode.Unauthorized)
             {
                 throw new OutboundProxyException(authorization is null
-                    ? $"The outbound proxy {Name} asks for credentials (407): set Outbound:Proxy:Username and Outbound:Proxy:Password."
-                    : $"The outbound proxy {Name} refused the credentials (407): check Outbound:Proxy:Username and Outbound:Proxy:Password.",
+                    ? $"The outbound proxy {Name} asks for credentials ({status}): set Outbound:Proxy:Username and Outbound:Proxy:Password."
+                    : $"The outbound proxy {Name} refused the credentials ({status}): check Outbound:Proxy:Username and Outbound:Proxy:Password.",
                     retryable: false);
             }
             if (status < 500)
