@@ -12,10 +12,9 @@ namespace Monolith.Worker.Outbound;
 /// socket handler. With <c>Outbound:Proxy</c> set, every connection is a tunnel through that proxy to the checked
 /// address (<see cref="OutboundProxy"/>); without it, a direct connection. Never a proxy from the environment
 /// (<c>HTTP_PROXY</c> and the like: the handler's own proxy support is off, as it would connect to the proxy and
-/// leave the target unchecked), no cookie jar (the handler is shared
-/// by every tenant: a cookie one vendor set for one tenant would go with the next tenant's call), no request
-/// logging (URLs and headers can carry secrets), no overall timeout (jobs pass their own cancellation token and
-/// per-call limits).
+/// leave the target unchecked), no cookie jar (the handler is shared by every tenant: a cookie one vendor set for one
+/// tenant would go with the next tenant's call), no request logging (URLs and headers can carry secrets), no overall
+/// timeout (jobs pass their own cancellation token and per-call limits). docs/outbound.md describes it all.
 /// </summary>
 public static class OutboundHttp
 {
