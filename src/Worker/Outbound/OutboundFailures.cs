@@ -8,6 +8,7 @@ namespace Monolith.Worker.Outbound;
 /// server (sources, destinations, vendors, webhooks): one rule, so every job type retries the same things.
 /// Retryable: network errors, timeouts, 5xx, 408 and 429 (with the server's Retry-After as the least delay).
 /// Not retryable: any other 4xx, an address the policy refuses, and a redirect <see cref="OutboundRedirectHandler"/> refuses.
+/// The outbound proxy's failures (<see cref="OutboundProxyException"/>) say themselves whether they are retried.
 /// </summary>
 public static class OutboundFailures
 {
@@ -48,6 +49,13 @@ public static class OutboundFailures
     {
         if (OutboundHttp.IsRefusedAddress(ex, out var refused)) return new PermanentJobException($"{what}: {refused!.Message}", ex);
         if (ex is RetryableJobException or PermanentJobException) return null;
+        for (var e = ex; e is not null; e = e.InnerException)
+        {
+            if (e is OutboundProxyException proxy)
+            {
+                return proxy.Retryable ? new RetryableJobException($"{what}: {proxy.Message}", ex) : new PermanentJobException($"{what}: {proxy.Message}", ex);
+            }
+        }
         if (ex is HttpRequestException or IOException) return new RetryableJobException($"{what} could not be reached: {ex.Message}", ex);
         if (ex is OperationCanceledException && !ct.IsCancellationRequested) return new RetryableJobException($"{what} timed out.", ex);
         return null;
