@@ -19,10 +19,10 @@ namespace Monolith.Tests.Worker.Outbound;
 /// </summary>
 public sealed class OutboundProxyTests(ProxyFixture fixture) : IClassFixture<ProxyFixture>
 {
-    private static Task<VendorServer> VendorAsync() =>
-        VendorServer.StartAsync((context, _) => context.Response.WriteAsJsonAsync(new { verified = true }));
+    private static Task<LoopbackServer> VendorAsync() =>
+        LoopbackServer.StartAsync((context, _) => context.Response.WriteAsJsonAsync(new { verified = true }));
 
-    private static string Connect(VendorServer vendor) => $"CONNECT 127.0.0.1:{vendor.BaseUrl.Port} HTTP/1.1";
+    private static string Connect(LoopbackServer vendor) => $"CONNECT 127.0.0.1:{vendor.Port} HTTP/1.1";
 
     [Fact]
     public async Task VendorCall_GoesThroughTheProxy_AsATunnelToTheCheckedAddress_NotToTheName()
@@ -38,10 +38,10 @@ public sealed class OutboundProxyTests(ProxyFixture fixture) : IClassFixture<Pro
         });
         await client.WaitForStateAsync(job.Id, "succeeded");
 
-        var received = Assert.Single(vendor.Received);
-        Assert.Equal("/v2/verify?case=7", received.PathAndQuery);
-        Assert.Equal($"localhost:{vendor.BaseUrl.Port}", received.Headers["Host"]); // the request names the host; the tunnel, its address
-        var asked = fixture.Proxy.Requests.Where(r => r.Contains($":{vendor.BaseUrl.Port} ", StringComparison.Ordinal)).ToList();
+        var received = Assert.Single(vendor.Requests);
+        Assert.Equal("/v2/verify?case=7", received.Path);
+        Assert.Equal($"localhost:{vendor.Port}", received.Headers["Host"]); // the request names the host; the tunnel, its address
+        var asked = fixture.Proxy.Requests.Where(r => r.Contains($":{vendor.Port} ", StringComparison.Ordinal)).ToList();
         Assert.Contains(Connect(vendor), asked);
         Assert.All(asked, r => Assert.Matches(@"^CONNECT (127\.0\.0\.1|\[::1\]):\d+ HTTP/1\.1$", r)); // addresses, never the name
         Assert.DoesNotContain(fixture.Proxy.Requests, r => r.Contains("/v2/verify", StringComparison.Ordinal)); // the proxy sees no request
@@ -51,7 +51,7 @@ public sealed class OutboundProxyTests(ProxyFixture fixture) : IClassFixture<Pro
     [Fact]
     public async Task TransferToAnHttpDestination_GoesThroughTheProxy()
     {
-        await using var destination = await VendorServer.StartAsync((context, _) =>
+        await using var destination = await LoopbackServer.StartAsync((context, _) =>
         {
             context.Response.StatusCode = StatusCodes.Status201Created;
             return Task.CompletedTask;
@@ -68,8 +68,8 @@ public sealed class OutboundProxyTests(ProxyFixture fixture) : IClassFixture<Pro
         var transfer = await client.WaitUntilFinishedAsync(created.Id);
 
         Assert.Equal("completed", transfer.State);
-        var received = Assert.Single(destination.Received);
-        Assert.Equal("PUT /inbox/letter.txt", $"{received.Method} {received.PathAndQuery}");
+        var received = Assert.Single(destination.Requests);
+        Assert.Equal("PUT /inbox/letter.txt", $"{received.Method} {received.Path}");
         Assert.Equal(text, received.Body);
         Assert.Contains(Connect(destination), fixture.Proxy.Requests);
     }
@@ -100,7 +100,7 @@ public sealed class OutboundProxyTests(ProxyFixture fixture) : IClassFixture<Pro
             }
         }
         Assert.Empty(proxy.Requests);
-        Assert.Empty(vendor.Received);
+        Assert.Empty(vendor.Requests);
 
         // The same proxy, asked for an allowed target, shows it: the empty log above is not a log that records nothing.
         await using (var allowing = OutboundServices(new(settings) { ["Transfers:AllowedHosts:0"] = "127.0.0.1" }))
@@ -115,7 +115,7 @@ public sealed class OutboundProxyTests(ProxyFixture fixture) : IClassFixture<Pro
     [Fact]
     public async Task RedirectToAnInternalAddress_IsRefusedAtOnce_WithoutAskingTheProxy()
     {
-        await using var vendor = await VendorServer.StartAsync((context, _) =>
+        await using var vendor = await LoopbackServer.StartAsync((context, _) =>
         {
             context.Response.StatusCode = StatusCodes.Status302Found;
             context.Response.Headers.Location = "http://10.0.0.1/internal";
@@ -162,7 +162,7 @@ public sealed class OutboundProxyTests(ProxyFixture fixture) : IClassFixture<Pro
         Assert.Equal($"The vendor: The outbound proxy 127.0.0.1:{fixture.Proxy.Port} refused the credentials (401): check " +
                      "Outbound:Proxy:Username and Outbound:Proxy:Password.", failed.LastError);
         Assert.Contains(Connect(vendor), fixture.Proxy.Requests); // asked, and refused
-        Assert.Empty(vendor.Received);
+        Assert.Empty(vendor.Requests);
         Assert.DoesNotContain(wrong, app.Logs.All);
         Assert.DoesNotContain(wrong, await client.GetStringAsync($"/v1/jobs/{job.Id}"));
     }
@@ -179,13 +179,13 @@ public sealed class OutboundProxyTests(ProxyFixture fixture) : IClassFixture<Pro
         var verdict = Assert.IsType<PermanentJobException>(OutboundFailures.Classify(ex, "The vendor", CancellationToken.None));
         Assert.Equal($"The vendor: The outbound proxy 127.0.0.1:{fixture.Proxy.Port} asks for credentials (407): set " +
                      "Outbound:Proxy:Username and Outbound:Proxy:Password.", verdict.Message);
-        Assert.Empty(vendor.Received);
+        Assert.Empty(vendor.Requests);
     }
 
     [Fact]
     public async Task ProxyThatIsDown_IsRetried_ThenFailsTheJob_NamingTheProxy()
     {
-        var down = WebhookReceiver.FreePort();
+        var down = TinyProxy.FreePort(); // nothing listens there: the proxy is down
         await using var vendor = await VendorAsync();
         await using var app = new ProxiedFactory($"http://127.0.0.1:{down}", ProxyFixture.Username, ProxyFixture.Password);
         await app.InitializeAsync();
@@ -196,7 +196,7 @@ public sealed class OutboundProxyTests(ProxyFixture fixture) : IClassFixture<Pro
 
         Assert.Equal(3, failed.Attempts.Count);
         Assert.All(failed.Attempts, a => Assert.Contains($"The vendor: The outbound proxy 127.0.0.1:{down} could not be reached: Connection refused", a.Error));
-        Assert.Empty(vendor.Received);
+        Assert.Empty(vendor.Requests);
         Assert.DoesNotContain(ProxyFixture.Password, app.Logs.All);
     }
 

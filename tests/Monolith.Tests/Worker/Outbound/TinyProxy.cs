@@ -47,13 +47,24 @@ public sealed class TinyProxy : IAsyncDisposable
             .Select(rest => rest[(rest.IndexOf("): ", StringComparison.Ordinal) + 3)..].TrimEnd())
             .ToList();
 
+    /// <summary>
+    /// A port nothing listens on now. tinyproxy takes its port from its config file, so it cannot bind port 0 itself:
+    /// <see cref="StartAsync"/> tries again on another port when one is taken between this probe and the bind.
+    /// </summary>
+    public static int FreePort()
+    {
+        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
     /// <summary>Starts a proxy on a free port; with <paramref name="username"/>, it asks for Basic credentials.</summary>
     public static async Task<TinyProxy> StartAsync(string? username = null, string? password = null)
     {
         await AptPackages.EnsureInstalledAsync("tinyproxy", ExecutablePath);
         for (var attempt = 1; ; attempt++)
         {
-            var proxy = Launch(WebhookReceiver.FreePort(), username, password);
+            var proxy = Launch(FreePort(), username, password);
             try
             {
                 await proxy.WaitUntilListeningAsync();
