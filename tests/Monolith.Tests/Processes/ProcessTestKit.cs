@@ -49,7 +49,7 @@ public sealed class ProcessGroup : IAsyncDisposable
     {
         var starts = specs.Select(async spec =>
         {
-            var node = await ServiceProcess.StartAsync(DatabaseUrl, spec.ServiceType, spec.InstanceId, spec.Env);
+            var node = await TestNodes.StartAsync(DatabaseUrl, spec.ServiceType, spec.InstanceId, spec.Env);
             lock (_nodes) _nodes.Add(node);
             return node;
         }).ToArray();
