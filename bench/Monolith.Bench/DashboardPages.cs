@@ -156,7 +156,7 @@ public sealed partial class Bench
         var token = Regex.Match(form, "name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"").Groups[1].Value;
         using var login = await http.PostAsync("/dashboard/login", new FormUrlEncodedContent(new Dictionary<string, string>
         {
-            ["key"] = Node.AdminKey,
+            ["key"] = Nodes.AdminKey,
             ["__RequestVerificationToken"] = token,
         }));
         if (login.StatusCode != HttpStatusCode.Redirect) throw new InvalidOperationException($"dashboard login answered {(int)login.StatusCode}");

@@ -19,7 +19,7 @@ public static class Load
     public static string Sleep(int ms) => "{\"type\":\"sleep\",\"payload\":{\"ms\":" + ms.ToString(System.Globalization.CultureInfo.InvariantCulture) + "}}";
 
     /// <summary>A client of <paramref name="baseUrl"/> sending <paramref name="apiKey"/> (the admin key unless given).</summary>
-    public static HttpClient Client(string baseUrl, string apiKey = Node.AdminKey)
+    public static HttpClient Client(string baseUrl, string apiKey = Nodes.AdminKey)
     {
         var handler = new SocketsHttpHandler
         {
@@ -164,25 +164,19 @@ public static class Load
     }
 }
 
-/// <summary>A process the bench measures: a Monolith node or a peer's process (<see cref="PeerProcess"/>).</summary>
-public interface IMeasuredProcess
-{
-    string InstanceId { get; }
-
-    /// <summary>VmRSS (or another /proc/&lt;pid&gt;/status field) in kB; null when the process is gone.</summary>
-    long? ReadStatusKb(string field = "VmRSS");
-}
-
-/// <summary>Samples /proc/&lt;pid&gt;/status VmRSS of some processes every 200 ms and keeps each one's peak.</summary>
+/// <summary>
+/// Samples /proc/&lt;pid&gt;/status VmRSS of some processes (Monolith nodes, a peer's process) every 200 ms and keeps
+/// each one's peak, by <see cref="ChildProcess.Name"/>.
+/// </summary>
 public sealed class RssSampler : IAsyncDisposable
 {
-    private readonly IReadOnlyList<IMeasuredProcess> _nodes;
+    private readonly IReadOnlyList<ChildProcess> _nodes;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
     private readonly Dictionary<string, long> _peakKb = [];
     private readonly Dictionary<string, int> _samples = [];
 
-    public RssSampler(IReadOnlyList<IMeasuredProcess> nodes)
+    public RssSampler(IReadOnlyList<ChildProcess> nodes)
     {
         _nodes = nodes;
         _loop = Task.Run(LoopAsync);
@@ -197,8 +191,8 @@ public sealed class RssSampler : IAsyncDisposable
                 foreach (var node in _nodes)
                 {
                     if (node.ReadStatusKb("VmRSS") is not { } kb) continue;
-                    _peakKb[node.InstanceId] = Math.Max(_peakKb.GetValueOrDefault(node.InstanceId), kb);
-                    _samples[node.InstanceId] = _samples.GetValueOrDefault(node.InstanceId) + 1;
+                    _peakKb[node.Name] = Math.Max(_peakKb.GetValueOrDefault(node.Name), kb);
+                    _samples[node.Name] = _samples.GetValueOrDefault(node.Name) + 1;
                 }
             }
             try

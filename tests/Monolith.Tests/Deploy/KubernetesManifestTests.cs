@@ -24,7 +24,7 @@ namespace Monolith.Tests.Deploy;
 /// </summary>
 public sealed partial class KubernetesManifestTests
 {
-    private static readonly string Root = ServiceProcess.RepoRoot();
+    private static readonly string Root = Repository.Root();
     private static readonly string ManifestFolder = Path.Combine(Root, "deploy", "k8s");
     private static readonly ManifestSchema Schema =
         ManifestSchema.Load(Path.Combine(Root, "tests", "Monolith.Tests", "Deploy", "schemas"));

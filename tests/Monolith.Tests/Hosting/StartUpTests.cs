@@ -16,7 +16,7 @@ public sealed class StartUpTests
     [Fact]
     public async Task NodesStartingTogether_OnAnEmptyDatabase_AllComeUp()
     {
-        var databaseUrl = await TestDatabase.CreateAsync("race");
+        var databaseUrl = await TestDatabase.CreateEmptyAsync("race");
         var nodes = Enumerable.Range(0, 3).Select(_ => new MonolithFactory().OnDatabase(databaseUrl)).ToList();
         try
         {
@@ -45,7 +45,7 @@ public sealed class StartUpTests
     [Fact]
     public async Task Restart_OnAMigratedDatabase_ChangesNothing()
     {
-        var databaseUrl = await TestDatabase.CreateAsync("restart");
+        var databaseUrl = await TestDatabase.CreateEmptyAsync("restart");
         await using (var first = new MonolithFactory().OnDatabase(databaseUrl))
         {
             await ((IAsyncLifetime)first).InitializeAsync();
@@ -66,7 +66,7 @@ public sealed class StartUpTests
     [Fact]
     public async Task SchemaSetup_SeedsQuartzLockRows_BeforeQuartzStarts()
     {
-        var databaseUrl = await TestDatabase.CreateAsync("locks");
+        var databaseUrl = await TestDatabase.CreateEmptyAsync("locks");
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["DATABASE_URL"] = databaseUrl }).Build();
         await using var services = new ServiceCollection().AddLogging().AddDomain(configuration).BuildServiceProvider();
         var options = Options.Create(new WorkerOptions { ClusterName = "cluster-a" });

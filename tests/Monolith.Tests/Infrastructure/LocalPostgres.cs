@@ -28,7 +28,7 @@ public sealed class LocalPostgres : IAsyncDisposable
 
     private static async Task RunAsync(string command)
     {
-        var repo = ServiceProcess.RepoRoot();
+        var repo = Repository.Root();
         var info = new ProcessStartInfo("bash", ["-c", $"source scripts/postgres.sh && {command}"])
         {
             WorkingDirectory = repo,

@@ -38,15 +38,18 @@ public sealed class ProcessGroup : IAsyncDisposable
 
     public ServiceProcess this[string instanceId] => Nodes.Single(n => n.InstanceId == instanceId);
 
-    /// <summary>A fresh database and a group on it.</summary>
+    /// <summary>A fresh database holding the whole schema (<see cref="TestDatabase.CreateAsync"/>) and a group on it.</summary>
     public static async Task<ProcessGroup> CreateAsync(string purpose) => new(await TestDatabase.CreateAsync(purpose));
+
+    /// <summary>An empty database, which the first node migrates (tests of the first start-up), and a group on it.</summary>
+    public static async Task<ProcessGroup> CreateEmptyAsync(string purpose) => new(await TestDatabase.CreateEmptyAsync(purpose));
 
     /// <summary>Starts the nodes in parallel and waits until each is ready. If one fails, the error carries its log.</summary>
     public async Task<ServiceProcess[]> StartAsync(params NodeSpec[] specs)
     {
         var starts = specs.Select(async spec =>
         {
-            var node = await ServiceProcess.StartAsync(DatabaseUrl, spec.ServiceType, spec.InstanceId, spec.Env);
+            var node = await TestNodes.StartAsync(DatabaseUrl, spec.ServiceType, spec.InstanceId, spec.Env);
             lock (_nodes) _nodes.Add(node);
             return node;
         }).ToArray();

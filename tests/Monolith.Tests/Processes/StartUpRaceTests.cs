@@ -9,7 +9,7 @@ public sealed class StartUpRaceTests(ITestOutputHelper output)
     [Fact]
     public async Task TwoNodesStartingAtTheSameInstant_OnAnEmptyDatabase_BothComeUp()
     {
-        await using var group = await ProcessGroup.CreateAsync("race");
+        await using var group = await ProcessGroup.CreateEmptyAsync("race");
 
         var nodes = await group.StartAsync(new NodeSpec("all", "node-1"), new NodeSpec("all", "node-2")); // in parallel
 

@@ -49,7 +49,7 @@ public sealed class StructuredLogTests(ITestOutputHelper output)
     [Fact]
     public async Task FirstStart_OnAnEmptyDatabase_LogsNoError()
     {
-        await using var group = await ProcessGroup.CreateAsync("firststart");
+        await using var group = await ProcessGroup.CreateEmptyAsync("firststart");
         var node = (await group.StartAsync(new NodeSpec("all", "first-1")))[0];
         await output.WithLogsOnFailureAsync(group, async () =>
         {

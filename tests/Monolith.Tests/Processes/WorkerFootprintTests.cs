@@ -45,7 +45,7 @@ public sealed class WorkerFootprintTests(ITestOutputHelper output)
     public void RuntimeConfig_TurnsDynamicPgoOff()
     {
         // TieredPGO in Monolith.Api.csproj: measured to cost memory and CPU in a worker's drain (docs/performance.md).
-        var path = Path.ChangeExtension(ServiceProcess.ApiDllPath(), ".runtimeconfig.json");
+        var path = Path.ChangeExtension(TestNodes.ApiDllPath(), ".runtimeconfig.json");
         using var config = JsonDocument.Parse(File.ReadAllText(path));
         var properties = config.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties");
 

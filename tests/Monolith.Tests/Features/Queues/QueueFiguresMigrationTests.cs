@@ -12,7 +12,7 @@ public sealed class QueueFiguresMigrationTests
     [Fact]
     public async Task Migration_SeedsTheTotals_FromJobsThatFinishedBeforeIt()
     {
-        var url = await TestDatabase.CreateAsync(nameof(QueueFiguresMigrationTests));
+        var url = await TestDatabase.CreateEmptyAsync(nameof(QueueFiguresMigrationTests));
         var options = new DbContextOptionsBuilder<MonolithDbContext>()
             .UseNpgsql(DatabaseUrl.ToConnectionString(url), npgsql => npgsql.MigrationsHistoryTable(DatabaseMigrator.HistoryTable))
             .UseSnakeCaseNamingConvention()

@@ -10,7 +10,7 @@ namespace Monolith.Tests.Worker.Engine;
 /// </summary>
 public sealed class EngineStructureTests
 {
-    private static readonly string Src = Path.Combine(ServiceProcess.RepoRoot(), "src");
+    private static readonly string Src = Path.Combine(Repository.Root(), "src");
 
     /// <summary>A feature namespace (<c>Monolith.Worker.Jobs.Webhooks</c>, or <c>Jobs.Webhooks</c> from inside Monolith.Worker) or Hosting.</summary>
     private static readonly Regex FeatureOrHosting = new(
