@@ -72,7 +72,7 @@ public sealed class DatasetCommandsTests(DatasetsFactory app) : IClassFixture<Da
         await hold.CommitAsync();
         var outcomes = await Task.WhenAll(racing);
 
-        Assert.Equal([CommandStatus.Conflict, CommandStatus.Done], outcomes.Select(o => o.Status).Order());
+        Assert.Equal([CommandStatus.Conflict, CommandStatus.Done], outcomes.Select(o => o.Status).OrderBy(s => s.ToString()));
         var winner = outcomes.Single(o => o.Status == CommandStatus.Done).Job!;
         Assert.Equal(1, await ScalarAsync(
             "SELECT count(*) FROM jobs WHERE type = 'reprocess_dataset' AND payload::jsonb ->> 'datasetId' = @id", ("id", datasetId.ToString())));
