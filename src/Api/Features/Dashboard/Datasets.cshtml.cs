@@ -5,7 +5,7 @@ using Monolith.Domain.Jobs;
 
 namespace Monolith.Api.Features.Dashboard;
 
-/// <summary>Datasets, newest first (keyset paging as for jobs), with their state and their job's progress.</summary>
+/// <summary>Datasets, newest first (keyset paging as for jobs), with their status (<see cref="DatasetStatuses"/>) and their job's progress.</summary>
 public sealed class DatasetsModel(DatasetQueries queries, JobQueries jobQueries) : PageModel
 {
     public const int PageSize = 50;
@@ -15,6 +15,9 @@ public sealed class DatasetsModel(DatasetQueries queries, JobQueries jobQueries)
     public IReadOnlyList<Dataset> Items { get; private set; } = [];
     public IReadOnlyDictionary<Guid, Job> Jobs { get; private set; } = new Dictionary<Guid, Job>();
     public Guid? Next { get; private set; }
+
+    /// <summary>When the page was read: the status rule's clock.</summary>
+    public DateTimeOffset Now { get; } = DateTimeOffset.UtcNow;
 
     public async Task OnGetAsync(CancellationToken ct)
     {

@@ -25,7 +25,13 @@ public sealed record UploadDatasetForm(
 /// <summary>An accepted upload: the dataset and the job that parses it.</summary>
 public sealed record DatasetCreatedResponse(
     Guid Id, Guid JobId, [property: EnumValues(typeof(DatasetFormats), nameof(DatasetFormats.Countries))] string Country, string Format, string FileName,
-    long SizeBytes, [property: EnumValues(typeof(DatasetState))] string State);
+    long SizeBytes, [property: EnumValues(typeof(DatasetStatus))] string State)
+{
+    /// <summary>A dataset and the job just submitted for it.</summary>
+    public static DatasetCreatedResponse From(Dataset dataset, Job job) => new(
+        dataset.Id, job.Id, dataset.Country, dataset.Format, dataset.FileName, dataset.SizeBytes,
+        DatasetStatuses.Of(dataset, job, DateTimeOffset.UtcNow).ToName());
+}
 
 /// <summary>A dataset as clients see it.</summary>
 /// <param name="State">uploaded, processing, completed or failed.</param>
@@ -41,7 +47,7 @@ public sealed record DatasetResponse(
     string Format,
     string FileName,
     long SizeBytes,
-    [property: EnumValues(typeof(DatasetState))] string State,
+    [property: EnumValues(typeof(DatasetStatus))] string State,
     long RowsInserted,
     long RowsRejected,
     long AggregateRows,
@@ -57,38 +63,28 @@ public sealed record DatasetResponse(
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    /// <summary>
-    /// The state a client sees: a dataset whose job ended failed or cancelled before it could record anything
-    /// (a timeout, a cancel, a lost node on the last attempt) reads as failed, with the job's error.
-    /// </summary>
+    /// <summary>A dataset with the state, error and finish time its status rule shows (<see cref="DatasetStatuses"/>).</summary>
     public static DatasetResponse From(Dataset dataset, Job? job)
     {
-        var state = dataset.State;
-        var error = dataset.Error;
-        var finishedAt = dataset.FinishedAt;
-        if (state is DatasetState.Uploaded or DatasetState.Processing && job?.State is JobState.Failed or JobState.Cancelled)
-        {
-            state = DatasetState.Failed;
-            error = job.State == JobState.Cancelled ? "The parse job was cancelled." : job.LastError;
-            finishedAt = job.FinishedAt;
-        }
+        var now = DateTimeOffset.UtcNow;
+        var finishedAt = DatasetStatuses.FinishedAtOf(dataset, job, now);
         return new DatasetResponse(
             dataset.Id,
             dataset.Country,
             dataset.Format,
             dataset.FileName,
             dataset.SizeBytes,
-            state.ToName(),
+            DatasetStatuses.Of(dataset, job, now).ToName(),
             dataset.RowsInserted,
             dataset.RowsRejected,
             dataset.AggregateRows,
             dataset.RowsSuperseded,
             dataset.SupersededBy,
             JsonSerializer.Deserialize<List<DatasetLineError>>(dataset.FirstErrors, Json) ?? [],
-            error,
+            DatasetStatuses.ErrorOf(dataset, job, now),
             job is null ? null : new DatasetJobResponse(
                 job.Id,
-                JobQueries.EffectiveState(job, DateTimeOffset.UtcNow).ToName(),
+                JobQueries.EffectiveState(job, now).ToName(),
                 job.Attempt,
                 job.MaxAttempts,
                 job.ProgressPercent is null && job.ProgressMessage is null ? null : new JobProgressResponse(job.ProgressPercent ?? 0, job.ProgressMessage),

@@ -1,8 +1,5 @@
-using System.Runtime.ExceptionServices;
 using System.Security.Claims;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
@@ -10,10 +7,8 @@ using Monolith.Api.Infrastructure;
 using Monolith.Api.Infrastructure.OpenApi;
 using Monolith.Domain.Jobs;
 using Monolith.Domain.Persistence;
-using Monolith.Domain.Text;
 using Monolith.Domain.Transfers;
 using Monolith.Domain.Uploads;
-using Monolith.Worker.Jobs.Transfers;
 using Monolith.Worker.Storage;
 
 namespace Monolith.Api.Features.Uploads;
@@ -21,8 +16,6 @@ namespace Monolith.Api.Features.Uploads;
 /// <summary>Documents handed to the service, kept in the file store for transfers to send (docs/transfers.md).</summary>
 public static class UploadsApi
 {
-    private const string DefaultContentType = "application/octet-stream";
-
     public static RouteGroupBuilder MapUploadsApi(this IEndpointRouteBuilder routes)
     {
         var uploads = routes.MapGroup("/v1/uploads").WithTags("Uploads").RequireAuthorization();
@@ -51,50 +44,44 @@ public static class UploadsApi
         CancellationToken ct)
     {
         var maxBytes = options.Value.MaxBytes;
-        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodyLimit)
-        {
-            bodyLimit.MaxRequestBodySize = maxBytes + 1024 * 1024; // ours is counted below; a multipart's framing gets room
-        }
         var id = Guid.CreateVersion7();
         var upload = new Upload { Id = id, TenantId = user.TenantId(), StorageKey = $"uploads/{user.TenantId()}/{id}", CreatedAt = DateTimeOffset.UtcNow };
-        try
+        await using var reader = new UploadReader(http, store, upload.StorageKey, maxBytes, computeSha256: true);
+        var fields = new DocumentFields(upload);
+        UploadRead read;
+        if (UploadReader.IsMultipart(http.Request))
         {
-            var stored = MediaTypeHeaderValue.TryParse(http.Request.ContentType, out var mediaType)
-                         && mediaType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
-                ? await StoreMultipartAsync(http.Request, mediaType, upload, store, maxBytes, ct)
-                : await StoreBodyAsync(http.Request, filename, upload, store, maxBytes, ct);
-            if (stored is not null) return stored;
+            // The first 'file' part; other parts are skipped.
+            read = await reader.ReadFormAsync(fields, "The multipart/form-data body has no boundary.", ct);
+            if (read == UploadRead.Read && !reader.Stored) return Invalid("file", "A document is required (a multipart part named 'file' with a file name).");
         }
-        catch (FileTooLargeException)
+        else
+        {
+            var given = filename;
+            if (given is null && ContentDispositionHeaderValue.TryParse(http.Request.Headers.ContentDisposition.ToString(), out var disposition))
+            {
+                given = UploadReader.GivenFileName(disposition);
+            }
+            if (fields.Take(UploadReader.FileNameOf(given), http.Request.ContentType, contentTypeField: "Content-Type", contentTypePrefix: "") is { } problem)
+            {
+                return problem;
+            }
+            read = await reader.ReadBodyAsync(ct);
+        }
+        if (read.TooLarge)
         {
             return TypedResults.Problem(
                 title: "The document is too large.",
                 detail: $"Documents of at most {maxBytes:N0} bytes are accepted (Uploads__MaxBytes). Nothing was kept.",
                 statusCode: StatusCodes.Status413PayloadTooLarge);
         }
-        catch (Exception ex) when (ex is InvalidDataException or IOException && ex is not BadHttpRequestException)
-        {
-            // Malformed framing, or a body that ends before its closing boundary ("Unexpected end of Stream"), perhaps
-            // after the file was stored. A body the server cut short itself is its BadHttpRequestException.
-            await DeleteQuietlyAsync(store, upload.StorageKey);
-            return Invalid("body", $"The multipart body is malformed or cut short: {ex.Message}");
-        }
-        catch
-        {
-            await DeleteQuietlyAsync(store, upload.StorageKey);
-            throw;
-        }
+        if (read.Invalid is { } invalid) return invalid;
 
-        try
-        {
-            db.Uploads.Add(upload);
-            await db.SaveChangesAsync(ct);
-        }
-        catch
-        {
-            await DeleteQuietlyAsync(store, upload.StorageKey);
-            throw;
-        }
+        upload.SizeBytes = reader.SizeBytes;
+        upload.Sha256 = reader.Sha256!;
+        db.Uploads.Add(upload);
+        await db.SaveChangesAsync(ct);
+        reader.Keep();
         return TypedResults.Created($"/v1/uploads/{id}", UploadResponseOf(upload));
     }
 
@@ -142,77 +129,8 @@ public static class UploadsApi
                 statusCode: StatusCodes.Status409Conflict);
         }
         await db.Uploads.Where(u => u.Id == id).ExecuteDeleteAsync(ct);
-        await DeleteQuietlyAsync(store, upload.StorageKey);
+        await store.DeleteQuietlyAsync(upload.StorageKey);
         return TypedResults.NoContent();
-    }
-
-    /// <summary>The first 'file' part of a multipart body; other parts are skipped. Null when stored, else the problem.</summary>
-    private static async Task<ValidationProblem?> StoreMultipartAsync(
-        HttpRequest request, MediaTypeHeaderValue mediaType, Upload upload, IFileStore store, long maxBytes, CancellationToken ct)
-    {
-        if (HeaderUtilities.RemoveQuotes(mediaType.Boundary).Value is not { Length: > 0 } boundary)
-        {
-            return Invalid("file", "The multipart/form-data body has no boundary.");
-        }
-        var reader = new MultipartReader(boundary, request.Body);
-        var stored = false;
-        while (await reader.ReadNextSectionAsync(ct) is { } section)
-        {
-            if (!stored && ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)
-                && disposition.IsFileDisposition() && HeaderUtilities.RemoveQuotes(disposition.Name).Value == "file")
-            {
-                var given = HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value;
-                if (FileNameProblem(given, out var name) is { } problem) return problem;
-                if (!StorableText.IsStorable(section.ContentType)) return Invalid("file", $"Its Content-Type: {StorableText.Reason}");
-                upload.FileName = name ?? upload.Id.ToString();
-                upload.ContentType = section.ContentType is { Length: > 0 and <= 255 } type ? type : DefaultContentType;
-                await StoreAsync(section.Body, upload, store, maxBytes, ct);
-                stored = true;
-            }
-            else
-            {
-                await section.Body.DrainAsync(ct);
-            }
-        }
-        return stored ? null : Invalid("file", "A document is required (a multipart part named 'file' with a file name).");
-    }
-
-    private static async Task<ValidationProblem?> StoreBodyAsync(
-        HttpRequest request, string? filename, Upload upload, IFileStore store, long maxBytes, CancellationToken ct)
-    {
-        var given = filename;
-        if (given is null && ContentDispositionHeaderValue.TryParse(request.Headers.ContentDisposition.ToString(), out var disposition))
-        {
-            given = HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value;
-        }
-        if (FileNameProblem(given, out var name) is { } problem) return problem;
-        if (!StorableText.IsStorable(request.ContentType)) return Invalid("Content-Type", StorableText.Reason);
-        upload.FileName = name ?? upload.Id.ToString();
-        upload.ContentType = request.ContentType is { Length: > 0 and <= 255 } type ? type : DefaultContentType;
-        await StoreAsync(request.Body, upload, store, maxBytes, ct);
-        return null;
-    }
-
-    /// <summary>Streams the bytes to the store through the size limit and a SHA-256, with one fixed buffer.</summary>
-    private static async Task StoreAsync(Stream body, Upload upload, IFileStore store, long maxBytes, CancellationToken ct)
-    {
-        await using var hashing = new TransferStream(new LimitedReadStream(body, maxBytes), expectedSha256: null, expectedLength: null);
-        try
-        {
-            upload.SizeBytes = await store.WriteAsync(upload.StorageKey, hashing, ct);
-        }
-        catch (SourceReadException ex)
-        {
-            ExceptionDispatchInfo.Throw(ex.InnerException!); // the body's own error: too large, malformed, client gone
-        }
-        upload.Sha256 = hashing.Sha256!;
-    }
-
-    private static ValidationProblem? FileNameProblem(string? given, out string? name)
-    {
-        name = given is null ? null : Path.GetFileName(given.Replace('\\', '/'));
-        if (name is { Length: 0 or > 255 }) return Invalid("filename", "The file name must be 1 to 255 characters.");
-        return StorableText.IsStorable(name) ? null : Invalid("filename", StorableText.Reason);
     }
 
     private static UploadResponse UploadResponseOf(Upload u) => new(u.Id, u.FileName, u.ContentType, u.SizeBytes, u.Sha256, u.CreatedAt);
@@ -222,16 +140,4 @@ public static class UploadsApi
 
     private static ValidationProblem Invalid(string field, string message) =>
         TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] });
-
-    private static async Task DeleteQuietlyAsync(IFileStore store, string key)
-    {
-        try
-        {
-            await store.DeleteAsync(key, CancellationToken.None);
-        }
-        catch (IOException)
-        {
-            // Best effort: an orphaned file has no row pointing at it.
-        }
-    }
 }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Monolith.Worker.Engine;
 using Monolith.Worker.Storage;
 
 namespace Monolith.Worker.Jobs.Datasets;
@@ -36,7 +37,7 @@ public sealed class DatasetOptions
 
 public static class DatasetExtensions
 {
-    /// <summary>What datasets need: their settings and the file store.</summary>
+    /// <summary>What datasets need: their settings, the file store, their commands and what marks a dataset failed when its job ends.</summary>
     public static IServiceCollection AddDatasets(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<DatasetOptions>().BindConfiguration(DatasetOptions.Section)
@@ -46,6 +47,8 @@ public static class DatasetExtensions
                 "MaxCompressionRatio at least 1, MaxBadLineShare between 0 and 1.");
         services.AddFileStore(configuration);
         services.AddScoped<DatasetRemoval>();
+        services.AddScoped<DatasetCommands>();
+        services.AddSingleton<IJobEndedHandler, DatasetJobEnded>();
         return services;
     }
 }

@@ -36,20 +36,7 @@ public sealed class DatasetRemoval(MonolithDbContext db, IFileStore store)
         {
             db.Database.SetCommandTimeout(timeout);
         }
-        await DeleteFileQuietlyAsync(store, dataset.StorageKey);
+        await store.DeleteQuietlyAsync(dataset.StorageKey);
         return true;
-    }
-
-    /// <summary>Best effort: an orphaned file is harmless and has no dataset row pointing at it.</summary>
-    public static async Task DeleteFileQuietlyAsync(IFileStore store, string key)
-    {
-        try
-        {
-            await store.DeleteAsync(key, CancellationToken.None);
-        }
-        catch (IOException)
-        {
-            // left for an operator; nothing refers to it
-        }
     }
 }

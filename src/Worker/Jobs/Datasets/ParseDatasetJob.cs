@@ -90,11 +90,8 @@ public sealed class ParseDatasetJob(
             await MarkFailedAsync(dataset.Id, context.JobId, ex.Message, tally, ct);
             throw;
         }
-        catch (Exception ex) when (ex is not OperationCanceledException && context.Attempt >= context.MaxAttempts)
-        {
-            await MarkFailedAsync(dataset.Id, context.JobId, $"Attempts exhausted; last error: {ex.Message}", tally, ct);
-            throw;
-        }
+        // Any other failure is retried; when the attempts run out (or the job is cancelled), DatasetJobEnded marks the
+        // dataset failed with the job's error, in the transaction that ends the job.
     }
 
     private static object Result(Guid datasetId, long inserted, long rejected, long aggregates,
@@ -415,32 +412,14 @@ public sealed class ParseDatasetJob(
     }
 
     /// <summary>
-    /// Records why the dataset failed (with the bad lines found so far) and, in the same statement, deletes records
-    /// an earlier run left (a failed reprocess keeps none: records exist exactly when the dataset is completed).
-    /// Bounded by the job's token like the rest; when the job is already being stopped there is nothing to mark (the
-    /// job's own end state shows the dataset failed, and a later attempt starts over).
+    /// Records why the dataset failed, with the bad lines found so far (<see cref="DatasetFailure"/>). Bounded by the
+    /// job's token like the rest; when the job is already being stopped there is nothing to mark here (its end marks
+    /// the dataset failed: <see cref="DatasetJobEnded"/>).
     /// </summary>
-    private async Task MarkFailedAsync(Guid datasetId, Guid jobId, string error, Tally tally, CancellationToken ct)
-    {
-        if (ct.IsCancellationRequested) return;
-        var errors = JsonSerializer.Serialize(tally.Errors, Json);
-        var clipped = StorableText.Sanitize(error.Length <= 2000 ? error : error[..2000])!; // a cut can split a surrogate pair
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
-        await using var mark = Command(connection, null, """
-            WITH failed AS (
-                UPDATE datasets SET state = 'failed', error = $2, rows_inserted = 0, rows_rejected = $3,
-                                    aggregate_rows = 0, first_errors = $4::jsonb, finished_at = now()
-                WHERE id = $1 AND NOT (state = 'completed' AND job_id = $5)
-                RETURNING id)
-            DELETE FROM name_records WHERE dataset_id IN (SELECT id FROM failed)
-            """);
-        mark.Parameters.Add(new NpgsqlParameter { Value = datasetId });
-        mark.Parameters.Add(new NpgsqlParameter { Value = clipped });
-        mark.Parameters.Add(new NpgsqlParameter { Value = tally.Rejected });
-        mark.Parameters.Add(new NpgsqlParameter { Value = errors });
-        mark.Parameters.Add(new NpgsqlParameter { Value = jobId });
-        await mark.ExecuteNonQueryAsync(ct);
-    }
+    private Task MarkFailedAsync(Guid datasetId, Guid jobId, string error, Tally tally, CancellationToken ct) =>
+        ct.IsCancellationRequested
+            ? Task.CompletedTask
+            : DatasetFailure.MarkAsync(db, datasetId, jobId, error, tally.Rejected, JsonSerializer.Serialize(tally.Errors, Json), ct);
 
     /// <summary>What a parse found so far. Text from the file (a bad line quoted in a reason, a zip entry's name) is made storable here.</summary>
     private sealed class Tally

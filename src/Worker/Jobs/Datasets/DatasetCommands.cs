@@ -1,0 +1,96 @@
+using Microsoft.EntityFrameworkCore;
+using Monolith.Domain.Datasets;
+using Monolith.Domain.Jobs;
+using Monolith.Domain.Persistence;
+using Monolith.Worker.Engine;
+
+namespace Monolith.Worker.Jobs.Datasets;
+
+/// <summary>
+/// What clients do to datasets (docs/datasets.md): create one from a stored file, reprocess it, delete it. Each writes
+/// the row and the job in one transaction; the endpoints and the dashboard call these and only turn the outcome into
+/// their answer. Reads scope by tenant as <see cref="DatasetQueries"/> does (null: the admin, every tenant's).
+/// </summary>
+public sealed class DatasetCommands(MonolithDbContext db, JobClient client, DatasetQueries datasets, JobQueries jobs, DatasetRemoval removal)
+{
+    /// <summary>
+    /// The dataset and its <c>parse_dataset</c> job, in one transaction. Invalid (nothing written) when the country or
+    /// format is wrong (<see cref="DatasetFormatChoice"/>). The stored file stays the caller's until this is done.
+    /// </summary>
+    public async Task<RowCommandOutcome<Dataset>> CreateAsync(Guid tenantId, NewDataset input, CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (DatasetFormatChoice.Resolve(input.Country, input.Format, input.FileName, errors) is not { } format)
+        {
+            return RowCommandOutcome<Dataset>.Invalid(errors);
+        }
+        var dataset = new Dataset
+        {
+            Id = input.Id,
+            TenantId = tenantId,
+            Country = format.Country,
+            Format = format.Name,
+            FileName = input.FileName,
+            StorageKey = input.StorageKey,
+            SizeBytes = input.SizeBytes,
+            State = DatasetState.Uploaded,
+            CreatedAt = DateTimeOffset.UtcNow,
+        };
+        var job = await client.SubmitWithRowAsync(tenantId, new ParseDatasetPayload(dataset.Id), new JobSettings(CallbackUrl: input.CallbackUrl),
+            async (job, ct) =>
+            {
+                dataset.JobId = job.Id;
+                db.Datasets.Add(dataset);
+                await db.SaveChangesAsync(ct);
+                db.ChangeTracker.Clear();
+                return true;
+            }, ct);
+        return RowCommandOutcome<Dataset>.Done(dataset, job);
+    }
+
+    /// <summary>
+    /// Parses the stored file again (a <c>reprocess_dataset</c> job). Conflict while the dataset is uploaded or processing;
+    /// else it is claimed with its new job in one transaction, only if nobody changed it since it was read (a second
+    /// reprocess, a parse starting): of two racing, one gets the job and the other the conflict.
+    /// </summary>
+    public async Task<RowCommandOutcome<Dataset>> ReprocessAsync(Guid? tenantScope, Guid id, CancellationToken ct)
+    {
+        var (dataset, job) = await ReadAsync(tenantScope, id, ct);
+        if (dataset is null) return RowCommandOutcome<Dataset>.NotFound;
+        if (!DatasetStatuses.IsIdle(DatasetStatuses.Of(dataset, job, DateTimeOffset.UtcNow))) return RowCommandOutcome<Dataset>.Conflict(dataset, job);
+
+        var seenState = dataset.State;
+        var seenJob = dataset.JobId;
+        var reprocess = await client.SubmitWithRowAsync(dataset.TenantId, new ReprocessDatasetPayload(dataset.Id), JobSettings.Defaults,
+            async (job, ct) => await db.Datasets
+                .Where(d => d.Id == id && d.State == seenState && d.JobId == seenJob)
+                .ExecuteUpdateAsync(s => s.SetProperty(d => d.State, DatasetState.Uploaded).SetProperty(d => d.JobId, job.Id), ct) == 1, ct);
+        if (reprocess is null) return RowCommandOutcome<Dataset>.Conflict(dataset, job);
+        dataset.State = DatasetState.Uploaded;
+        dataset.JobId = reprocess.Id;
+        return RowCommandOutcome<Dataset>.Done(dataset, reprocess);
+    }
+
+    /// <summary>
+    /// Removes the dataset, its records and its stored file (<see cref="DatasetRemoval"/>). Conflict while it is uploaded
+    /// or processing, or when a parse or reprocess started since it was read.
+    /// </summary>
+    public async Task<RowCommandOutcome<Dataset>> DeleteAsync(Guid? tenantScope, Guid id, CancellationToken ct)
+    {
+        var (dataset, job) = await ReadAsync(tenantScope, id, ct);
+        if (dataset is null) return RowCommandOutcome<Dataset>.NotFound;
+        if (!DatasetStatuses.IsIdle(DatasetStatuses.Of(dataset, job, DateTimeOffset.UtcNow))
+            || !await removal.RemoveAsync(dataset, dataset.State, dataset.JobId, ct))
+        {
+            return RowCommandOutcome<Dataset>.Conflict(dataset, job);
+        }
+        return RowCommandOutcome<Dataset>.Done(dataset, job);
+    }
+
+    private async Task<(Dataset? Dataset, Job? Job)> ReadAsync(Guid? tenantScope, Guid id, CancellationToken ct)
+    {
+        var dataset = await datasets.GetAsync(tenantScope, id, ct);
+        var job = dataset?.JobId is { } jobId ? await jobs.GetAsync(tenantScope, jobId, ct) : null;
+        return (dataset, job);
+    }
+}
