@@ -14,14 +14,18 @@ public static class DatasetFailure
     public const int MaxErrorLength = 2000;
 
     /// <summary>
-    /// Records why the dataset failed and, in the same statement, deletes the records an earlier run left (a failed
-    /// reprocess keeps none: records exist exactly when the dataset is completed). Only a dataset still waiting for
-    /// <paramref name="jobId"/> (uploaded or processing) is marked, and only if no one holds its row: a run of the same
-    /// dataset holding it is left to finish (the status rule shows the ended job's failure meanwhile). No driver timeout:
-    /// the caller's token bounds it (the records of a large dataset take long to delete).
+    /// Records why the dataset failed. Only a dataset still waiting for <paramref name="jobId"/> (uploaded or processing)
+    /// is marked, and only if no one holds its row: a run of the same dataset holding it is left to finish (the status
+    /// rule shows the ended job's failure meanwhile). With <paramref name="deleteRecords"/> (the job itself, for a file
+    /// it cannot parse) the same statement deletes the records an earlier run left. <see cref="DatasetJobEnded"/> passes
+    /// false: it runs in a node's outcome batch, which deleting a large dataset's millions of records would hold up for
+    /// every job of the node; a run that ended there committed nothing (a parse is one transaction), so what stays is
+    /// the last completed run's records, replaced by the next reprocess or removed with the dataset. No driver timeout:
+    /// the caller's token bounds it.
     /// </summary>
     public static async Task MarkAsync(
-        MonolithDbContext db, Guid datasetId, Guid jobId, string error, long rowsRejected, string firstErrorsJson, CancellationToken ct)
+        MonolithDbContext db, Guid datasetId, Guid jobId, string error, long rowsRejected, string firstErrorsJson, bool deleteRecords,
+        CancellationToken ct)
     {
         var clipped = StorableText.Sanitize(error.Length <= MaxErrorLength ? error : error[..MaxErrorLength])!; // a cut can split a surrogate pair
         var timeout = db.Database.GetCommandTimeout();
@@ -36,7 +40,7 @@ public static class DatasetFailure
                                 WHERE id = {datasetId} AND job_id = {jobId} AND state IN ('uploaded', 'processing')
                                 FOR UPDATE SKIP LOCKED)
                     RETURNING id)
-                DELETE FROM name_records WHERE dataset_id IN (SELECT id FROM failed)
+                DELETE FROM name_records WHERE {deleteRecords} AND dataset_id IN (SELECT id FROM failed)
                 """, ct);
         }
         finally

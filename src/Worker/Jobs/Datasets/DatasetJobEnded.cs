@@ -27,7 +27,7 @@ public sealed class DatasetJobEnded(JobTypeRegistry types) : IJobEndedHandler
             // Both payloads name the dataset the same way.
             var datasetId = JsonSerializer.Deserialize<ParseDatasetPayload>(job.Payload, JobTypeDefinition.PayloadJson)!.DatasetId;
             var shown = state == JobState.Cancelled ? DatasetStatuses.CancelledError : error ?? "The parse job failed.";
-            await DatasetFailure.MarkAsync(db, datasetId, job.Id, shown, rowsRejected: 0, firstErrorsJson: "[]", ct);
+            await DatasetFailure.MarkAsync(db, datasetId, job.Id, shown, rowsRejected: 0, firstErrorsJson: "[]", deleteRecords: false, ct);
         }
     }
 }

@@ -419,7 +419,7 @@ public sealed class ParseDatasetJob(
     private Task MarkFailedAsync(Guid datasetId, Guid jobId, string error, Tally tally, CancellationToken ct) =>
         ct.IsCancellationRequested
             ? Task.CompletedTask
-            : DatasetFailure.MarkAsync(db, datasetId, jobId, error, tally.Rejected, JsonSerializer.Serialize(tally.Errors, Json), ct);
+            : DatasetFailure.MarkAsync(db, datasetId, jobId, error, tally.Rejected, JsonSerializer.Serialize(tally.Errors, Json), deleteRecords: true, ct);
 
     /// <summary>What a parse found so far. Text from the file (a bad line quoted in a reason, a zip entry's name) is made storable here.</summary>
     private sealed class Tally
