@@ -53,7 +53,14 @@ public sealed class LocalFileStore : IFileStore
 
     public Task DeleteAsync(string key, CancellationToken ct)
     {
-        File.Delete(PathOf(key));
+        try
+        {
+            File.Delete(PathOf(key));
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // Nor its directory: missing, which is no error.
+        }
         return Task.CompletedTask;
     }
 

@@ -20,8 +20,8 @@ namespace Monolith.Worker.Storage;
 /// <para>
 /// Checksums: each PUT and part carries its MD5 (<c>Content-MD5</c>, which S3 and MinIO verify) and the ETag the store
 /// answers must be that MD5, so a part the store did not receive intact fails the write; the completion's ETag is
-/// checked where it has S3's multipart form. A read hashes the bytes as they pass and, at their end, checks their
-/// count against <c>Content-Length</c> and their MD5s against the object's ETag (<see cref="S3ObjectStream"/>). The
+/// checked where it has S3's multipart form. A read checks, at the end of the bytes, their count against
+/// <c>Content-Length</c> and their MD5s against the object's ETag (<see cref="S3ObjectStream"/>). The
 /// SDK's own flexible checksums (CRC32 headers and <c>aws-chunked</c> trailers) are off: many S3-compatible servers
 /// (s3rver among them) know neither, and parts are sent from a buffer of known length, so chunked SigV4 uploads
 /// buy nothing. Stores whose ETags are not MD5s (SSE-KMS or SSE-C on AWS) are therefore not supported.

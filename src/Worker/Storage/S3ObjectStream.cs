@@ -1,14 +1,16 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using Amazon.Runtime;
 using Amazon.S3.Model;
 
 namespace Monolith.Worker.Storage;
 
 /// <summary>
-/// The body of a GET, read straight from the connection and hashed as it passes: when it ends, its length must be the
-/// answer's <c>Content-Length</c> and its MD5 the object's ETag (the whole file's MD5, or for S3's multipart form the
-/// MD5 of its parts' MD5s, the part size read from the metadata the writer left), else the last read throws
-/// <see cref="FileStoreException"/>. A reader that stops early checks nothing. Disposing it closes the connection.
+/// The body of a GET, read straight from the connection and checked against the object's ETag when it ends: a plain
+/// MD5 ETag by the SDK itself (it hashes such a body as it passes and fails its last read on a mismatch, which comes
+/// out here as <see cref="FileStoreException"/>), S3's multipart form (<c>md5(part MD5s)-N</c>, which the SDK leaves
+/// alone) here, its part size read from the metadata the writer left. Its length must be the answer's
+/// <c>Content-Length</c>. A reader that stops early checks nothing. Disposing it closes the connection.
 /// </summary>
 internal sealed class S3ObjectStream : Stream
 {
@@ -18,7 +20,7 @@ internal sealed class S3ObjectStream : Stream
     private readonly string _etag;
     private readonly long _length;
     private readonly long? _partSize;
-    private readonly IncrementalHash _md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+    private readonly IncrementalHash? _md5;
     private readonly List<byte[]> _partMd5s = [];
     private long _inPart;
     private long _read;
@@ -36,6 +38,7 @@ internal sealed class S3ObjectStream : Stream
             _partSize = long.TryParse(response.Metadata[S3ETag.PartSizeMetadata], NumberStyles.None, CultureInfo.InvariantCulture, out var size) && size > 0
                 ? size
                 : throw new FileStoreException($"The stored object '{key}' has a multipart ETag but no part size: it was not written by this service and cannot be checked.");
+            _md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
         }
         else if (_etag.Length != 32)
         {
@@ -43,11 +46,29 @@ internal sealed class S3ObjectStream : Stream
         }
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => Hashed(buffer.AsSpan(offset), _body.Read(buffer, offset, count));
+    public override int Read(byte[] buffer, int offset, int count)
+    {
+        try
+        {
+            return Hashed(buffer.AsSpan(offset), _body.Read(buffer, offset, count));
+        }
+        catch (AmazonClientException ex)
+        {
+            throw Mismatch(ex);
+        }
+    }
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default)
     {
-        var read = await _body.ReadAsync(buffer, ct);
+        int read;
+        try
+        {
+            read = await _body.ReadAsync(buffer, ct);
+        }
+        catch (AmazonClientException ex)
+        {
+            throw Mismatch(ex);
+        }
         return Hashed(buffer.Span, read);
     }
 
@@ -62,12 +83,8 @@ internal sealed class S3ObjectStream : Stream
             return 0;
         }
         _read += read;
+        if (_md5 is null || _partSize is not { } partSize) return read;
         var bytes = buffer[..read];
-        if (_partSize is not { } partSize)
-        {
-            _md5.AppendData(bytes);
-            return read;
-        }
         while (bytes.Length > 0)
         {
             var take = (int)Math.Min(bytes.Length, partSize - _inPart);
@@ -81,7 +98,7 @@ internal sealed class S3ObjectStream : Stream
 
     private void EndPart()
     {
-        _partMd5s.Add(_md5.GetHashAndReset());
+        _partMd5s.Add(_md5!.GetHashAndReset());
         _inPart = 0;
     }
 
@@ -90,28 +107,20 @@ internal sealed class S3ObjectStream : Stream
         if (_checked) return;
         _checked = true;
         if (_read != _length) throw new FileStoreException($"The stored object '{_key}' ended after {_read} of its {_length} bytes.");
-        string actual;
-        if (_partSize is null)
-        {
-            actual = S3ETag.OfSinglePart(_md5.GetHashAndReset());
-        }
-        else
-        {
-            if (_inPart > 0) EndPart();
-            actual = S3ETag.OfMultipart(_partMd5s);
-        }
-        if (actual != _etag)
-        {
-            throw new FileStoreException($"The stored object '{_key}' does not match its ETag: its bytes were changed or corrupted on the way.");
-        }
+        if (_partSize is null) return; // the SDK checked the plain MD5 ETag as the body passed
+        if (_inPart > 0) EndPart();
+        if (S3ETag.OfMultipart(_partMd5s) != _etag) throw Mismatch(null);
     }
+
+    private FileStoreException Mismatch(Exception? inner) =>
+        new($"The stored object '{_key}' does not match its ETag: its bytes were changed or corrupted on the way.", inner);
 
     protected override void Dispose(bool disposing)
     {
         if (disposing)
         {
             _response.Dispose();
-            _md5.Dispose();
+            _md5?.Dispose();
         }
         base.Dispose(disposing);
     }
