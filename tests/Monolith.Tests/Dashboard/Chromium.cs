@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Monolith.Tests.Infrastructure;
 
 namespace Monolith.Tests.Dashboard;
 
@@ -27,27 +27,13 @@ public static class Chromium
         try
         {
             if (File.Exists(ExecutablePath)) return;
-            await RunAsync("apt-get", "update");
-            await RunAsync("apt-get", "install -y --no-install-recommends chromium");
+            await InstallCommand.RunAsync("apt-get", "update");
+            await InstallCommand.RunAsync("apt-get", "install -y --no-install-recommends chromium");
             if (!File.Exists(ExecutablePath)) throw new InvalidOperationException($"apt-get install chromium left no {ExecutablePath}.");
         }
         finally
         {
             Gate.Release();
-        }
-    }
-
-    private static async Task RunAsync(string file, string arguments)
-    {
-        var start = new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.Environment["DEBIAN_FRONTEND"] = "noninteractive";
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {file}.");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{file} {arguments} exited {process.ExitCode}:\n{await output}\n{await error}");
         }
     }
 }

@@ -128,14 +128,14 @@ public sealed partial class S3rver : IAsyncDisposable
             if (File.Exists(Package) && File.Exists(Node) && File.Exists(installedLock) && File.ReadAllText(installedLock) == File.ReadAllText(lockFile)) return;
             if (!OnPath("npm"))
             {
-                await RunAsync("apt-get", "update");
-                await RunAsync("apt-get", "install -y --no-install-recommends nodejs npm");
+                await InstallCommand.RunAsync("apt-get", "update");
+                await InstallCommand.RunAsync("apt-get", "install -y --no-install-recommends nodejs npm");
             }
             foreach (var file in new[] { "package.json", "package-lock.json", ".npmrc" })
             {
                 File.Copy(Path.Combine(PackageFolder, file), Path.Combine(InstallFolder, file), overwrite: true);
             }
-            await RunAsync("npm", $"ci --prefix {InstallFolder} --no-audit --no-fund --loglevel=error");
+            await InstallCommand.RunAsync("npm", $"ci --prefix {InstallFolder} --no-audit --no-fund --loglevel=error");
             if (!File.Exists(Package) || !File.Exists(Node)) throw new InvalidOperationException($"npm ci left no {Package} or {Node}.");
         }
         finally
@@ -146,20 +146,6 @@ public sealed partial class S3rver : IAsyncDisposable
 
     private static bool OnPath(string program) =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(folder => File.Exists(Path.Combine(folder, program)));
-
-    private static async Task RunAsync(string file, string arguments)
-    {
-        var start = new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.Environment["DEBIAN_FRONTEND"] = "noninteractive";
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {file}.");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{file} {arguments} exited {process.ExitCode}:\n{await output}\n{await error}");
-        }
-    }
 
     [GeneratedRegex(@"S3rver listening on [^:]+:(\d+)")]
     private static partial Regex Listening();
