@@ -2,8 +2,9 @@ namespace Monolith.Worker.Storage;
 
 /// <summary>
 /// Where uploaded files are kept, by key (a relative, slash-separated path such as <c>datasets/{tenant}/{id}</c>).
-/// Local disk by default (<see cref="LocalFileStore"/>); an S3-compatible store would implement the same three
-/// calls (a multipart upload in <see cref="WriteAsync"/>, a GET in <see cref="OpenReadAsync"/>).
+/// Local disk by default (<see cref="LocalFileStore"/>), or an S3-compatible store (<see cref="S3FileStore"/>), as
+/// <c>Storage:Kind</c> says. A key breaking <see cref="StorageKey"/>'s rule is refused with <see cref="ArgumentException"/>;
+/// a failure of the store itself is an <see cref="IOException"/>.
 /// </summary>
 public interface IFileStore
 {
@@ -14,7 +15,10 @@ public interface IFileStore
     /// </summary>
     Task<long> WriteAsync(string key, Stream content, CancellationToken ct);
 
-    /// <summary>Opens a stored file for reading; throws <see cref="StoredFileNotFoundException"/> when there is none.</summary>
+    /// <summary>
+    /// Opens a stored file for reading, a stream to read to its end (not necessarily seekable: the S3 store's reads
+    /// from the connection); throws <see cref="StoredFileNotFoundException"/> when there is none.
+    /// </summary>
     Task<Stream> OpenReadAsync(string key, CancellationToken ct);
 
     /// <summary>Removes a stored file; a missing one is not an error.</summary>

@@ -1,19 +1,13 @@
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Hosting;
-
 namespace Monolith.Worker.Storage;
 
 /// <summary>
 /// Files on local disk under one root (<c>Storage:Root</c>, default <c>.local/files</c>; a relative root is taken
 /// from the content root). Writes go to a temporary name beside the target and are renamed into place when
 /// complete, so a reader never sees half a file. Every node that runs jobs must see the same root (one machine,
-/// or a shared volume); otherwise use an object store.
+/// or a shared volume); otherwise use the S3 store (<see cref="S3FileStore"/>).
 /// </summary>
 public sealed class LocalFileStore : IFileStore
 {
-    public const string Section = "Storage";
     public const string DefaultRoot = ".local/files";
 
     public LocalFileStore(string root) => Root = Path.GetFullPath(root);
@@ -59,37 +53,25 @@ public sealed class LocalFileStore : IFileStore
 
     public Task DeleteAsync(string key, CancellationToken ct)
     {
-        File.Delete(PathOf(key));
+        try
+        {
+            File.Delete(PathOf(key));
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // Nor its directory: missing, which is no error.
+        }
         return Task.CompletedTask;
     }
 
     /// <summary>A key's path under the root; a key that would leave the root is refused.</summary>
     private string PathOf(string key)
     {
-        if (string.IsNullOrWhiteSpace(key) || key.Contains('\\') || key.Split('/').Any(part => part is "" or "." or ".."))
-        {
-            throw new ArgumentException($"Not a valid storage key: '{key}'.", nameof(key));
-        }
-        var path = Path.GetFullPath(Path.Combine(Root, key));
+        var path = Path.GetFullPath(Path.Combine(Root, StorageKey.Checked(key)));
         if (!path.StartsWith(Root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
         {
             throw new ArgumentException($"Not a valid storage key: '{key}'.", nameof(key));
         }
         return path;
-    }
-}
-
-public static class FileStoreExtensions
-{
-    /// <summary>The file store: local disk under <c>Storage:Root</c> (the only kind so far); registered once however many features ask.</summary>
-    public static IServiceCollection AddFileStore(this IServiceCollection services, IConfiguration configuration)
-    {
-        services.TryAddSingleton<IFileStore>(sp =>
-        {
-            var root = configuration[$"{LocalFileStore.Section}:Root"] is { Length: > 0 } configured ? configured : LocalFileStore.DefaultRoot;
-            var contentRoot = sp.GetService<IHostEnvironment>()?.ContentRootPath ?? AppContext.BaseDirectory;
-            return new LocalFileStore(Path.IsPathRooted(root) ? root : Path.Combine(contentRoot, root));
-        });
-        return services;
     }
 }

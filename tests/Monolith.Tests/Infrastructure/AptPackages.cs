@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Monolith.Tests.Infrastructure;
 
 /// <summary>
@@ -19,27 +17,13 @@ public static class AptPackages
         try
         {
             if (File.Exists(executablePath)) return;
-            await RunAsync("apt-get", "update");
-            await RunAsync("apt-get", $"install -y --no-install-recommends {package}");
+            await InstallCommand.RunAsync("apt-get", "update");
+            await InstallCommand.RunAsync("apt-get", $"install -y --no-install-recommends {package}");
             if (!File.Exists(executablePath)) throw new InvalidOperationException($"apt-get install {package} left no {executablePath}.");
         }
         finally
         {
             Gate.Release();
-        }
-    }
-
-    private static async Task RunAsync(string file, string arguments)
-    {
-        var start = new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.Environment["DEBIAN_FRONTEND"] = "noninteractive";
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {file}.");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{file} {arguments} exited {process.ExitCode}:\n{await output}\n{await error}");
         }
     }
 }

@@ -34,12 +34,16 @@ public sealed class TransfersFactory : MonolithFactory
         ["Logging:LogLevel:Default"] = "Debug",
     };
 
+    /// <summary>Settings over the ones above, given before the service starts: another file store (S3TransferTests).</summary>
+    public Dictionary<string, string?> ExtraSettings { get; init; } = [];
+
     /// <summary>Every line logged so far: message, exception and structured values, one per line.</summary>
     public string LogText => _logs.Text;
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         base.ConfigureWebHost(builder);
+        foreach (var (key, value) in ExtraSettings) builder.UseSetting(key, value);
         builder.ConfigureServices(services => services.AddSingleton<ILoggerProvider>(_logs));
     }
 

@@ -1,0 +1,85 @@
+using System.Security.Cryptography;
+using Monolith.Tests.Features.Queues;
+using Monolith.Tests.Features.Transfers;
+using Monolith.Tests.Infrastructure;
+
+namespace Monolith.Tests.Storage;
+
+/// <summary>The transfers' service (<see cref="TransfersFactory"/>) configured for S3 (<c>Storage__Kind=S3</c>) on its own <see cref="S3rver"/>.</summary>
+public sealed class S3TransfersFixture : IAsyncLifetime
+{
+    /// <summary>S3's smallest part: an upload under <see cref="TransfersFactory.MaxUploadBytes"/> still takes a multipart upload.</summary>
+    public const int PartSize = 5 << 20;
+
+    public S3rver Server { get; private set; } = null!;
+    public TransfersFactory App { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Server = await S3rver.StartAsync();
+        App = new TransfersFactory { ExtraSettings = Server.ServiceSettings(PartSize) };
+        await App.InitializeAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await App.DisposeAsync();
+        await Server.DisposeAsync();
+    }
+}
+
+/// <summary>
+/// Over HTTP, with the service on S3: <c>POST /v1/uploads</c> streams the document into the bucket (not onto the
+/// local disk), and a transfer of it reads it back from there to an HTTP destination and to a directory, with the
+/// SHA-256 checked end to end.
+/// </summary>
+public sealed class S3TransferTests(S3TransfersFixture fixture) : IClassFixture<S3TransfersFixture>, IAsyncLifetime
+{
+    private LoopbackServer _server = null!;
+
+    public async Task InitializeAsync() => _server = await LoopbackServer.StartAsync();
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    private static string Sha256(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
+
+    [Fact]
+    public async Task UploadKeptInS3_IsTransferredToHttpAndToADirectory_WithTheRightSha256()
+    {
+        var app = fixture.App;
+        var (client, tenantId) = await app.CreateTenantAsync();
+        var content = RandomNumberGenerator.GetBytes(S3TransfersFixture.PartSize + 1_234_567); // two parts
+
+        var upload = await client.UploadBytesAsync(content, "scan.pdf");
+
+        Assert.Equal(Sha256(content), upload.Sha256);
+        Assert.Equal(content.Length, upload.SizeBytes);
+        Assert.Empty(app.StoredFiles()); // nothing on the local disk
+        Assert.Single(Directory.GetFiles(Path.Combine(fixture.Server.DataDirectory, S3rver.Bucket), "*._S3rver_object", SearchOption.AllDirectories),
+            file => new FileInfo(file).Length == content.Length);
+
+        var toHttp = await client.CreateTransferAsync(new
+        {
+            source = new { type = "upload", uploadId = upload.Id },
+            destination = new { type = "http", url = _server.Url("/inbox/scan.pdf"), method = "PUT" },
+        });
+        var toDirectory = await client.CreateTransferAsync(new
+        {
+            source = new { type = "upload", uploadId = upload.Id },
+            destination = new { type = "directory", path = "from-s3/scan.pdf" },
+        });
+
+        var sent = await client.WaitUntilFinishedAsync(toHttp.Id);
+        Assert.Equal("completed", sent.State);
+        Assert.Equal(Sha256(content), sent.Sha256);
+        var received = Assert.Single(_server.Requests, r => r.Path == "/inbox/scan.pdf");
+        Assert.True(received.Complete);
+        Assert.Equal(Sha256(content), received.Sha256);
+        Assert.True(received.DigestMatches);
+
+        var written = await client.WaitUntilFinishedAsync(toDirectory.Id);
+        Assert.Equal("completed", written.State);
+        Assert.Equal(Sha256(content), written.Sha256);
+        Assert.Equal(content, await File.ReadAllBytesAsync(Path.Combine(app.TenantDirectory(tenantId), "from-s3", "scan.pdf")));
+    }
+}
