@@ -1,10 +1,12 @@
+using Monolith.Domain.Jobs;
+
 namespace Monolith.Domain.Datasets;
 
 /// <summary>
 /// One uploaded names file: where it is stored, how far its parse got, and what it yielded. Its records are in
 /// <see cref="NameRecord"/>; they are written in the same transaction that marks the dataset completed.
 /// </summary>
-public sealed class Dataset
+public sealed class Dataset : IJobRow
 {
     /// <summary>UUIDv7, so ids sort by creation time.</summary>
     public Guid Id { get; set; }

@@ -1,3 +1,4 @@
+using Monolith.Domain.Jobs;
 using Monolith.Domain.Text;
 
 namespace Monolith.Domain.Syncs;
@@ -7,7 +8,7 @@ namespace Monolith.Domain.Syncs;
 /// <c>sync_records</c> job. Each page's records are written in the transaction that advances
 /// <see cref="Checkpoint"/> and the counters, so a resumed run starts exactly after the last committed page.
 /// </summary>
-public sealed class Sync
+public sealed class Sync : IJobRow
 {
     /// <summary>UUIDv7, so ids sort by creation time.</summary>
     public Guid Id { get; set; }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Monolith.Domain.Jobs;
 using Monolith.Domain.Text;
 
 namespace Monolith.Domain.Transfers;
@@ -8,7 +9,7 @@ namespace Monolith.Domain.Transfers;
 /// was asked (source, destination, metadata; header values encrypted), how far it got, what the destination
 /// answered. The job's attempts and errors are the job's own (<c>job_attempts</c>).
 /// </summary>
-public sealed class Transfer
+public sealed class Transfer : IJobRow
 {
     /// <summary>The <see cref="Secrets.SecretProtector"/> purpose header values are encrypted under.</summary>
     public const string HeaderPurpose = "transfer.headers";

@@ -46,12 +46,25 @@ public sealed class JobClient(
 
     /// <summary>
     /// How a job-backed feature (a dataset's parse, a transfer, a sync) starts its job: the job of the type that takes
-    /// <paramref name="payload"/>, built by <see cref="JobTypeDefinition.NewJob"/>, and the feature's own row written by
-    /// <paramref name="writeRow"/> (given the stored job, to keep its id), in one transaction: both are stored or
-    /// neither. <paramref name="writeRow"/> returns false when the row is no longer as the caller saw it (a reprocess
-    /// that lost a race): nothing is stored then, and the answer is null. Joins the caller's transaction when there is
-    /// one (and then leaves commit and rollback to the caller). A refusal of the job's data is thrown as an
-    /// <see cref="UnstorableJobException"/> (a 422, not a 500). docs/job-backed-features.md is the recipe.
+    /// <paramref name="payload"/>, built by <see cref="JobTypeDefinition.NewJob"/>, and the feature's new row (its
+    /// <see cref="IJobRow.JobId"/> set to the job's) inserted in one transaction: both are stored or neither. Joins the
+    /// caller's transaction when there is one (and then leaves commit and rollback to the caller). A refusal of the job's
+    /// data is thrown as an <see cref="UnstorableJobException"/> (a 422, not a 500). docs/job-backed-features.md is the recipe.
+    /// </summary>
+    public async Task<Job> SubmitWithRowAsync<TPayload>(Guid tenantId, TPayload payload, JobSettings settings, IJobRow newRow, CancellationToken ct) =>
+        (await SubmitWithRowAsync(tenantId, payload, settings, async (job, token) =>
+        {
+            newRow.JobId = job.Id;
+            db.Add(newRow);
+            await db.SaveChangesAsync(token);
+            db.ChangeTracker.Clear();
+            return true;
+        }, ct))!;
+
+    /// <summary>
+    /// As <see cref="SubmitWithRowAsync{TPayload}(Guid, TPayload, JobSettings, IJobRow, CancellationToken)"/>, with the
+    /// row written by <paramref name="writeRow"/> (given the stored job, to keep its id) instead of inserted: it returns
+    /// false when the row is no longer as the caller saw it (a reprocess that lost a race), and nothing is stored then.
     /// </summary>
     public async Task<Job?> SubmitWithRowAsync<TPayload>(
         Guid tenantId, TPayload payload, JobSettings settings, Func<Job, CancellationToken, Task<bool>> writeRow, CancellationToken ct)

@@ -37,14 +37,7 @@ public sealed class DatasetCommands(MonolithDbContext db, JobClient client, Data
             CreatedAt = DateTimeOffset.UtcNow,
         };
         var job = await client.SubmitWithRowAsync(tenantId, new ParseDatasetPayload(dataset.Id), new JobSettings(CallbackUrl: input.CallbackUrl),
-            async (job, ct) =>
-            {
-                dataset.JobId = job.Id;
-                db.Datasets.Add(dataset);
-                await db.SaveChangesAsync(ct);
-                db.ChangeTracker.Clear();
-                return true;
-            }, ct);
+            dataset, ct);
         return RowCommandOutcome<Dataset>.Done(dataset, job);
     }
 

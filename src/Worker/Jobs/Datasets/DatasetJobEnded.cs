@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Monolith.Domain.Datasets;
 using Monolith.Domain.Jobs;
 using Monolith.Domain.Persistence;
@@ -9,25 +8,16 @@ namespace Monolith.Worker.Jobs.Datasets;
 /// <summary>
 /// Marks a dataset failed when its <c>parse_dataset</c> or <c>reprocess_dataset</c> job ends failed (its attempts ran
 /// out, it timed out, its node was lost) or cancelled, with the job's error, in the transaction that ends the job
-/// (<see cref="IJobEndedHandler"/>). A file that cannot be parsed is marked by the job itself, with its bad lines; the
+/// (<see cref="JobRowEnded"/>). A file that cannot be parsed is marked by the job itself, with its bad lines; the
 /// dataset is then no longer waiting and this changes nothing.
 /// </summary>
-public sealed class DatasetJobEnded(JobTypeRegistry types) : IJobEndedHandler
+public sealed class DatasetJobEnded(JobTypeRegistry types) : JobRowEnded(types.Of<ParseDatasetPayload>(), types.Of<ReprocessDatasetPayload>())
 {
-    private readonly string _parse = types.Of<ParseDatasetPayload>().Kind;
-    private readonly string _reprocess = types.Of<ReprocessDatasetPayload>().Kind;
-
-    public bool Concerns(Job job, JobState state) =>
-        state is JobState.Failed or JobState.Cancelled && (job.Type == _parse || job.Type == _reprocess);
-
-    public async Task JobsEndedAsync(IReadOnlyList<TerminalJob> ended, MonolithDbContext db, JobClient jobs, CancellationToken ct)
+    protected override Task MarkAsync(MonolithDbContext db, TerminalJob ended, CancellationToken ct)
     {
-        foreach (var (job, state, error, _) in ended)
-        {
-            // Both payloads name the dataset the same way.
-            var datasetId = JsonSerializer.Deserialize<ParseDatasetPayload>(job.Payload, JobTypeDefinition.PayloadJson)!.DatasetId;
-            var shown = state == JobState.Cancelled ? DatasetStatuses.CancelledError : error ?? "The parse job failed.";
-            await DatasetFailure.MarkAsync(db, datasetId, job.Id, shown, rowsRejected: 0, firstErrorsJson: "[]", deleteRecords: false, ct);
-        }
+        var (job, state, error, _) = ended;
+        var datasetId = PayloadOf<ParseDatasetPayload>(job).DatasetId; // both payloads name the dataset the same way
+        var shown = state == JobState.Cancelled ? DatasetStatuses.CancelledError : error ?? "The parse job failed.";
+        return DatasetFailure.MarkAsync(db, datasetId, job.Id, shown, rowsRejected: 0, firstErrorsJson: "[]", deleteRecords: false, ct);
     }
 }

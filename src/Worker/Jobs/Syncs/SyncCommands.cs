@@ -42,14 +42,7 @@ public sealed class SyncCommands(MonolithDbContext db, SyncQueries syncs, JobCli
             CreatedAt = DateTimeOffset.UtcNow,
         };
         var job = await client.SubmitWithRowAsync(tenantId, new SyncRecordsPayload(sync.Id), new JobSettings(CallbackUrl: request.CallbackUrl),
-            async (job, token) =>
-            {
-                sync.JobId = job.Id;
-                db.Syncs.Add(sync);
-                await db.SaveChangesAsync(token);
-                db.ChangeTracker.Clear();
-                return true;
-            }, ct);
+            sync, ct);
         return RowCommandOutcome<Sync>.Done(sync, job);
     }
 

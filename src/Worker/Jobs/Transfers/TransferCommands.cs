@@ -54,14 +54,7 @@ public sealed class TransferCommands(
             CreatedAt = DateTimeOffset.UtcNow,
         };
         var job = await client.SubmitWithRowAsync(tenantId, new TransferDocumentPayload(transfer.Id), new JobSettings(CallbackUrl: request.CallbackUrl),
-            async (job, token) =>
-            {
-                transfer.JobId = job.Id;
-                db.Transfers.Add(transfer);
-                await db.SaveChangesAsync(token);
-                db.ChangeTracker.Clear();
-                return true;
-            }, ct);
+            transfer, ct);
         return RowCommandOutcome<Transfer>.Done(transfer, job);
     }
 

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Monolith.Domain.Jobs;
 using Monolith.Domain.Persistence;
@@ -8,33 +7,26 @@ using Monolith.Worker.Engine;
 namespace Monolith.Worker.Jobs.Transfers;
 
 /// <summary>
-/// Writes a transfer's end on its row when its <c>transfer_document</c> job ends failed (a permanent failure, the last
-/// attempt's error, a lost node on the last attempt: the job's error, as the engine wrote it) or cancelled, in the
-/// transaction that ends the job (<see cref="IJobEndedHandler"/>). So the handler never decides "this was my last
-/// attempt"; it only records each attempt's error and bytes. A completed transfer is left as it is.
+/// Writes a transfer's end on its row when its <c>transfer_document</c> job ends failed or cancelled (the job's error,
+/// as the engine wrote it), in the transaction that ends the job (<see cref="JobRowEnded"/>). So the handler only
+/// records each attempt's error and bytes. A completed transfer is left as it is.
 /// </summary>
-public sealed class TransferJobEnded(JobTypeRegistry types) : IJobEndedHandler
+public sealed class TransferJobEnded(JobTypeRegistry types) : JobRowEnded(types.Of<TransferDocumentPayload>())
 {
-    private readonly string _kind = types.Of<TransferDocumentPayload>().Kind;
-
-    public bool Concerns(Job job, JobState state) => state is JobState.Failed or JobState.Cancelled && job.Type == _kind;
-
-    public async Task JobsEndedAsync(IReadOnlyList<TerminalJob> ended, MonolithDbContext db, JobClient jobs, CancellationToken ct)
+    protected override Task MarkAsync(MonolithDbContext db, TerminalJob ended, CancellationToken ct)
     {
+        var (job, state, error, _) = ended;
+        var transferId = PayloadOf<TransferDocumentPayload>(job).TransferId;
+        var (rowState, message) = state == JobState.Cancelled
+            ? (TransferState.Cancelled, error ?? "Cancelled.")
+            : (TransferState.Failed, error ?? "The transfer's job failed.");
+        var stored = Transfer.StorableError(message);
         var now = DateTimeOffset.UtcNow;
-        foreach (var (job, state, error, _) in ended)
-        {
-            var transferId = JsonSerializer.Deserialize<TransferDocumentPayload>(job.Payload, JobTypeDefinition.PayloadJson)!.TransferId;
-            var (rowState, message) = state == JobState.Cancelled
-                ? (TransferState.Cancelled, error ?? "Cancelled.")
-                : (TransferState.Failed, error ?? "The transfer's job failed.");
-            var stored = Transfer.StorableError(message);
-            await db.Transfers
-                .Where(t => t.Id == transferId && t.TenantId == job.TenantId && t.JobId == job.Id && t.State != TransferState.Completed)
-                .ExecuteUpdateAsync(s => s
-                    .SetProperty(t => t.State, rowState)
-                    .SetProperty(t => t.Error, stored)
-                    .SetProperty(t => t.FinishedAt, now), ct);
-        }
+        return db.Transfers
+            .Where(t => t.Id == transferId && t.TenantId == job.TenantId && t.JobId == job.Id && t.State != TransferState.Completed)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(t => t.State, rowState)
+                .SetProperty(t => t.Error, stored)
+                .SetProperty(t => t.FinishedAt, now), ct);
     }
 }
