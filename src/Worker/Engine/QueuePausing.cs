@@ -12,14 +12,14 @@ namespace Monolith.Worker.Engine;
 public sealed class QueuePausing(MonolithDbContext db, DispatchTickets tickets)
 {
     /// <summary>Pauses <paramref name="queue"/>; pausing a paused queue changes nothing. Returns the pause as it stands.</summary>
-    public async Task<QueuePause> PauseAsync(string queue, string pausedBy, CancellationToken ct)
-    {
-        await db.Database.ExecuteSqlAsync($"""
+    public async Task<QueuePause> PauseAsync(string queue, string pausedBy, CancellationToken ct) =>
+        // One statement that answers with the pause as it stands, new or already there: a resume between an insert and
+        // a read would leave nothing to read. The no-op update makes ON CONFLICT return the existing row unchanged.
+        (await db.QueuePauses.FromSql($"""
             INSERT INTO queue_pauses (queue, paused_at, paused_by) VALUES ({queue}, {DateTimeOffset.UtcNow}, {pausedBy})
-            ON CONFLICT (queue) DO NOTHING
-            """, ct);
-        return await db.QueuePauses.AsNoTracking().FirstAsync(p => p.Queue == queue, ct);
-    }
+            ON CONFLICT (queue) DO UPDATE SET queue = EXCLUDED.queue
+            RETURNING queue, paused_at, paused_by
+            """).AsNoTracking().ToListAsync(ct)).Single();
 
     /// <summary>
     /// Deletes the pause and, in the same transaction, wakes the worker nodes: jobs that fell due during the pause had

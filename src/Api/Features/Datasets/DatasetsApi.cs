@@ -15,7 +15,6 @@ namespace Monolith.Api.Features.Datasets;
 /// <summary>Names files: upload one (it is parsed by a <c>parse_dataset</c> job), then watch it (docs/datasets.md).</summary>
 public static class DatasetsApi
 {
-    public const int DefaultPageSize = 50;
 
     public static RouteGroupBuilder MapDatasetsApi(this IEndpointRouteBuilder routes)
     {
@@ -92,19 +91,12 @@ public static class DatasetsApi
     {
         var errors = new Dictionary<string, string[]>();
         var code = country is null ? null : DatasetFormatChoice.CheckCountry(country, errors);
-        Guid? after = null;
-        if (cursor is not null)
-        {
-            if (Guid.TryParse(cursor, out var parsed)) after = parsed;
-            else errors["cursor"] = ["Not a cursor from a previous page."];
-        }
-        if (limit is < 1 or > DatasetQueries.MaxPageSize) errors["limit"] = [$"Must be between 1 and {DatasetQueries.MaxPageSize}."];
+        var paging = PageRequest.Read(cursor, limit, DatasetQueries.MaxPageSize, errors);
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
 
-        var pageSize = limit ?? DefaultPageSize;
-        var page = await datasets.ListAsync(user.TenantScope(), code, after, pageSize, ct);
+        var page = await datasets.ListAsync(user.TenantScope(), code, paging.After, paging.Size, ct);
         var jobs = await jobQueries.ByIdsAsync(page.Select(d => d.JobId), ct);
-        var next = page.Count == pageSize ? page[^1].Id.ToString() : null;
+        var next = paging.NextCursor(page, row => row.Id);
         return TypedResults.Ok(new DatasetListResponse(
             page.Select(d => DatasetResponse.From(d, d.JobId is { } jobId ? jobs.GetValueOrDefault(jobId) : null)).ToList(), next));
     }

@@ -55,7 +55,7 @@ public sealed record DatasetResponse(
     Guid? SupersededBy,
     IReadOnlyList<DatasetLineError> Errors,
     string? Error,
-    DatasetJobResponse? Job,
+    RowJobResponse? Job,
     DateTimeOffset CreatedAt,
     DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt,
@@ -82,22 +82,13 @@ public sealed record DatasetResponse(
             dataset.SupersededBy,
             JsonSerializer.Deserialize<List<DatasetLineError>>(dataset.FirstErrors, Json) ?? [],
             DatasetStatuses.ErrorOf(dataset, job, now),
-            job is null ? null : new DatasetJobResponse(
-                job.Id,
-                JobQueries.EffectiveState(job, now).ToName(),
-                job.Attempt,
-                job.MaxAttempts,
-                job.ProgressPercent is null && job.ProgressMessage is null ? null : new JobProgressResponse(job.ProgressPercent ?? 0, job.ProgressMessage),
-                job.LastError),
+            RowJobResponse.From(job, now),
             dataset.CreatedAt,
             dataset.StartedAt,
             finishedAt,
             dataset.StartedAt is { } started && finishedAt is { } finished ? (finished - started).TotalSeconds : null);
     }
 }
-
-/// <summary>The parse job, as far as a dataset's reader needs it; the whole job is at <c>GET /v1/jobs/{id}</c>.</summary>
-public sealed record DatasetJobResponse(Guid Id, [property: EnumValues(typeof(JobState))] string State, int Attempt, int MaxAttempts, JobProgressResponse? Progress, string? LastError);
 
 /// <summary>One page of datasets, newest first.</summary>
 /// <param name="NextCursor">Pass as <c>cursor</c> for the next page; null on the last page.</param>

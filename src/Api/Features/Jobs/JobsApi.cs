@@ -258,18 +258,11 @@ public static class JobsApi
             if (JobStates.TryParse(state, out var parsed)) stateFilter = parsed;
             else errors["state"] = [$"Unknown state. States: {string.Join(", ", Enum.GetValues<JobState>().Select(s => s.ToName()))}."];
         }
-        Guid? after = null;
-        if (cursor is not null)
-        {
-            if (Guid.TryParse(cursor, out var parsed)) after = parsed;
-            else errors["cursor"] = ["Not a cursor from a previous page."];
-        }
-        if (limit is < 1 or > JobQueries.MaxPageSize) errors["limit"] = [$"Must be between 1 and {JobQueries.MaxPageSize}."];
+        var paging = PageRequest.Read(cursor, limit, JobQueries.MaxPageSize, errors);
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
 
-        var pageSize = limit ?? 50;
-        var page = await queries.ListAsync(user.TenantScope(), new JobFilter(stateFilter, type, queue), after, pageSize, ct);
-        var next = page.Count == pageSize ? page[^1].Id.ToString() : null;
+        var page = await queries.ListAsync(user.TenantScope(), new JobFilter(stateFilter, type, queue), paging.After, paging.Size, ct);
+        var next = paging.NextCursor(page, row => row.Id);
         return TypedResults.Ok(new JobListResponse(page.Select(j => JobResponse.From(j, secrets)).ToList(), next));
     }
 

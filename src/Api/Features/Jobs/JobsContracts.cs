@@ -107,6 +107,22 @@ public sealed record JobResponse(
 /// <param name="Percent">0 to 100.</param>
 public sealed record JobProgressResponse(int Percent, string? Message);
 
+/// <summary>
+/// The job of a dataset, transfer or sync, as far as the row's reader needs it; the whole job is at
+/// <c>GET /v1/jobs/{id}</c>.
+/// </summary>
+public sealed record RowJobResponse(
+    Guid Id, [property: EnumValues(typeof(JobState))] string State, int Attempt, int MaxAttempts, JobProgressResponse? Progress, string? LastError)
+{
+    public static RowJobResponse? From(Job? job, DateTimeOffset now) => job is null ? null : new RowJobResponse(
+        job.Id,
+        JobQueries.EffectiveState(job, now).ToName(),
+        job.Attempt,
+        job.MaxAttempts,
+        job.ProgressPercent is null && job.ProgressMessage is null ? null : new JobProgressResponse(job.ProgressPercent ?? 0, job.ProgressMessage),
+        job.LastError);
+}
+
 /// <summary>One finished attempt.</summary>
 /// <param name="Outcome">succeeded, failed, cancelled, timed_out or lost.</param>
 public sealed record JobAttemptResponse(

@@ -12,7 +12,6 @@ namespace Monolith.Api.Features.Syncs;
 /// <summary>Record syncs: copy an external JSON API's records into a snapshot with a <c>sync_records</c> job (docs/syncs.md).</summary>
 public static class SyncsApi
 {
-    public const int DefaultPageSize = 50;
 
     public static RouteGroupBuilder MapSyncsApi(this IEndpointRouteBuilder routes)
     {
@@ -63,20 +62,13 @@ public static class SyncsApi
         string? snapshot, string? cursor, int? limit, ClaimsPrincipal user, SyncQueries syncs, JobQueries jobQueries, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
-        Guid? after = null;
-        if (cursor is not null)
-        {
-            if (Guid.TryParse(cursor, out var parsed)) after = parsed;
-            else errors["cursor"] = ["Not a cursor from a previous page."];
-        }
-        if (limit is < 1 or > SyncQueries.MaxPageSize) errors["limit"] = [$"Must be between 1 and {SyncQueries.MaxPageSize}."];
+        var paging = PageRequest.Read(cursor, limit, SyncQueries.MaxPageSize, errors);
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
 
-        var pageSize = limit ?? DefaultPageSize;
-        var page = await syncs.ListAsync(user.TenantScope(), snapshot, after, pageSize, ct);
+        var page = await syncs.ListAsync(user.TenantScope(), snapshot, paging.After, paging.Size, ct);
         var jobs = await jobQueries.ByIdsAsync(page.Select(s => s.JobId), ct);
         var now = DateTimeOffset.UtcNow;
-        var next = page.Count == pageSize ? page[^1].Id.ToString() : null;
+        var next = paging.NextCursor(page, row => row.Id);
         return TypedResults.Ok(new SyncListResponse(
             page.Select(s => SyncResponse.From(s, s.JobId is { } jobId ? jobs.GetValueOrDefault(jobId) : null, now)).ToList(), next));
     }

@@ -93,7 +93,7 @@ public sealed record SyncResponse(
     int? ProgressPercent,
     double? EtaSeconds,
     string? Error,
-    SyncJobResponse? Job,
+    RowJobResponse? Job,
     DateTimeOffset CreatedAt,
     DateTimeOffset? StartedAt,
     DateTimeOffset? LastPageAt,
@@ -146,13 +146,7 @@ public sealed record SyncResponse(
             fraction is null ? null : (int)Math.Floor(fraction.Value * 100),
             eta,
             status != SyncStatus.Failed ? null : byJob ? sync.Error ?? job!.LastError : sync.Error,
-            job is null ? null : new SyncJobResponse(
-                job.Id,
-                JobQueries.EffectiveState(job, now).ToName(),
-                job.Attempt,
-                job.MaxAttempts,
-                job.ProgressPercent is null && job.ProgressMessage is null ? null : new JobProgressResponse(job.ProgressPercent ?? 0, job.ProgressMessage),
-                job.LastError),
+            RowJobResponse.From(job, now),
             sync.CreatedAt,
             sync.StartedAt,
             sync.LastPageAt,
@@ -169,9 +163,6 @@ public sealed record SyncSourceResponse(
     string IdPath,
     string? UpdatedAtPath,
     double? RateLimitPerSecond);
-
-/// <summary>The sync's job, as far as a sync's reader needs it; the whole job is at <c>GET /v1/jobs/{id}</c>.</summary>
-public sealed record SyncJobResponse(Guid Id, [property: EnumValues(typeof(JobState))] string State, int Attempt, int MaxAttempts, JobProgressResponse? Progress, string? LastError);
 
 /// <summary>One page of syncs, newest first.</summary>
 /// <param name="NextCursor">Pass as <c>cursor</c> for the next page; null on the last page.</param>

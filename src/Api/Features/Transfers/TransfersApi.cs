@@ -12,7 +12,6 @@ namespace Monolith.Api.Features.Transfers;
 /// <summary>Move a document from a source to a destination with a <c>transfer_document</c> job; watch, cancel, retry it (docs/transfers.md).</summary>
 public static class TransfersApi
 {
-    public const int DefaultPageSize = 50;
 
     public static RouteGroupBuilder MapTransfersApi(this IEndpointRouteBuilder routes)
     {
@@ -61,19 +60,12 @@ public static class TransfersApi
         string? cursor, int? limit, ClaimsPrincipal user, TransferQueries transfers, JobQueries jobQueries, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
-        Guid? after = null;
-        if (cursor is not null)
-        {
-            if (Guid.TryParse(cursor, out var parsed)) after = parsed;
-            else errors["cursor"] = ["Not a cursor from a previous page."];
-        }
-        if (limit is < 1 or > TransferQueries.MaxPageSize) errors["limit"] = [$"Must be between 1 and {TransferQueries.MaxPageSize}."];
+        var paging = PageRequest.Read(cursor, limit, TransferQueries.MaxPageSize, errors);
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
 
-        var pageSize = limit ?? DefaultPageSize;
-        var page = await transfers.ListAsync(user.TenantScope(), after, pageSize, ct);
+        var page = await transfers.ListAsync(user.TenantScope(), paging.After, paging.Size, ct);
         var jobs = await jobQueries.ByIdsAsync(page.Select(t => t.JobId), ct, withAttempts: true);
-        var next = page.Count == pageSize ? page[^1].Id.ToString() : null;
+        var next = paging.NextCursor(page, row => row.Id);
         return TypedResults.Ok(new TransferListResponse(
             page.Select(t => TransferResponse.From(t, t.JobId is { } jobId ? jobs.GetValueOrDefault(jobId) : null)).ToList(), next));
     }

@@ -55,7 +55,7 @@ public sealed record TransferResponse(
     string? Sha256,
     DestinationAnswerResponse? DestinationAnswer,
     string? Error,
-    TransferJobResponse? Job,
+    RowJobResponse? Job,
     IReadOnlyList<JobAttemptResponse> Attempts,
     DateTimeOffset CreatedAt,
     DateTimeOffset? StartedAt,
@@ -83,13 +83,7 @@ public sealed record TransferResponse(
             transfer.DestinationStatus is null && transfer.DestinationLocation is null
                 ? null : new DestinationAnswerResponse(transfer.DestinationStatus, transfer.DestinationLocation),
             status == TransferStatus.Cancelled ? "The transfer was cancelled." : transfer.Error ?? (status == TransferStatus.Failed ? job?.LastError : null),
-            job is null ? null : new TransferJobResponse(
-                job.Id,
-                JobQueries.EffectiveState(job, DateTimeOffset.UtcNow).ToName(),
-                job.Attempt,
-                job.MaxAttempts,
-                job.ProgressPercent is null && job.ProgressMessage is null ? null : new JobProgressResponse(job.ProgressPercent ?? 0, job.ProgressMessage),
-                job.LastError),
+            RowJobResponse.From(job, DateTimeOffset.UtcNow),
             job?.Attempts.OrderBy(a => a.Id).Select(a => new JobAttemptResponse(a.Attempt, a.Node, a.Outcome, a.Error, a.StartedAt, a.FinishedAt)).ToList() ?? [],
             transfer.CreatedAt,
             transfer.StartedAt,
@@ -107,9 +101,6 @@ public sealed record TransferDestinationView(
     [property: EnumValues(TransferDestination.HttpType, TransferDestination.DirectoryType)] string Type, string? Url, string? Method, IReadOnlyList<string> HeaderNames, IReadOnlyList<string>? FormFields, string? Path);
 
 public sealed record DestinationAnswerResponse(int? Status, string? Location);
-
-/// <summary>The transfer's job, as far as a transfer's reader needs it; the whole job is at <c>GET /v1/jobs/{id}</c>.</summary>
-public sealed record TransferJobResponse(Guid Id, [property: EnumValues(typeof(JobState))] string State, int Attempt, int MaxAttempts, JobProgressResponse? Progress, string? LastError);
 
 /// <summary>One page of transfers, newest first.</summary>
 /// <param name="NextCursor">Pass as <c>cursor</c> for the next page; null on the last page.</param>
