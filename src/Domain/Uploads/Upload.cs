@@ -25,4 +25,25 @@ public sealed class Upload
     public string FileName { get; set; } = "";
 
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>Ready for transfers, datasets and downloads only once verified (<see cref="IsUsable"/>).</summary>
+    public UploadState State { get; set; } = UploadState.Ready;
+
+    /// <summary>
+    /// A pending upload's pre-signed URL stops working at this time; past it and a grace period an upload still pending
+    /// is removed with its object. Null for an upload streamed through the API.
+    /// </summary>
+    public DateTimeOffset? ExpiresAt { get; set; }
+
+    /// <summary>
+    /// The one rule for whoever reads an upload's bytes (transfers, datasets, <c>GET …/content</c>): only a ready upload's
+    /// bytes are there and are what <see cref="Sha256"/> says.
+    /// </summary>
+    public bool IsUsable => State == UploadState.Ready;
+
+    /// <summary>
+    /// Where the client's PUT lands for a pre-signed upload: a key of its own, copied to <see cref="StorageKey"/> when
+    /// verified, so bytes PUT again with a URL that has not expired yet never replace a verified document.
+    /// </summary>
+    public string IncomingKey => $"incoming/{StorageKey}";
 }
