@@ -41,9 +41,18 @@ public sealed class Upload
     /// </summary>
     public bool IsUsable => State == UploadState.Ready;
 
+    /// <summary>Why the bytes cannot be read yet (or ever), for an answer; null when <see cref="IsUsable"/>.</summary>
+    public string? UnusableReason => State switch
+    {
+        UploadState.Pending => $"Upload {Id} is pending: PUT its bytes to the pre-signed URL and complete it (POST /v1/uploads/{Id}/complete) first.",
+        UploadState.Failed => $"Upload {Id} failed verification: its bytes were not the ones declared, and were removed.",
+        _ => null,
+    };
+
     /// <summary>
-    /// Where the client's PUT lands for a pre-signed upload: a key of its own, copied to <see cref="StorageKey"/> when
-    /// verified, so bytes PUT again with a URL that has not expired yet never replace a verified document.
+    /// Where the client's PUT lands for a pre-signed upload. Once verified, the bytes are a copy under a key of their own
+    /// (then <see cref="StorageKey"/>), so bytes PUT again with a URL that has not expired yet never replace a verified
+    /// document.
     /// </summary>
-    public string IncomingKey => $"incoming/{StorageKey}";
+    public string IncomingKey => $"incoming/{TenantId}/{Id}";
 }
