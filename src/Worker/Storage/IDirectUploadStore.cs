@@ -15,12 +15,6 @@ public interface IDirectUploadStore
 
     /// <summary>A stored object's size and Content-Type; <see cref="StoredFileNotFoundException"/> when there is none.</summary>
     Task<StoredObjectInfo> InfoAsync(string key, CancellationToken ct);
-
-    /// <summary>
-    /// Copies the object under <paramref name="from"/> to <paramref name="to"/> inside the store (no byte passes through
-    /// this node), keeping its Content-Type; <see cref="StoredFileNotFoundException"/> when there is none.
-    /// </summary>
-    Task CopyAsync(string from, string to, CancellationToken ct);
 }
 
 /// <summary>A pre-signed PUT: the URL, when it stops working, and the headers the client must send with it.</summary>

@@ -192,29 +192,6 @@ public sealed class S3FileStore : IFileStore, IDirectUploadStore, IDisposable
         }
     }
 
-    public async Task CopyAsync(string from, string to, CancellationToken ct)
-    {
-        StorageKey.Checked(from);
-        StorageKey.Checked(to);
-        try
-        {
-            // One request up to S3's 5 GiB limit of a copy; the object keeps its Content-Type (the metadata is copied).
-            await _client.CopyObjectAsync(new CopyObjectRequest
-            {
-                SourceBucket = _bucket, SourceKey = from, DestinationBucket = _bucket, DestinationKey = to,
-                MetadataDirective = S3MetadataDirective.COPY,
-            }, ct);
-        }
-        catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound && ex.ErrorCode != "NoSuchBucket")
-        {
-            throw new StoredFileNotFoundException(from);
-        }
-        catch (Exception ex) when (IsStoreFailure(ex))
-        {
-            throw Failure("COPY", from, ex);
-        }
-    }
-
     public void Dispose() => _client.Dispose();
 
     /// <summary>Reads until <paramref name="buffer"/>'s first part-size bytes are full or the content ends; returns the count.</summary>

@@ -1,11 +1,10 @@
-using System.Buffers;
-using System.Security.Cryptography;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Monolith.Domain.Persistence;
 using Monolith.Domain.Transfers;
 using Monolith.Domain.Uploads;
+using Monolith.Worker.Jobs.Transfers;
 using Monolith.Worker.Storage;
 
 namespace Monolith.Worker.Uploads;
@@ -15,17 +14,15 @@ namespace Monolith.Worker.Uploads;
 /// pre-signed URL, and asks the service to complete it; the service verifies what was PUT against what was declared
 /// and only then makes the upload ready (<see cref="Upload.IsUsable"/>).
 /// <para>
-/// The PUT lands under the upload's <see cref="Upload.IncomingKey"/>. Completion copies it inside the store to a key
-/// of its own and verifies that copy (size and Content-Type as the store reports them, SHA-256 streamed through the
-/// store with one pooled buffer), so the bytes kept are exactly the bytes verified even if the client PUTs again
+/// The PUT lands under the upload's <see cref="Upload.IncomingKey"/>. Completion checks the size and Content-Type the
+/// store reports, then copies the object to a key of its own, hashing it as it streams through this node (SHA-256;
+/// the store's own checksums are checked as it is read), so the bytes kept are exactly the bytes verified even if the client PUTs again
 /// while its URL still works; the row then points at that copy, set only if the upload is still pending (of two
 /// racing completions one wins, the other removes its copy).
 /// </para>
 /// </summary>
 public sealed class DirectUploads(MonolithDbContext db, TransferQueries queries, IFileStore store, IOptions<DirectUploadOptions> options, ILogger<DirectUploads> logger)
 {
-    private const int HashBufferBytes = 1 << 20;
-
     /// <summary>
     /// Records a pending upload and signs the PUT that fills it; <see cref="DirectUploadStarted.NotSupported"/> (nothing
     /// written) when the file store takes no direct uploads (the local disk).
@@ -85,9 +82,11 @@ public sealed class DirectUploads(MonolithDbContext db, TransferQueries queries,
         if (MismatchOf(upload, info) is { } early) return await FailAsync(tenantScope, upload, early, copy: null, ct);
 
         var copy = $"{upload.StorageKey}.{Guid.NewGuid():N}";
+        long size;
+        string sha256;
         try
         {
-            await direct.CopyAsync(upload.IncomingKey, copy, ct);
+            (size, sha256) = await CopyHashingAsync(upload.IncomingKey, copy, ct);
         }
         catch (StoredFileNotFoundException)
         {
@@ -95,7 +94,6 @@ public sealed class DirectUploads(MonolithDbContext db, TransferQueries queries,
         }
         try
         {
-            var (size, sha256) = await HashAsync(copy, ct);
             var mismatch = size != upload.SizeBytes
                 ? new UploadMismatch("sizeBytes", $"The object PUT has {size} bytes, not the {upload.SizeBytes} declared.")
                 : sha256 != upload.Sha256
@@ -154,27 +152,16 @@ public sealed class DirectUploads(MonolithDbContext db, TransferQueries queries,
                 ? new UploadMismatch("contentType", $"The object PUT has Content-Type '{info.ContentType}', not the '{upload.ContentType}' declared.")
                 : null;
 
-    /// <summary>Streams a stored object through SHA-256 with one pooled buffer; its byte count and lower-case hex digest.</summary>
-    private async Task<(long Size, string Sha256)> HashAsync(string key, CancellationToken ct)
+    /// <summary>
+    /// Copies the object PUT to <paramref name="copy"/>, hashing it on the way (one read, streamed, never whole in memory;
+    /// the store checks its own checksums as it reads); its byte count and lower-case hex SHA-256.
+    /// </summary>
+    private async Task<(long Size, string Sha256)> CopyHashingAsync(string incoming, string copy, CancellationToken ct)
     {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var buffer = ArrayPool<byte>.Shared.Rent(HashBufferBytes);
-        try
-        {
-            await using var content = await store.OpenReadAsync(key, ct);
-            long size = 0;
-            int read;
-            while ((read = await content.ReadAsync(buffer, ct)) > 0)
-            {
-                hash.AppendData(buffer, 0, read);
-                size += read;
-            }
-            return (size, Convert.ToHexStringLower(hash.GetHashAndReset()));
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+        await using var content = await store.OpenReadAsync(incoming, ct);
+        await using var hashing = new TransferStream(content, expectedSha256: null, expectedLength: null);
+        var size = await store.WriteAsync(copy, hashing, ct);
+        return (size, hashing.Sha256!);
     }
 
     /// <summary>Marks the upload failed (if still pending) and deletes what was PUT and its copy.</summary>

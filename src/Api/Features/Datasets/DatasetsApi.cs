@@ -22,7 +22,7 @@ public static class DatasetsApi
         var datasets = routes.MapGroup("/v1/datasets").WithTags("Datasets").RequireAuthorization();
 
         datasets.MapPost("/", UploadDataset).WithName("UploadDataset")
-            .Accepts<UploadDatasetForm>("multipart/form-data")
+            .Accepts<UploadDatasetForm>("multipart/form-data", "application/json") // JSON: CreateDatasetFromUploadRequest
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .WithSummary("Upload a names file (multipart/form-data: file, country, optional format)")
             .WithDescription("The file is streamed to storage (limit Datasets__MaxUploadBytes, 1 GiB by default, counted as it " +
