@@ -23,7 +23,7 @@ public static class UploadsApi
         var uploads = routes.MapGroup("/v1/uploads").WithTags("Uploads").RequireAuthorization();
         uploads.MapPost("/", UploadDocument).WithName("UploadDocument")
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .Produces<PresignedUploadResponse>(StatusCodes.Status201Created, "application/json").ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status409Conflict) // a pre-signed 201 is an UploadResponse with method, url, expiresAt, headers
             .WithSummary("Store a document: multipart/form-data with a 'file' part, or the raw request body; or, with a JSON body, get a pre-signed URL to PUT it to")
             .WithDescription("A JSON body (application/json, no 'filename' query parameter or Content-Disposition) declares a document " +
                              "the client PUTs itself to the store (fileName, sizeBytes, sha256, contentType, optional expiresInSeconds): " +
