@@ -49,7 +49,14 @@ public sealed class PresignedUploadTests(PresignedUploadsFixture fixture) : ICla
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
-    private sealed record Presigned(Guid Id, string State, string Method, Uri Url, DateTimeOffset ExpiresAt, Dictionary<string, string> Headers);
+    private sealed record Put(string Method, Uri Url, DateTimeOffset ExpiresAt, Dictionary<string, string> Headers);
+
+    private sealed record Presigned(Guid Id, string State, Put Put)
+    {
+        public Uri Url => Put.Url;
+        public DateTimeOffset ExpiresAt => Put.ExpiresAt;
+        public Dictionary<string, string> Headers => Put.Headers;
+    }
 
     private static string Sha256(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
 
@@ -61,7 +68,7 @@ public sealed class PresignedUploadTests(PresignedUploadsFixture fixture) : ICla
         var presigned = (await response.Content.ReadFromJsonAsync<Presigned>(JobClientExtensions.Json))!;
         Assert.Equal($"/v1/uploads/{presigned.Id}", response.Headers.Location!.OriginalString);
         Assert.Equal("pending", presigned.State);
-        Assert.Equal("PUT", presigned.Method);
+        Assert.Equal("PUT", presigned.Put.Method);
         return presigned;
     }
 

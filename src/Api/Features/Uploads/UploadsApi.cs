@@ -23,7 +23,7 @@ public static class UploadsApi
         var uploads = routes.MapGroup("/v1/uploads").WithTags("Uploads").RequireAuthorization();
         uploads.MapPost("/", UploadDocument).WithName("UploadDocument")
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status409Conflict) // a pre-signed 201 is an UploadResponse with method, url, expiresAt, headers
+            .ProducesProblem(StatusCodes.Status409Conflict)
             .WithSummary("Store a document: multipart/form-data with a 'file' part, or the raw request body; or, with a JSON body, get a pre-signed URL to PUT it to")
             .WithDescription("A JSON body (application/json, no 'filename' query parameter or Content-Disposition) declares a document " +
                              "the client PUTs itself to the store (fileName, sizeBytes, sha256, contentType, optional expiresInSeconds): " +
@@ -54,7 +54,7 @@ public static class UploadsApi
     }
 
     /// <param name="filename">The document's name, for a raw body (else its Content-Disposition, else the id).</param>
-    public static async Task<Results<Created<UploadResponse>, Created<PresignedUploadResponse>, ValidationProblem, ProblemHttpResult>> UploadDocument(
+    public static async Task<Results<Created<UploadResponse>, ValidationProblem, ProblemHttpResult>> UploadDocument(
         string? filename, HttpContext http, ClaimsPrincipal user, IFileStore store, MonolithDbContext db, IOptions<UploadOptions> options,
         DirectUploads direct, CancellationToken ct)
     {
@@ -105,7 +105,7 @@ public static class UploadsApi
     }
 
     /// <summary>A pending upload and its pre-signed PUT, or 409 when the file store takes no direct uploads.</summary>
-    private static async Task<Results<Created<UploadResponse>, Created<PresignedUploadResponse>, ValidationProblem, ProblemHttpResult>> StartPresignedUpload(
+    private static async Task<Results<Created<UploadResponse>, ValidationProblem, ProblemHttpResult>> StartPresignedUpload(
         HttpContext http, ClaimsPrincipal user, DirectUploads direct, CancellationToken ct)
     {
         var (request, invalid) = await JsonBody.ReadAsync<PresignedUploadRequest>(http, ct);
@@ -120,8 +120,7 @@ public static class UploadsApi
                         "itself to POST /v1/uploads (multipart/form-data or the raw body).",
                 statusCode: StatusCodes.Status409Conflict);
         }
-        return TypedResults.Created($"/v1/uploads/{u.Id}", new PresignedUploadResponse(
-            u.Id, u.FileName, u.ContentType, u.SizeBytes, u.Sha256, u.State.ToName(), u.CreatedAt, "PUT", put.Url, put.ExpiresAt, put.Headers));
+        return TypedResults.Created($"/v1/uploads/{u.Id}", UploadResponseOf(u) with { Put = new PresignedPutResponse("PUT", put.Url, put.ExpiresAt, put.Headers) });
     }
 
     public static async Task<Results<Ok<UploadResponse>, ProblemHttpResult>> CompleteUpload(

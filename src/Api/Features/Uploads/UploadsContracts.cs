@@ -3,8 +3,10 @@ namespace Monolith.Api.Features.Uploads;
 /// <summary>A stored document.</summary>
 /// <param name="Sha256">SHA-256 of the bytes, lower-case hex: computed while they streamed in, or declared and verified for a pre-signed upload.</param>
 /// <param name="ContentType">As sent (the part's or the body's Content-Type).</param>
+/// <param name="Put">Only in the answer that starts a pre-signed upload: where and how to PUT the bytes.</param>
 /// <param name="State">ready (usable by transfers and datasets), or for a pre-signed upload pending (not completed) or failed (its bytes were not the ones declared).</param>
-public sealed record UploadResponse(Guid Id, string FileName, string ContentType, long SizeBytes, string Sha256, DateTimeOffset CreatedAt, string State);
+public sealed record UploadResponse(Guid Id, string FileName, string ContentType, long SizeBytes, string Sha256, DateTimeOffset CreatedAt, string State,
+    PresignedPutResponse? Put = null);
 
 /// <summary>
 /// <c>POST /v1/uploads</c> with a JSON body: a document the client will PUT itself to a pre-signed URL (S3 store only),
@@ -17,10 +19,7 @@ public sealed record UploadResponse(Guid Id, string FileName, string ContentType
 /// <param name="ExpiresInSeconds">A shorter life for the URL than Uploads__PresignedExpirySeconds (default: that).</param>
 public sealed record PresignedUploadRequest(string? FileName, long? SizeBytes, string? Sha256, string? ContentType, int? ExpiresInSeconds = null);
 
-/// <summary>A pending upload and how to fill it: PUT the bytes to <paramref name="Url"/> with <paramref name="Headers"/>.</summary>
-/// <param name="State">pending until completed.</param>
+/// <summary>How to fill a pending pre-signed upload: PUT the bytes to <paramref name="Url"/> with <paramref name="Headers"/>.</summary>
 /// <param name="Method">Always PUT.</param>
 /// <param name="ExpiresAt">The URL stops working at this time.</param>
-public sealed record PresignedUploadResponse(
-    Guid Id, string FileName, string ContentType, long SizeBytes, string Sha256, string State, DateTimeOffset CreatedAt,
-    string Method, Uri Url, DateTimeOffset ExpiresAt, IReadOnlyDictionary<string, string> Headers);
+public sealed record PresignedPutResponse(string Method, Uri Url, DateTimeOffset ExpiresAt, IReadOnlyDictionary<string, string> Headers);
