@@ -13,6 +13,7 @@ using Monolith.Worker.Jobs.HttpRequests;
 using Monolith.Worker.Jobs.Webhooks;
 using Monolith.Worker.Maintenance;
 using Monolith.Worker.Outbound;
+using Monolith.Worker.Uploads;
 using Quartz;
 using Quartz.Impl;
 
@@ -41,6 +42,7 @@ public static class WorkerExtensions
         services.AddSingleton(JobTypes.Register(new JobTypeRegistry()));
         services.AddDatasets(configuration);
         services.AddTransfers(configuration);
+        services.AddDirectUploads(configuration);
         services.AddSyncs();
         services.AddOutboundHttp();
         services.AddWebhooks();
@@ -141,6 +143,9 @@ public static class WorkerExtensions
                 .WithIdentity(nameof(ExpiredResultCleaner))
                 .StartNow()
                 .WithSimpleSchedule(s => s.WithInterval(ExpiredResultCleaner.Interval).RepeatForever()));
+            q.ScheduleJob<PendingUploadCleaner>(trigger => trigger
+                .WithIdentity(nameof(PendingUploadCleaner)).StartNow()
+                .WithSimpleSchedule(s => s.WithInterval(PendingUploadCleaner.Interval).RepeatForever()));
             q.ScheduleJob<JobCleaner>(
                 trigger => trigger.WithIdentity(nameof(JobCleaner)).WithCronSchedule(retention.Schedule),
                 job => job.WithIdentity(JobCleaner.Key));

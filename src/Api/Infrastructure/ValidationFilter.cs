@@ -25,7 +25,7 @@ public sealed class ValidationFilter<TRequest>(IValidator<TRequest> validator) :
     }
 
     /// <summary>C# property paths (<c>RunAt</c>) as the client wrote them (<c>runAt</c>).</summary>
-    private static string JsonPath(string propertyName) =>
+    internal static string JsonPath(string propertyName) =>
         string.Join('.', propertyName.Split('.').Select(p => p.Length == 0 ? p : char.ToLowerInvariant(p[0]) + p[1..]));
 }
 

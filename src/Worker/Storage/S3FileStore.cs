@@ -28,7 +28,7 @@ namespace Monolith.Worker.Storage;
 /// </para>
 /// Failures of the store come out as <see cref="FileStoreException"/> (an <see cref="IOException"/>).
 /// </summary>
-public sealed class S3FileStore : IFileStore, IDisposable
+public sealed class S3FileStore : IFileStore, IDirectUploadStore, IDisposable
 {
     /// <summary>S3's most parts in one multipart upload.</summary>
     private const int MaxParts = 10_000;
@@ -36,6 +36,7 @@ public sealed class S3FileStore : IFileStore, IDisposable
     private readonly AmazonS3Client _client;
     private readonly string _bucket;
     private readonly int _partSize;
+    private readonly Protocol _protocol;
 
     public S3FileStore(S3StorageOptions options)
     {
@@ -54,6 +55,7 @@ public sealed class S3FileStore : IFileStore, IDisposable
             : new AmazonS3Client(config);
         _bucket = options.Bucket;
         _partSize = options.PartSizeBytes;
+        _protocol = options.ServiceUrl is { } service && service.StartsWith("http:", StringComparison.OrdinalIgnoreCase) ? Protocol.HTTP : Protocol.HTTPS;
     }
 
     public async Task<long> WriteAsync(string key, Stream content, CancellationToken ct)
@@ -153,6 +155,40 @@ public sealed class S3FileStore : IFileStore, IDisposable
         catch (Exception ex) when (IsStoreFailure(ex))
         {
             throw Failure("DELETE", key, ex);
+        }
+    }
+
+    public PresignedPut PresignPut(string key, string contentType, DateTimeOffset expiresAt)
+    {
+        StorageKey.Checked(key);
+        // SigV4 query signing, computed locally: the Content-Type is a signed header, so the store refuses another one.
+        var url = _client.GetPreSignedURL(new GetPreSignedUrlRequest
+        {
+            BucketName = _bucket,
+            Key = key,
+            Verb = HttpVerb.PUT,
+            ContentType = contentType,
+            Expires = expiresAt.UtcDateTime,
+            Protocol = _protocol,
+        });
+        return new PresignedPut(new Uri(url), expiresAt, new Dictionary<string, string> { ["Content-Type"] = contentType });
+    }
+
+    public async Task<StoredObjectInfo> InfoAsync(string key, CancellationToken ct)
+    {
+        StorageKey.Checked(key);
+        try
+        {
+            var head = await _client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = _bucket, Key = key }, ct);
+            return new StoredObjectInfo(head.ContentLength, head.Headers.ContentType);
+        }
+        catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound && ex.ErrorCode != "NoSuchBucket")
+        {
+            throw new StoredFileNotFoundException(key);
+        }
+        catch (Exception ex) when (IsStoreFailure(ex))
+        {
+            throw Failure("HEAD", key, ex);
         }
     }
 

@@ -21,12 +21,14 @@ public static class DatasetsApi
         var datasets = routes.MapGroup("/v1/datasets").WithTags("Datasets").RequireAuthorization();
 
         datasets.MapPost("/", UploadDataset).WithName("UploadDataset")
-            .Accepts<UploadDatasetForm>("multipart/form-data")
+            .Accepts<UploadDatasetForm>("multipart/form-data", "application/json") // JSON: CreateDatasetFromUploadRequest
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .WithSummary("Upload a names file (multipart/form-data: file, country, optional format)")
             .WithDescription("The file is streamed to storage (limit Datasets__MaxUploadBytes, 1 GiB by default, counted as it " +
                              "arrives: 413 past it, nothing kept), recorded, and parsed by a parse_dataset job. Plain text, gzip, " +
-                             "or a zip of several files. 202 with the dataset id, the job id and a Location header.");
+                             "or a zip of several files. 202 with the dataset id, the job id and a Location header. Or a JSON body " +
+                             "{uploadId, country, format?, callbackUrl?} naming a ready upload (POST /v1/uploads, pre-signed or not), " +
+                             "whose file is copied for the dataset (docs/uploads.md).");
         datasets.MapGet("/", ListDatasets).WithName("ListDatasets").ProducesValidationProblem()
             .WithParameterFacts("country", values: DatasetFormats.Countries)
             .WithParameterFacts("limit", minimum: 1, maximum: DatasetQueries.MaxPageSize)
@@ -52,6 +54,7 @@ public static class DatasetsApi
         OutboundAddressPolicy outbound,
         CancellationToken ct)
     {
+        if (JsonBody.IsJson(http.Request)) return await CreateDatasetFromUpload(http, user, commands, outbound, ct);
         var maxBytes = options.Value.MaxUploadBytes;
         var tenantId = user.TenantId();
         var datasetId = Guid.CreateVersion7();
@@ -72,6 +75,22 @@ public static class DatasetsApi
         if (outcome.Status == CommandStatus.Invalid) return TypedResults.ValidationProblem(outcome.Errors!);
         upload.Keep();
         return TypedResults.Accepted($"/v1/datasets/{datasetId}", DatasetCreatedResponse.From(outcome.Row!, outcome.Job!));
+    }
+
+    /// <summary>A dataset from a ready upload, named by a JSON body (<see cref="CreateDatasetFromUploadRequest"/>).</summary>
+    private static async Task<Results<Accepted<DatasetCreatedResponse>, ValidationProblem, ProblemHttpResult>> CreateDatasetFromUpload(
+        HttpContext http, ClaimsPrincipal user, DatasetCommands commands, OutboundAddressPolicy outbound, CancellationToken ct)
+    {
+        var (request, invalid) = await JsonBody.ReadAsync<CreateDatasetFromUploadRequest>(http, ct);
+        if (invalid is not null) return invalid;
+        if (request!.CallbackUrl is { } callbackUrl && await CallbackUrls.CheckAsync(callbackUrl, outbound, ct) is { } refused)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["callbackUrl"] = [refused] });
+        }
+        var outcome = await commands.CreateFromUploadAsync(user.TenantId(),
+            new NewDatasetFromUpload(request.UploadId!.Value, request.Country, request.Format, request.CallbackUrl), ct);
+        if (outcome.Status == CommandStatus.Invalid) return TypedResults.ValidationProblem(outcome.Errors!);
+        return TypedResults.Accepted($"/v1/datasets/{outcome.Row!.Id}", DatasetCreatedResponse.From(outcome.Row, outcome.Job!));
     }
 
     public static async Task<Results<Ok<DatasetResponse>, ProblemHttpResult>> GetDataset(

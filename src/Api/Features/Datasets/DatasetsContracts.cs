@@ -93,3 +93,10 @@ public sealed record DatasetResponse(
 /// <summary>One page of datasets, newest first.</summary>
 /// <param name="NextCursor">Pass as <c>cursor</c> for the next page; null on the last page.</param>
 public sealed record DatasetListResponse(IReadOnlyList<DatasetResponse> Items, string? NextCursor);
+
+/// <summary><c>POST /v1/datasets</c> with a JSON body: a dataset from a ready upload (<c>POST /v1/uploads</c>, pre-signed or not).</summary>
+/// <param name="UploadId">The upload holding the names file; its file name tells the format as a form's file name would.</param>
+/// <param name="Country">ISO 3166-1 alpha-2: US or FR.</param>
+/// <param name="Format">us_yob, us_state or fr_national; when absent, told by the upload's file name, else the country's default.</param>
+/// <param name="CallbackUrl">Optional absolute http(s) URL: when the parse job ends, a signed event is POSTed there (docs/webhooks.md).</param>
+public sealed record CreateDatasetFromUploadRequest(Guid? UploadId, string? Country, string? Format, string? CallbackUrl);

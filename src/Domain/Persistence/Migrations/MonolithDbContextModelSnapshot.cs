@@ -899,6 +899,10 @@ namespace Monolith.Domain.Persistence.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
+                    b.Property<DateTimeOffset?>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
                     b.Property<string>("FileName")
                         .IsRequired()
                         .HasMaxLength(255)
@@ -915,6 +919,12 @@ namespace Monolith.Domain.Persistence.Migrations
                         .HasColumnType("bigint")
                         .HasColumnName("size_bytes");
 
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("state");
+
                     b.Property<string>("StorageKey")
                         .IsRequired()
                         .HasMaxLength(500)
@@ -927,6 +937,10 @@ namespace Monolith.Domain.Persistence.Migrations
 
                     b.HasKey("Id")
                         .HasName("pk_uploads");
+
+                    b.HasIndex("ExpiresAt")
+                        .HasDatabaseName("ix_uploads_pending_expiry")
+                        .HasFilter("state = 'pending'");
 
                     b.HasIndex("TenantId", "Id")
                         .HasDatabaseName("ix_uploads_tenant_id");

@@ -2,7 +2,9 @@ using Microsoft.EntityFrameworkCore;
 using Monolith.Domain.Datasets;
 using Monolith.Domain.Jobs;
 using Monolith.Domain.Persistence;
+using Monolith.Domain.Transfers;
 using Monolith.Worker.Engine;
+using Monolith.Worker.Storage;
 
 namespace Monolith.Worker.Jobs.Datasets;
 
@@ -11,7 +13,8 @@ namespace Monolith.Worker.Jobs.Datasets;
 /// the row and the job in one transaction; the endpoints and the dashboard call these and only turn the outcome into
 /// their answer. Reads scope by tenant as <see cref="DatasetQueries"/> does (null: the admin, every tenant's).
 /// </summary>
-public sealed class DatasetCommands(MonolithDbContext db, JobClient client, DatasetQueries datasets, JobQueries jobs, DatasetRemoval removal)
+public sealed class DatasetCommands(
+    MonolithDbContext db, JobClient client, DatasetQueries datasets, JobQueries jobs, DatasetRemoval removal, TransferQueries uploads, IFileStore store)
 {
     /// <summary>
     /// The dataset and its <c>parse_dataset</c> job, in one transaction. Invalid (nothing written) when the country or
@@ -39,6 +42,43 @@ public sealed class DatasetCommands(MonolithDbContext db, JobClient client, Data
         var job = await client.SubmitWithRowAsync(tenantId, new ParseDatasetPayload(dataset.Id), new JobSettings(CallbackUrl: input.CallbackUrl),
             dataset, ct);
         return RowCommandOutcome<Dataset>.Done(dataset, job);
+    }
+
+    /// <summary>
+    /// A dataset from a ready upload of the tenant: the upload's file is copied (inside the store when it can) to the
+    /// dataset's own key, so deleting either never touches the other; then as <see cref="CreateAsync"/>. Invalid on
+    /// <c>uploadId</c> (nothing written) when the upload is not visible or not ready, or on the country or format.
+    /// </summary>
+    public async Task<RowCommandOutcome<Dataset>> CreateFromUploadAsync(Guid tenantId, NewDatasetFromUpload input, CancellationToken ct)
+    {
+        var upload = await uploads.GetUploadAsync(tenantId, input.UploadId, ct);
+        var errors = new Dictionary<string, string[]>();
+        if (upload is null) errors["uploadId"] = [$"No upload {input.UploadId} is visible to this API key."];
+        else if (upload.UnusableReason is { } unusable) errors["uploadId"] = [unusable];
+        else DatasetFormatChoice.Resolve(input.Country, input.Format, upload.FileName, errors); // before copying a large file
+        if (errors.Count > 0) return RowCommandOutcome<Dataset>.Invalid(errors);
+
+        var id = Guid.CreateVersion7();
+        var key = $"datasets/{tenantId}/{id}";
+        var created = false;
+        try
+        {
+            try
+            {
+                await store.CopyWithinAsync(upload!.StorageKey, key, ct);
+            }
+            catch (StoredFileNotFoundException)
+            {
+                return RowCommandOutcome<Dataset>.Invalid(new Dictionary<string, string[]> { ["uploadId"] = [$"Upload {input.UploadId} was deleted meanwhile."] });
+            }
+            var outcome = await CreateAsync(tenantId, new NewDataset(id, key, upload.FileName, upload.SizeBytes, input.Country, input.Format, input.CallbackUrl), ct);
+            created = outcome.Status == CommandStatus.Done;
+            return outcome;
+        }
+        finally
+        {
+            if (!created) await store.DeleteQuietlyAsync(key);
+        }
     }
 
     /// <summary>

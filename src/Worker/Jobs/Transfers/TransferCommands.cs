@@ -94,9 +94,11 @@ public sealed class TransferCommands(
     {
         var (source, destination) = (request.Source, request.Destination);
         var errors = new Dictionary<string, string[]>();
-        if (source.Type == TransferSource.UploadType && await transfers.GetUploadAsync(tenantId, source.UploadId!.Value, ct) is null)
+        if (source.Type == TransferSource.UploadType)
         {
-            errors["source.uploadId"] = [$"No upload {source.UploadId} is visible to this API key."];
+            var upload = await transfers.GetUploadAsync(tenantId, source.UploadId!.Value, ct);
+            if (upload is null) errors["source.uploadId"] = [$"No upload {source.UploadId} is visible to this API key."];
+            else if (upload.UnusableReason is { } unusable) errors["source.uploadId"] = [unusable];
         }
         if (source.Type == TransferSource.UrlType && await addresses.CheckAsync(new Uri(source.Url!), ct) is { } sourceRefused)
         {
