@@ -22,9 +22,14 @@ public static class JsonBody
         MediaTypeHeaderValue.TryParse(request.ContentType, out var type)
         && (type.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase) || type.Suffix.Equals("json", StringComparison.OrdinalIgnoreCase));
 
-    /// <summary>The body as <typeparamref name="T"/>, checked; or the 400 saying why not (keyed by the JSON field, or <c>body</c>).</summary>
+    /// <summary>
+    /// The body as <typeparamref name="T"/>, checked; or the 400 saying why not (keyed by the JSON field, <c>body</c>, or
+    /// <c>Content-Type</c> when the body is not JSON in UTF-8, as <see cref="JsonContentTypeMiddleware"/> requires of
+    /// endpoints that take only JSON).
+    /// </summary>
     public static async Task<(T? Request, ValidationProblem? Problem)> ReadAsync<T>(HttpContext http, CancellationToken ct) where T : class
     {
+        if (!JsonContentTypeMiddleware.IsJsonInUtf8(http.Request)) return (null, Invalid("Content-Type", JsonContentTypeMiddleware.Reason));
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = MaxBytes;
         T? request;
         try

@@ -38,7 +38,7 @@ public sealed class JsonContentTypeMiddleware(RequestDelegate next, IProblemDeta
     /// Whether the request says JSON in UTF-8. A quoted <c>charset="utf-8"</c> (as RFC 9110 allows) is rewritten
     /// unquoted, since binding would look the quotes up as part of the name.
     /// </summary>
-    private static bool IsJsonInUtf8(HttpRequest request)
+    internal static bool IsJsonInUtf8(HttpRequest request)
     {
         if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType)
             || !(mediaType.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
@@ -61,7 +61,8 @@ public sealed class JsonContentTypeMiddleware(RequestDelegate next, IProblemDeta
         http.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody ?? http.Request.ContentLength > 0;
 
     /// <summary>The endpoint binds a JSON body (minimal APIs declare it in <see cref="IAcceptsMetadata"/>).</summary>
+    /// <summary>Only JSON: an endpoint that also takes a form (POST /v1/datasets) reads and checks its JSON itself (JsonBody).</summary>
     private static bool TakesJson(HttpContext http) =>
-        http.GetEndpoint()?.Metadata.GetMetadata<IAcceptsMetadata>()?.ContentTypes
-            .Any(t => t.Equals("application/json", StringComparison.OrdinalIgnoreCase)) == true;
+        http.GetEndpoint()?.Metadata.GetMetadata<IAcceptsMetadata>()?.ContentTypes is { Count: > 0 } types
+        && types.All(t => t.Equals("application/json", StringComparison.OrdinalIgnoreCase));
 }

@@ -62,7 +62,7 @@ public sealed class PresignedUploadTests(PresignedUploadsFixture fixture) : ICla
 
     private static async Task<Presigned> StartAsync(HttpClient client, object body)
     {
-        using var response = await client.PostAsJsonAsync("/v1/uploads", body, JobClientExtensions.Json);
+        using var response = await client.PostAsJsonAsync("/v1/uploads?presigned=true", body, JobClientExtensions.Json);
         await JobClientExtensions.EnsureSuccessAsync(response);
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var presigned = (await response.Content.ReadFromJsonAsync<Presigned>(JobClientExtensions.Json))!;

@@ -24,8 +24,8 @@ public static class UploadsApi
         uploads.MapPost("/", UploadDocument).WithName("UploadDocument")
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status409Conflict)
-            .WithSummary("Store a document: multipart/form-data with a 'file' part, or the raw request body; or, with a JSON body, get a pre-signed URL to PUT it to")
-            .WithDescription("A JSON body (application/json, no 'filename' query parameter or Content-Disposition) declares a document " +
+            .WithSummary("Store a document: multipart/form-data with a 'file' part, or the raw request body; or, with ?presigned=true, get a pre-signed URL to PUT it to")
+            .WithDescription("With ?presigned=true, a JSON body declares a document " +
                              "the client PUTs itself to the store (fileName, sizeBytes, sha256, contentType, optional expiresInSeconds): " +
                              "201 with the pending upload, the pre-signed URL, its expiry and the headers the PUT must carry; then " +
                              "POST /v1/uploads/{id}/complete. Only with the S3 store (409 otherwise). docs/uploads.md. " +
@@ -54,11 +54,12 @@ public static class UploadsApi
     }
 
     /// <param name="filename">The document's name, for a raw body (else its Content-Disposition, else the id).</param>
+    /// <param name="presigned">true: the JSON body declares a document the client PUTs to the store itself (docs/uploads.md).</param>
     public static async Task<Results<Created<UploadResponse>, ValidationProblem, ProblemHttpResult>> UploadDocument(
-        string? filename, HttpContext http, ClaimsPrincipal user, IFileStore store, MonolithDbContext db, IOptions<UploadOptions> options,
+        string? filename, bool? presigned, HttpContext http, ClaimsPrincipal user, IFileStore store, MonolithDbContext db, IOptions<UploadOptions> options,
         DirectUploads direct, CancellationToken ct)
     {
-        if (JsonBody.IsJson(http.Request) && filename is null && StringValues.IsNullOrEmpty(http.Request.Headers.ContentDisposition))
+        if (presigned == true)
         {
             return await StartPresignedUpload(http, user, direct, ct);
         }
