@@ -19,7 +19,8 @@ namespace Monolith.Worker.Jobs.HttpRequests;
 /// vendor honours when that matters, e.g. the job's id.</para>
 /// </summary>
 public sealed class HttpRequestJob(
-    IHttpClientFactory clients, OutboundAddressPolicy addresses, IOptions<HttpRequestOptions> options, ILogger<HttpRequestJob> logger)
+    IHttpClientFactory clients, OutboundAddressPolicy addresses, EncryptedDocuments documents, IOptions<HttpRequestOptions> options,
+    ILogger<HttpRequestJob> logger)
     : IJobHandler<HttpRequestPayload>
 {
     private const string What = "The vendor";
@@ -29,9 +30,12 @@ public sealed class HttpRequestJob(
         var url = new Uri(payload.Url!);
         if (await addresses.CheckAsync(url, ct) is { } refused) throw new PermanentJobException($"{What}: {refused}");
 
+        // Every document decrypts, or the job fails here: no byte of a call with a bad one is sent.
+        var verified = payload.Documents is { Count: > 0 } named ? await documents.VerifyAsync(named, context.TenantId, ct) : [];
+
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(TimeSpan.FromSeconds(payload.TimeoutSeconds ?? options.Value.DefaultTimeoutSeconds));
-        using var request = BuildRequest(payload, url);
+        using var request = BuildRequest(payload, url, verified.Count > 0 ? DocumentRequestBody.Create(payload, verified, documents.Store) : null);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         try
         {
@@ -41,16 +45,26 @@ public sealed class HttpRequestJob(
             OutboundFailures.ThrowIfFailed(response, What);
             return await ReadResultAsync(response, payload.ResponseHeaders, timeout.Token);
         }
+        catch (Exception ex) when (DocumentCipher.FindUnreadable(ex) is { } unreadable)
+        {
+            // The stored cipher text changed after it was verified: the request was cut before its last block.
+            throw new PermanentJobException($"A document cannot be decrypted: {unreadable.Message} The request was aborted before its end.", ex);
+        }
         catch (Exception ex) when (OutboundFailures.Classify(ex, What, ct) is { } verdict)
         {
             throw verdict;
         }
     }
 
-    private static HttpRequestMessage BuildRequest(HttpRequestPayload payload, Uri url)
+    /// <param name="documentBody">The body when the payload has documents (<see cref="DocumentRequestBody"/>).</param>
+    private static HttpRequestMessage BuildRequest(HttpRequestPayload payload, Uri url, HttpContent? documentBody)
     {
         var request = new HttpRequestMessage(new HttpMethod(payload.Method!.ToUpperInvariant()), url);
-        if (payload.Body is { } body && body.ValueKind != JsonValueKind.Null)
+        if (documentBody is not null)
+        {
+            request.Content = documentBody;
+        }
+        else if (payload.Body is { } body && body.ValueKind != JsonValueKind.Null)
         {
             request.Content = body.ValueKind == JsonValueKind.String
                 ? new StringContent(body.GetString()!, Encoding.UTF8, "text/plain")
