@@ -27,13 +27,8 @@ public sealed class EncryptedDocumentTests(EncryptedDocumentsFactory app) : ICla
         var scan = BrowserEncryption.OfRandom(ScanBytes);
         var upload = await scan.UploadAsync(client);
 
-        var job = await client.SubmitJobAsync("http_request", new
-        {
-            method = "POST",
-            url = vendor.Url("/scan"),
-            body = new { applicant = "A-42", side = "front" },
-            documents = new[] { scan.Document(upload, "multipart", "image", "front.jpg", "image/jpeg") },
-        });
+        var job = await client.SubmitJobAsync("http_request",
+            Call(vendor, new { applicant = "A-42", side = "front" }, scan.Document(upload, "multipart", "image", "front.jpg", "image/jpeg")));
         await client.WaitForStateAsync(job.Id, "succeeded");
 
         var received = Assert.Single(vendor.Requests);
@@ -57,14 +52,9 @@ public sealed class EncryptedDocumentTests(EncryptedDocumentsFactory app) : ICla
         var frontId = await front.UploadAsync(client);
         var backId = await back.UploadAsync(client, "id-back.jpg.enc");
 
-        var job = await client.SubmitJobAsync("http_request", new
-        {
-            method = "POST",
-            url = vendor.Url("/verify"),
-            body = new { applicant = new { name = "Ada", ssn = "078-05-1120" }, images = new { front = (string?)null } },
-            sensitive = new[] { "applicant.ssn" },
-            documents = new[] { front.Document(frontId, "base64", "images.front"), back.Document(backId, "base64", "$.images.back") },
-        });
+        var job = await client.SubmitJobAsync("http_request", Call(vendor,
+            new { applicant = new { name = "Ada", ssn = "078-05-1120" }, images = new { front = (string?)null } },
+            front.Document(frontId, "base64", "images.front"), back.Document(backId, "base64", "$.images.back")) with { Sensitive = ["applicant.ssn"] });
         await client.WaitForStateAsync(job.Id, "succeeded");
 
         var received = Assert.Single(vendor.Requests);
@@ -113,11 +103,15 @@ public sealed class EncryptedDocumentTests(EncryptedDocumentsFactory app) : ICla
         Assert.Empty(vendor.Requests);
     }
 
+    /// <summary>A vendor call's payload: a POST of <paramref name="body"/> and <paramref name="documents"/>.</summary>
+    private static CallPayload Call(LoopbackServer vendor, object? body, params object[] documents) => new("POST", vendor.Url("/scan"), body, documents);
+
+    private sealed record CallPayload(string Method, string Url, object? Body, object[] Documents, string[]? Sensitive = null);
+
     /// <summary>Submits a call with <paramref name="document"/> allowing 5 attempts; it must fail on the first.</summary>
     private static async Task<JobDto> SubmitAndFailAsync(HttpClient client, LoopbackServer vendor, object document, object? body = null)
     {
-        var job = await client.SubmitJobAsync("http_request", new { method = "POST", url = vendor.Url("/scan"), body, documents = new[] { document } },
-            new { maxAttempts = 5, backoffSeconds = 0 });
+        var job = await client.SubmitJobAsync("http_request", Call(vendor, body, document), new { maxAttempts = 5, backoffSeconds = 0 });
         var failed = await client.WaitForStateAsync(job.Id, "failed");
         Assert.Equal(1, failed.Attempt); // not retried
         Assert.Single(failed.Attempts);
@@ -132,12 +126,7 @@ public sealed class EncryptedDocumentTests(EncryptedDocumentsFactory app) : ICla
         var scan = BrowserEncryption.OfRandom(ScanBytes);
         var upload = await scan.UploadAsync(client);
 
-        var job = await client.SubmitJobAsync("http_request", new
-        {
-            method = "POST",
-            url = vendor.Url("/scan"),
-            documents = new[] { scan.Document(upload, "multipart", "image") },
-        });
+        var job = await client.SubmitJobAsync("http_request", Call(vendor, null, scan.Document(upload, "multipart", "image")));
         await client.WaitForStateAsync(job.Id, "succeeded");
         Assert.Single(vendor.Requests);
 
