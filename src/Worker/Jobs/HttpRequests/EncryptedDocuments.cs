@@ -13,8 +13,6 @@ namespace Monolith.Worker.Jobs.HttpRequests;
 /// </summary>
 public sealed class EncryptedDocuments(MonolithDbContext db, IFileStore store)
 {
-    public IFileStore Store => store;
-
     public async Task<IReadOnlyList<VerifiedDocument>> VerifyAsync(IReadOnlyList<HttpRequestDocument> documents, Guid tenantId, CancellationToken ct)
     {
         var ids = documents.Select(d => d.UploadId!.Value).Distinct().ToList();
@@ -52,4 +50,7 @@ public sealed class EncryptedDocuments(MonolithDbContext db, IFileStore store)
         }
         return verified;
     }
+
+    /// <summary>The request body carrying <paramref name="verified"/> (<see cref="DocumentRequestBody"/>), decrypted from the store as it is sent.</summary>
+    public HttpContent RequestBody(HttpRequestPayload payload, IReadOnlyList<VerifiedDocument> verified) => DocumentRequestBody.Create(payload, verified, store);
 }

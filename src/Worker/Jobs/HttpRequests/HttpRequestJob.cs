@@ -15,6 +15,9 @@ namespace Monolith.Worker.Jobs.HttpRequests;
 /// 5xx, 408 and 429 are retried (429's Retry-After honoured), any other 4xx fails the job at once. A 2xx answer
 /// (status, the chosen headers, the body up to <see cref="HttpRequestOptions.MaxResponseBytes"/>) is the result,
 /// which the engine stores encrypted and deletes after its time to live.
+/// <para>Client-encrypted documents (<see cref="HttpRequestDocument"/>) are all decrypted once before the call
+/// (<see cref="EncryptedDocuments"/>: one that does not fails the job at once, nothing sent), then again into the
+/// request body as it is sent (<see cref="DocumentRequestBody"/>).</para>
 /// <para>At least once: a vendor may see the same call twice (after a crash); send an idempotency key header the
 /// vendor honours when that matters, e.g. the job's id.</para>
 /// </summary>
@@ -35,7 +38,7 @@ public sealed class HttpRequestJob(
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(TimeSpan.FromSeconds(payload.TimeoutSeconds ?? options.Value.DefaultTimeoutSeconds));
-        using var request = BuildRequest(payload, url, verified.Count > 0 ? DocumentRequestBody.Create(payload, verified, documents.Store) : null);
+        using var request = BuildRequest(payload, url, verified.Count > 0 ? documents.RequestBody(payload, verified) : null);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         try
         {
