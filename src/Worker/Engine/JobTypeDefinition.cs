@@ -28,6 +28,12 @@ public abstract class JobTypeDefinition(string kind, Type payloadType, JobDefaul
     public abstract Dictionary<string, string[]> Validate(JsonElement payload, IServiceProvider services);
 
     /// <summary>
+    /// The type's rules on stored state (<see cref="IPayloadCheck{TPayload}"/>, when one is registered) for a payload
+    /// <see cref="Validate"/> passed; failures keyed as <see cref="Validate"/> keys them.
+    /// </summary>
+    public abstract Task<Dictionary<string, string[]>> CheckAsync(JsonElement payload, Guid tenantId, IServiceProvider services, CancellationToken ct);
+
+    /// <summary>
     /// The payload as it is stored: as submitted, except that a payload type with secrets
     /// (<see cref="ISecretPayload{TSelf}"/>) has them encrypted for <paramref name="tenantId"/>. Call after
     /// <see cref="Validate"/> found no error.
@@ -99,6 +105,13 @@ public sealed class JobTypeDefinition<THandler, TPayload, TValidator>(string kin
         return result.Errors
             .GroupBy(e => "payload." + JsonNamingPolicy.CamelCase.ConvertName(e.PropertyName))
             .ToDictionary(g => g.Key, g => g.Select(e => e.ErrorMessage).ToArray());
+    }
+
+    public override async Task<Dictionary<string, string[]>> CheckAsync(JsonElement payload, Guid tenantId, IServiceProvider services, CancellationToken ct)
+    {
+        if (services.GetService<IPayloadCheck<TPayload>>() is not { } check) return [];
+        var failures = await check.CheckAsync(payload.Deserialize<TPayload>(PayloadJson)!, tenantId, ct);
+        return failures.ToDictionary(f => "payload." + f.Key, f => f.Value);
     }
 
     public override string PreparePayload(JsonElement payload, Guid tenantId, JobSecrets secrets)

@@ -71,6 +71,7 @@ public static class JobsApi
         JobSecrets secrets,
         KeyedHash hasher,
         JobClient client,
+        IServiceProvider services,
         CancellationToken ct)
     {
         if (idempotencyKey?.Trim().Length > MaxIdempotencyKeyLength)
@@ -84,6 +85,8 @@ public static class JobsApi
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["Idempotency-Key"] = [StorableText.Reason] });
         }
+        var failures = await types.Find(request.Type!)!.CheckAsync(request.Payload!.Value, user.TenantId(), services, ct);
+        if (failures.Count > 0) return TypedResults.ValidationProblem(failures);
         var key = string.IsNullOrWhiteSpace(idempotencyKey) ? null : idempotencyKey.Trim();
         var newJob = ToNewJob(request, user.TenantId(), types, secrets, DateTimeOffset.UtcNow, key);
         if (key is not null) newJob = WithRequestHash(newJob, request, hasher);
@@ -101,11 +104,21 @@ public static class JobsApi
         };
     }
 
-    public static async Task<Accepted<SubmitJobBatchResponse>> SubmitJobBatch(
-        SubmitJobBatchRequest request, ClaimsPrincipal user, JobTypeRegistry types, JobSecrets secrets, JobClient client, CancellationToken ct)
+    public static async Task<Results<Accepted<SubmitJobBatchResponse>, ValidationProblem>> SubmitJobBatch(
+        SubmitJobBatchRequest request, ClaimsPrincipal user, JobTypeRegistry types, JobSecrets secrets, JobClient client,
+        IServiceProvider services, CancellationToken ct)
     {
         var now = DateTimeOffset.UtcNow;
         var tenant = user.TenantId();
+        var failures = new Dictionary<string, string[]>();
+        for (var i = 0; i < request.Jobs!.Count; i++)
+        {
+            foreach (var (path, messages) in await types.Find(request.Jobs[i]!.Type!)!.CheckAsync(request.Jobs[i]!.Payload!.Value, tenant, services, ct))
+            {
+                failures[$"jobs[{i}].{path}"] = messages;
+            }
+        }
+        if (failures.Count > 0) return TypedResults.ValidationProblem(failures);
         var jobs = await client.SubmitBatchAsync(request.Jobs!.Select(j => ToNewJob(j!, tenant, types, secrets, now, idempotencyKey: null)).ToList(), ct);
         return TypedResults.Accepted((string?)null, new SubmitJobBatchResponse(jobs.Select(j => j.Id).ToList()));
     }

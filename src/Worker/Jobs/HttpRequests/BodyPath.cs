@@ -98,6 +98,30 @@ public sealed class BodyPath
         return true;
     }
 
+    /// <summary>
+    /// Sets the value at this path in <paramref name="root"/>, adding the last field to its object when it is not
+    /// there; false when the path's parent is not in the body (or a last array index is past the end).
+    /// </summary>
+    public bool Set(JsonNode? root, JsonNode? value)
+    {
+        var parent = root;
+        for (var i = 0; i < _segments.Length - 1; i++)
+        {
+            if (!TryGet(parent, _segments[i], out parent)) return false;
+        }
+        switch (_segments[^1])
+        {
+            case string name when parent is JsonObject o:
+                o[name] = value;
+                return true;
+            case int index when parent is JsonArray a && index < a.Count:
+                a[index] = value;
+                return true;
+            default:
+                return false;
+        }
+    }
+
     private static bool TryGet(JsonNode? node, object segment, out JsonNode? value)
     {
         value = null;

@@ -15,11 +15,15 @@ namespace Monolith.Worker.Jobs.HttpRequests;
 /// 5xx, 408 and 429 are retried (429's Retry-After honoured), any other 4xx fails the job at once. A 2xx answer
 /// (status, the chosen headers, the body up to <see cref="HttpRequestOptions.MaxResponseBytes"/>) is the result,
 /// which the engine stores encrypted and deletes after its time to live.
+/// <para>Client-encrypted documents (<see cref="HttpRequestDocument"/>) are all decrypted once before the call
+/// (<see cref="EncryptedDocuments"/>: one that does not fails the job at once, nothing sent), then again into the
+/// request body as it is sent (<see cref="DocumentRequestBody"/>).</para>
 /// <para>At least once: a vendor may see the same call twice (after a crash); send an idempotency key header the
 /// vendor honours when that matters, e.g. the job's id.</para>
 /// </summary>
 public sealed class HttpRequestJob(
-    IHttpClientFactory clients, OutboundAddressPolicy addresses, IOptions<HttpRequestOptions> options, ILogger<HttpRequestJob> logger)
+    IHttpClientFactory clients, OutboundAddressPolicy addresses, EncryptedDocuments documents, IOptions<HttpRequestOptions> options,
+    ILogger<HttpRequestJob> logger)
     : IJobHandler<HttpRequestPayload>
 {
     private const string What = "The vendor";
@@ -29,9 +33,12 @@ public sealed class HttpRequestJob(
         var url = new Uri(payload.Url!);
         if (await addresses.CheckAsync(url, ct) is { } refused) throw new PermanentJobException($"{What}: {refused}");
 
+        // Every document decrypts, or the job fails here: no byte of a call with a bad one is sent.
+        var verified = payload.Documents is { Count: > 0 } named ? await documents.VerifyAsync(named, context.TenantId, ct) : [];
+
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(TimeSpan.FromSeconds(payload.TimeoutSeconds ?? options.Value.DefaultTimeoutSeconds));
-        using var request = BuildRequest(payload, url);
+        using var request = BuildRequest(payload, url, verified.Count > 0 ? documents.RequestBody(payload, verified) : null);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         try
         {
@@ -41,16 +48,26 @@ public sealed class HttpRequestJob(
             OutboundFailures.ThrowIfFailed(response, What);
             return await ReadResultAsync(response, payload.ResponseHeaders, timeout.Token);
         }
+        catch (Exception ex) when (DocumentCipher.FindUnreadable(ex) is { } unreadable)
+        {
+            // The stored cipher text changed after it was verified: the request was cut before its last block.
+            throw new PermanentJobException($"A document cannot be decrypted: {unreadable.Message} The request was aborted before its end.", ex);
+        }
         catch (Exception ex) when (OutboundFailures.Classify(ex, What, ct) is { } verdict)
         {
             throw verdict;
         }
     }
 
-    private static HttpRequestMessage BuildRequest(HttpRequestPayload payload, Uri url)
+    /// <param name="documentBody">The body when the payload has documents (<see cref="DocumentRequestBody"/>).</param>
+    private static HttpRequestMessage BuildRequest(HttpRequestPayload payload, Uri url, HttpContent? documentBody)
     {
         var request = new HttpRequestMessage(new HttpMethod(payload.Method!.ToUpperInvariant()), url);
-        if (payload.Body is { } body && body.ValueKind != JsonValueKind.Null)
+        if (documentBody is not null)
+        {
+            request.Content = documentBody;
+        }
+        else if (payload.Body is { } body && body.ValueKind != JsonValueKind.Null)
         {
             request.Content = body.ValueKind == JsonValueKind.String
                 ? new StringContent(body.GetString()!, Encoding.UTF8, "text/plain")

@@ -25,6 +25,8 @@ public static class HttpRequestExtensions
             .Validate(o => o.MaxResponseBytes > 0 && o.DefaultTimeoutSeconds is > 0 and <= HttpRequestPayloadValidator.MaxTimeoutSeconds,
                 $"HttpRequests: MaxResponseBytes must be positive and DefaultTimeoutSeconds between 1 and {HttpRequestPayloadValidator.MaxTimeoutSeconds}.")
             .ValidateOnStart();
+        services.AddScoped<EncryptedDocuments>();
+        services.AddScoped<Engine.IPayloadCheck<HttpRequestPayload>, HttpRequestDocumentsCheck>();
         return services;
     }
 }

@@ -17,6 +17,7 @@ namespace Monolith.Worker.Jobs.HttpRequests;
 /// <param name="Sensitive">Paths of body values to encrypt at rest (<c>ssn</c>, <c>$.person.dob</c>, <c>items[0].id</c>); each must exist.</param>
 /// <param name="TimeoutSeconds">Longest the call may take, 1 to 300 (default <c>HttpRequests:DefaultTimeoutSeconds</c>, 30); a timeout is retried.</param>
 /// <param name="ResponseHeaders">Names of response headers to keep in the result (none by default).</param>
+/// <param name="Documents">Client-encrypted uploads to decrypt and send (<see cref="HttpRequestDocument"/>); their keys and IVs are encrypted at rest.</param>
 public sealed record HttpRequestPayload(
     string? Method,
     string? Url,
@@ -24,13 +25,22 @@ public sealed record HttpRequestPayload(
     JsonElement? Body = null,
     List<string>? Sensitive = null,
     int? TimeoutSeconds = null,
-    List<string>? ResponseHeaders = null) : ISecretPayload<HttpRequestPayload>
+    List<string>? ResponseHeaders = null,
+    List<HttpRequestDocument>? Documents = null) : ISecretPayload<HttpRequestPayload>
 {
-    public HttpRequestPayload Protect(PayloadSecrets secrets) =>
-        this with { Headers = Headers is null ? null : secrets.ProtectValues(Headers), Body = MapSensitive(p => secrets.ProtectValue(p), forward: true) };
+    public HttpRequestPayload Protect(PayloadSecrets secrets) => this with
+    {
+        Headers = Headers is null ? null : secrets.ProtectValues(Headers),
+        Body = MapSensitive(p => secrets.ProtectValue(p), forward: true),
+        Documents = Documents?.Select(d => d with { Key = secrets.Protect(d.Key!), Iv = secrets.Protect(d.Iv!) }).ToList(),
+    };
 
-    public HttpRequestPayload Unprotect(PayloadSecrets secrets) =>
-        this with { Headers = Headers is null ? null : secrets.UnprotectValues(Headers), Body = MapSensitive(secrets.UnprotectValue, forward: false) };
+    public HttpRequestPayload Unprotect(PayloadSecrets secrets) => this with
+    {
+        Headers = Headers is null ? null : secrets.UnprotectValues(Headers),
+        Body = MapSensitive(secrets.UnprotectValue, forward: false),
+        Documents = Documents?.Select(d => d with { Key = secrets.Unprotect(d.Key!), Iv = secrets.Unprotect(d.Iv!) }).ToList(),
+    };
 
     /// <summary>The body with each sensitive value replaced (in reverse order on the way back, though paths never overlap).</summary>
     private JsonElement? MapSensitive(Func<JsonNode?, JsonNode?> map, bool forward)

@@ -59,6 +59,8 @@ public sealed class HttpRequestPayloadValidator : AbstractValidator<HttpRequestP
                 parsed.Add(path);
             }
         });
+        RuleFor(p => p.Documents).Custom((_, context) => HttpRequestDocumentRules.Check(context.InstanceToValidate, context))
+            .When(p => p.Documents is not null);
     }
 
     /// <summary>An HTTP field name: an RFC 9110 token.</summary>

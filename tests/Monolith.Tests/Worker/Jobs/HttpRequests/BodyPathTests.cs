@@ -64,4 +64,21 @@ public sealed class BodyPathTests
     [InlineData("items[0]", "items[1].id", false)]
     public void Overlaps_WhenOnePathLiesInsideTheOther(string left, string right, bool overlaps) =>
         Assert.Equal(overlaps, BodyPath.Parse(left, out _)!.Overlaps(BodyPath.Parse(right, out _)!));
+
+    [Theory]
+    [InlineData("person.photo", true)] // a new field of an existing object
+    [InlineData("ssn", true)] // an existing value
+    [InlineData("items[1]", true)]
+    [InlineData("items[2]", false)] // past the array's end
+    [InlineData("missing.photo", false)] // no parent
+    [InlineData("n.photo", false)] // the parent is not an object
+    public void Set_WritesTheValue_WhenThePathsParentExists(string text, bool set)
+    {
+        var body = Body();
+
+        Assert.Equal(set, BodyPath.Parse(text, out _)!.Set(body, JsonValue.Create("scan")));
+
+        if (!set) Assert.Equal(Body().ToJsonString(), body.ToJsonString());
+        else Assert.True(BodyPath.Parse(text, out _)!.ExistsIn(body) && body.ToJsonString().Contains("\"scan\""), body.ToJsonString());
+    }
 }
