@@ -295,5 +295,16 @@ public sealed class PresignedUploadTests(PresignedUploadsFixture fixture) : ICla
 
         using var download = await client.GetAsync($"/v1/uploads/{presigned.Id}/content");
         Assert.Equal(HttpStatusCode.Conflict, download.StatusCode);
+
+        using var vendorCall = await client.PostAsJsonAsync("/v1/jobs", new
+        {
+            type = "http_request",
+            payload = new
+            {
+                method = "POST", url = "https://vendor.example/verify",
+                documents = new[] { new { uploadId = presigned.Id, key = Convert.ToBase64String(new byte[32]), iv = Convert.ToBase64String(new byte[12]), @as = "multipart", field = "scan" } },
+            },
+        }, JobClientExtensions.Json);
+        Assert.Contains("pending", Assert.Single(await TransferClientExtensions.ProblemErrorsAsync(vendorCall), e => e.Key == "payload.documents[0].uploadId").Value.Single());
     }
 }

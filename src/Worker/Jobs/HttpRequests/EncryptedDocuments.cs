@@ -27,6 +27,7 @@ public sealed class EncryptedDocuments(MonolithDbContext db, IFileStore store)
             {
                 throw new PermanentJobException($"{what} does not exist (it was deleted, or belongs to another tenant).");
             }
+            if (upload.UnusableReason is { } unusable) throw new PermanentJobException($"{what}: {unusable}");
             if (upload.SizeBytes < DocumentCipher.TagBytes)
             {
                 throw new PermanentJobException($"{what} cannot be decrypted: {upload.SizeBytes} bytes is shorter than the {DocumentCipher.TagBytes}-byte AES-GCM tag.");
