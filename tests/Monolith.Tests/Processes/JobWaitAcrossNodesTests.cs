@@ -87,8 +87,10 @@ public sealed class JobWaitAcrossNodesTests(ApiAndWorkerPair pair, ITestOutputHe
             Assert.StartsWith("wait-worker", done.Attempts.Single().Node);
             Assert.Contains(answer, done.Result!.Value.GetProperty("body").GetString()); // encrypted by the worker, read on the api node
             Assert.Equal(token, Assert.Single(vendor.Requests).Headers["Authorization"]);
-            await Task.Delay(300); // let the last lines reach stdout
-            Assert.Contains(job.Id.ToString(), string.Join('\n', pair.Group["wait-worker"].Lines)); // the worker logged the run
+            var worker = pair.Group["wait-worker"];
+            await ProcessTestKit.WaitUntilAsync("the worker's log of the run reached stdout", TimeSpan.FromSeconds(10), // the worker logged the run
+                () => Task.FromResult(worker.Lines.Any(l => l.Contains(job.Id.ToString(), StringComparison.Ordinal))),
+                () => Task.FromResult(worker.Tail(10)));
             foreach (var node in pair.Group.Nodes)
             {
                 var log = string.Join('\n', node.Lines);

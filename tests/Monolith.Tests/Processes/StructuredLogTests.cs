@@ -25,7 +25,10 @@ public sealed class StructuredLogTests(ITestOutputHelper output)
             var job = await client.SubmitJobAsync("sleep", new { ms = 1_100 });
             await client.WaitForStateAsync(echo.Id, "succeeded");
             await client.WaitForStateAsync(job.Id, "succeeded");
-            await Task.Delay(200); // let the last lines reach stdout
+            // The job's line is written when its outcome is: wait until it has reached the node's stdout.
+            await ProcessTestKit.WaitUntilAsync("the sleep job's log line reached stdout", TimeSpan.FromSeconds(10),
+                () => Task.FromResult(node.Lines.Any(l => l.Contains(job.Id.ToString(), StringComparison.Ordinal))),
+                () => Task.FromResult(node.Tail(10)));
 
             var lines = node.Lines.Where(l => l.TrimStart().StartsWith('{')).ToList();
             Assert.NotEmpty(lines);
