@@ -744,7 +744,7 @@ public sealed partial class Bench(Db db, string apiDll, string logDir, Options o
             $"median per-round ratio {(_transferRatio is { } ratio ? ratio.ToString("P0") : "—")} (best {Num(_transferRate, "MB/s")} vs {Num(_curlRate, "MB/s")})",
             Verdict(_transferRatio is { } tRatio ? tRatio >= 0.9 : null), _transferRatio is not null);
         Row("worker peak RSS while transferring (issue 5)", "< 150 MB", Num(_transferRssMb, "MB"), Verdict(_transferRssMb is { } tm ? tm < 150 : null), _transferRssMb is not null);
-        Row("transfer from S3 vs curl GET | curl -T, 1 GiB on loopback (issue 14)", "≥ 0.9×",
+        Row("transfer from S3 vs curl GET piped to curl -T, 1 GiB on loopback (issue 14)", "≥ 0.9×",
             $"median per-round ratio {(_s3TransferRatio is { } s3Ratio ? s3Ratio.ToString("P0") : "—")} (best {Num(_s3TransferRate, "MB/s")} vs {Num(_s3CurlRate, "MB/s")}; scenario 13)",
             Verdict(_s3TransferRatio is { } s3r ? s3r >= 0.9 : null), _s3TransferRatio is not null);
         Row("worker peak RSS while transferring from S3 (issue 14)", "≤ 150 MB", Num(_s3TransferRssMb, "MB"), Verdict(_s3TransferRssMb is { } s3m ? s3m <= 150 : null), _s3TransferRssMb is not null);

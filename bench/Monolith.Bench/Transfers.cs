@@ -137,10 +137,10 @@ public sealed partial class Bench
                  $"CPU: worker {CpuShare(workerCpu, ms)} during the transfer" +
                  (storePid is null ? "" : $", store server {CpuShare(storeCpu1 - storeCpu0, TransferMegabytes / curlRuns[^1] * 1000)} during curl and {CpuShare(storeCpu2 - storeCpu1, ms)} during the transfer"));
         }
+        var hwm = Mb(worker.ReadStatusKb("VmHWM")); // before a traced round: tracing takes memory of its own
         if (Environment.GetEnvironmentVariable("PROFILE_TRACE") == "1") await TracedTransferAsync(http, worker, uploadId, receiver);
         var ratios = transferRuns.Zip(curlRuns, (t, c) => t / c).Order().ToList();
         var median = ratios[ratios.Count / 2];
-        var hwm = Mb(worker.ReadStatusKb("VmHWM"));
         var figures = new TransferFigures(median, transferRuns.Max(), curlRuns.Max(), Math.Max(Mb(peaks.Max()), hwm));
         Result($"transfer_document vs {curlName}, same receiver: median of the per-round ratios {median:P0} (best runs: {figures.BestTransfer:F0} MB/s vs {figures.BestCurl:F0} MB/s)");
         Result($"worker RSS: {Mb(idleKb):F0} MB before the first transfer, peak sampled {Mb(peaks.Max()):F0} MB (every 200 ms), kernel VmHWM {hwm:F0} MB " +
