@@ -11,7 +11,7 @@ namespace Monolith.Bench;
 /// </summary>
 public sealed partial class Bench
 {
-    private double? _s3TransferRate, _s3CurlRate, _s3TransferRssMb, _s3TransferRatio;
+    private TransferFigures? _s3Transfer;
 
     private async Task S3TransferAsync()
     {
@@ -40,12 +40,8 @@ public sealed partial class Bench
             var key = (string)(await db.RowsAsync(database, "SELECT storage_key FROM uploads WHERE id = @id", ("id", Guid.Parse(uploadId))))[0][0]!;
             var objectUrl = $"{store.Url}/{S3rverProcess.Bucket}/{key}";
 
-            var figures = await TransferRoundsAsync(database, http, worker, receiver, uploadId, sha256, "curl GET | curl -T",
+            _s3Transfer = await TransferRoundsAsync(database, http, worker, receiver, uploadId, sha256, "curl GET | curl -T",
                 url => CurlFromStoreAsync(objectUrl, url, size, receiver), store.ProcessId);
-            _s3CurlRate = figures.BestCurl;
-            _s3TransferRate = figures.BestTransfer;
-            _s3TransferRssMb = figures.PeakRssMb;
-            _s3TransferRatio = figures.MedianRatio;
         }
         finally
         {

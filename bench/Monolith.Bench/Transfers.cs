@@ -16,7 +16,7 @@ public sealed partial class Bench
 {
     private const int TransferMegabytes = 1024;
     private const int Rounds = 3;
-    private double? _transferRate, _curlRate, _transferRssMb, _transferRatio;
+    private TransferFigures? _transfer;
 
     private async Task TransferAsync()
     {
@@ -55,12 +55,8 @@ public sealed partial class Bench
             }
             Line($"upload (POST /v1/uploads, raw body, streamed and hashed): {uploadClock.Elapsed.TotalSeconds:F2} s = {TransferMegabytes / uploadClock.Elapsed.TotalSeconds:F0} MB/s");
 
-            var figures = await TransferRoundsAsync(database, http, worker, receiver, uploadId, sha256, "curl -T",
+            _transfer = await TransferRoundsAsync(database, http, worker, receiver, uploadId, sha256, "curl -T",
                 url => CurlPutAsync(["-T", file], url, size, receiver));
-            _curlRate = figures.BestCurl;
-            _transferRate = figures.BestTransfer;
-            _transferRssMb = figures.PeakRssMb;
-            _transferRatio = figures.MedianRatio;
         }
         finally
         {
