@@ -17,12 +17,12 @@ public sealed class EncryptedDocumentsFactory : HttpRequestsFactory
         ["Logging:LogLevel:Default"] = "Debug",
     };
 
-    /// <summary>The database's schema and every row, from <c>pg_dump</c> (PostgreSQL's own, found as scripts/postgres.sh finds it).</summary>
+    /// <summary>Every row of the database as plain SQL, from <c>pg_dump --data-only</c> (PostgreSQL's own, found as scripts/postgres.sh finds it).</summary>
     public Task<string> DumpDatabaseAsync() => DumpAsync(DatabaseUrl);
 
     public static async Task<string> DumpAsync(string databaseUrl)
     {
-        var start = new ProcessStartInfo("bash", ["-c", "source scripts/postgres.sh && \"$(monolith_pg_bin)/pg_dump\" --no-owner --dbname \"$1\"", "pg_dump", databaseUrl])
+        var start = new ProcessStartInfo("bash", ["-c", "source scripts/postgres.sh && \"$(monolith_pg_bin)/pg_dump\" --data-only --no-owner --dbname \"$1\"", "pg_dump", databaseUrl])
         {
             WorkingDirectory = Repository.Root(),
             RedirectStandardOutput = true,

@@ -1,4 +1,6 @@
+using Microsoft.AspNetCore.Hosting;
 using Monolith.Tests.Features.HttpRequests;
+using Monolith.Tests.Storage;
 
 namespace Monolith.Tests.Worker.Outbound;
 
@@ -21,6 +23,15 @@ public sealed class ProxiedFactory(string proxyAddress, string? username, string
         ["Logging:LogLevel:Default"] = "Debug",
     };
 
+    /// <summary>Settings over the ones above, given before the service starts: another file store (<see cref="ProxyOnS3Fixture"/>).</summary>
+    public Dictionary<string, string?> ExtraSettings { get; init; } = [];
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        foreach (var (key, value) in ExtraSettings) builder.UseSetting(key, value);
+    }
+
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
@@ -29,7 +40,7 @@ public sealed class ProxiedFactory(string proxyAddress, string? username, string
 }
 
 /// <summary>A tinyproxy asking for credentials, and the service using it with the right ones.</summary>
-public sealed class ProxyFixture : IAsyncLifetime
+public class ProxyFixture : IAsyncLifetime
 {
     public const string Username = "monolith";
     public const string Password = "proxy-pass-7c41e9";
@@ -40,13 +51,34 @@ public sealed class ProxyFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Proxy = await TinyProxy.StartAsync(Username, Password);
-        App = new ProxiedFactory(Proxy.Address, Username, Password);
+        App = new ProxiedFactory(Proxy.Address, Username, Password) { ExtraSettings = await StartStoreAsync() };
         await App.InitializeAsync();
     }
 
-    public async Task DisposeAsync()
+    /// <summary>Starts the file store the service is to use and answers its settings; none: the local store.</summary>
+    protected virtual Task<Dictionary<string, string?>> StartStoreAsync() => Task.FromResult(new Dictionary<string, string?>());
+
+    public virtual async Task DisposeAsync()
     {
         await App.DisposeAsync();
         await Proxy.DisposeAsync();
+    }
+}
+
+/// <summary>The same, the file store being an <see cref="S3rver"/> of its own (pre-signed uploads need S3).</summary>
+public sealed class ProxyOnS3Fixture : ProxyFixture
+{
+    public S3rver Server { get; private set; } = null!;
+
+    protected override async Task<Dictionary<string, string?>> StartStoreAsync()
+    {
+        Server = await S3rver.StartAsync();
+        return Server.ServiceSettings();
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await Server.DisposeAsync();
     }
 }

@@ -1,7 +1,7 @@
-namespace Monolith.Tests.Infrastructure;
+namespace Monolith.Testing;
 
 /// <summary>
-/// Debian packages a test needs (Chromium for the browser tests, tinyproxy for the outbound proxy tests), installed
+/// Debian packages a test (or the bench) needs (Chromium for the browser tests, tinyproxy for the outbound proxy tests), installed
 /// with apt-get the first time a test asks, as CI's fresh machine has none. One install at a time: apt-get and dpkg
 /// hold a lock, so two tests installing at once would fail.
 /// </summary>

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 
-namespace Monolith.Tests.Infrastructure;
+namespace Monolith.Testing;
 
 /// <summary>
-/// Runs an install step a test needs on a fresh machine (<c>apt-get</c>, <c>npm ci</c>): waits for it, and throws
+/// Runs an install step a test (or the bench) needs on a fresh machine (<c>apt-get</c>, <c>npm ci</c>): waits for it, and throws
 /// with its output when it fails. Non-interactive, as CI has no standard input.
 /// </summary>
 public static class InstallCommand
