@@ -26,8 +26,8 @@ public sealed class HttpRequestPayloadValidator : AbstractValidator<HttpRequestP
             .Must(h => h!.Keys.All(IsToken)).WithMessage("A header name is not a valid HTTP token.")
             .Must(h => !h!.Keys.Any(k => ReservedHeaders.Contains(k, StringComparer.OrdinalIgnoreCase)))
             .WithMessage($"These headers are set by the service: {string.Join(", ", ReservedHeaders)}.")
-            .Must(h => h!.Values.All(v => v is not null && v.Length <= MaxHeaderValueLength && !v.Any(c => c is '\r' or '\n' or '\0')))
-            .WithMessage($"A header value must be a string of at most {MaxHeaderValueLength:N0} characters without line breaks.")
+            .Must(h => h!.Values.All(v => v is not null && v.Length <= MaxHeaderValueLength && v.All(IsHeaderValueChar)))
+            .WithMessage($"A header value must be a string of at most {MaxHeaderValueLength:N0} printable ASCII characters (spaces and tabs allowed; no line breaks, control or non-ASCII characters).")
             .When(p => p.Headers is not null);
         RuleFor(p => p.Body).Must(b => b!.Value.GetRawText().Length <= MaxBodyChars)
             .WithMessage($"The body may be at most {MaxBodyChars:N0} characters of JSON.").When(p => p.Body is not null);
@@ -64,6 +64,9 @@ public sealed class HttpRequestPayloadValidator : AbstractValidator<HttpRequestP
     }
 
     /// <summary>An HTTP field name: an RFC 9110 token.</summary>
+    /// <summary>What the HTTP client sends as a header value: visible ASCII, space and tab (it refuses anything else at send time, which would only be found after the job's retries).</summary>
+    private static bool IsHeaderValueChar(char c) => c is '\t' or (>= ' ' and <= '~');
+
     private static bool IsToken(string? name) =>
         name is { Length: > 0 } && name.All(c => char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c));
 }

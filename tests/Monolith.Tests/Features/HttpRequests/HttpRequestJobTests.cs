@@ -268,6 +268,7 @@ public sealed class HttpRequestJobTests(HttpRequestsFactory app) : IClassFixture
     [InlineData("""{"method":"FETCH","url":"http://127.0.0.1/"}""", "payload.method")]
     [InlineData("""{"method":"GET","url":"ftp://127.0.0.1/"}""", "payload.url")]
     [InlineData("""{"method":"GET","url":"http://127.0.0.1/","headers":{"Host":"x"}}""", "payload.headers")]
+    [InlineData("""{"method":"GET","url":"http://127.0.0.1/","headers":{"Authorization":"Bearer sk-live-…"}}""", "payload.headers")]
     [InlineData("""{"method":"GET","url":"http://127.0.0.1/","timeoutSeconds":0}""", "payload.timeoutSeconds")]
     public async Task HttpRequest_BadPayload_IsA400NamingTheField(string payload, string field)
     {
