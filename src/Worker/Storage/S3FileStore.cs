@@ -211,6 +211,7 @@ public sealed class S3FileStore : IFileStore, IDirectUploadStore, IDisposable
                 InputStream = new MemoryStream(buffer, 0, length, writable: false),
                 AutoCloseStream = false,
                 MD5Digest = Convert.ToBase64String(md5),
+                DisableDefaultChecksumValidation = true, // the MD5 above is the check: the SDK's would hash the part again with its slower managed MD5
                 UseChunkEncoding = false,
                 ContentType = "application/octet-stream",
             }, ct);
@@ -250,6 +251,7 @@ public sealed class S3FileStore : IFileStore, IDirectUploadStore, IDisposable
                 PartSize = length,
                 InputStream = new MemoryStream(buffer, 0, length, writable: false),
                 MD5Digest = Convert.ToBase64String(md5),
+                DisableDefaultChecksumValidation = true, // the MD5 above is the check: the SDK's would hash the part again with its slower managed MD5
                 UseChunkEncoding = false,
             }, ct);
         }

@@ -1,16 +1,19 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using Amazon.Runtime;
+using Amazon.Runtime.Internal.Util;
 using Amazon.S3.Model;
 
 namespace Monolith.Worker.Storage;
 
 /// <summary>
 /// The body of a GET, read straight from the connection and checked against the object's ETag when it ends: a plain
-/// MD5 ETag by the SDK itself (it hashes such a body as it passes and fails its last read on a mismatch, which comes
-/// out here as <see cref="FileStoreException"/>), S3's multipart form (<c>md5(part MD5s)-N</c>, which the SDK leaves
-/// alone) here, its part size read from the metadata the writer left. Its length must be the answer's
-/// <c>Content-Length</c>. A reader that stops early checks nothing. Disposing it closes the connection.
+/// MD5 ETag (one PUT) against the MD5 of the bytes, S3's multipart form (<c>md5(part MD5s)-N</c>) against the MD5s of
+/// its parts, their size read from the metadata the writer left. Both are hashed here with the platform's MD5: the
+/// SDK would check a plain ETag itself, but with its own managed MD5 (362 MB/s on this machine against 868 MB/s for
+/// <see cref="IncrementalHash"/>, the largest CPU cost of a transfer from S3), so the body is read from beneath the
+/// SDK's checking stream. Its length must be the answer's <c>Content-Length</c>. A reader that stops early checks
+/// nothing. Disposing it closes the connection.
 /// </summary>
 internal sealed class S3ObjectStream : Stream
 {
@@ -20,7 +23,7 @@ internal sealed class S3ObjectStream : Stream
     private readonly string _etag;
     private readonly long _length;
     private readonly long? _partSize;
-    private readonly IncrementalHash? _md5;
+    private readonly IncrementalHash _md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
     private readonly List<byte[]> _partMd5s = [];
     private long _inPart;
     private long _read;
@@ -29,7 +32,7 @@ internal sealed class S3ObjectStream : Stream
     public S3ObjectStream(GetObjectResponse response, string key)
     {
         _response = response;
-        _body = response.ResponseStream;
+        _body = response.ResponseStream is MD5Stream sdkCheck ? sdkCheck.GetNonWrapperBaseStream() : response.ResponseStream;
         _key = key;
         _etag = S3ETag.Normalize(response.ETag);
         _length = response.ContentLength;
@@ -38,7 +41,6 @@ internal sealed class S3ObjectStream : Stream
             _partSize = long.TryParse(response.Metadata[S3ETag.PartSizeMetadata], NumberStyles.None, CultureInfo.InvariantCulture, out var size) && size > 0
                 ? size
                 : throw new FileStoreException($"The stored object '{key}' has a multipart ETag but no part size: it was not written by this service and cannot be checked.");
-            _md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
         }
         else if (_etag.Length != 32)
         {
@@ -83,8 +85,12 @@ internal sealed class S3ObjectStream : Stream
             return 0;
         }
         _read += read;
-        if (_md5 is null || _partSize is not { } partSize) return read;
         var bytes = buffer[..read];
+        if (_partSize is not { } partSize)
+        {
+            _md5.AppendData(bytes);
+            return read;
+        }
         while (bytes.Length > 0)
         {
             var take = (int)Math.Min(bytes.Length, partSize - _inPart);
@@ -98,7 +104,7 @@ internal sealed class S3ObjectStream : Stream
 
     private void EndPart()
     {
-        _partMd5s.Add(_md5!.GetHashAndReset());
+        _partMd5s.Add(_md5.GetHashAndReset());
         _inPart = 0;
     }
 
@@ -107,7 +113,11 @@ internal sealed class S3ObjectStream : Stream
         if (_checked) return;
         _checked = true;
         if (_read != _length) throw new FileStoreException($"The stored object '{_key}' ended after {_read} of its {_length} bytes.");
-        if (_partSize is null) return; // the SDK checked the plain MD5 ETag as the body passed
+        if (_partSize is null)
+        {
+            if (S3ETag.OfSinglePart(_md5.GetHashAndReset()) != _etag) throw Mismatch(null);
+            return;
+        }
         if (_inPart > 0) EndPart();
         if (S3ETag.OfMultipart(_partMd5s) != _etag) throw Mismatch(null);
     }
@@ -120,7 +130,7 @@ internal sealed class S3ObjectStream : Stream
         if (disposing)
         {
             _response.Dispose();
-            _md5?.Dispose();
+            _md5.Dispose();
         }
         base.Dispose(disposing);
     }
