@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Monolith.Domain.Datasets;
 using Monolith.Domain.Jobs;
@@ -9,8 +10,12 @@ using Monolith.Domain.Uploads;
 
 namespace Monolith.Domain.Persistence;
 
-/// <summary>The one DbContext. Quartz's tables live in the <c>quartz</c> schema and are not mapped here.</summary>
-public sealed class MonolithDbContext(DbContextOptions<MonolithDbContext> options) : DbContext(options)
+/// <summary>
+/// The one DbContext. Quartz's tables live in the <c>quartz</c> schema and are not mapped here. It also holds the
+/// ASP.NET Core Data Protection key ring (<see cref="IDataProtectionKeyContext"/>), so that every api node reads the
+/// dashboard cookies and antiforgery tokens another issued, whatever the file store.
+/// </summary>
+public sealed class MonolithDbContext(DbContextOptions<MonolithDbContext> options) : DbContext(options), IDataProtectionKeyContext
 {
     public DbSet<Job> Jobs => Set<Job>();
     public DbSet<JobAttempt> JobAttempts => Set<JobAttempt>();
@@ -27,6 +32,7 @@ public sealed class MonolithDbContext(DbContextOptions<MonolithDbContext> option
     public DbSet<Sync> Syncs => Set<Sync>();
     public DbSet<SnapshotRecord> SnapshotRecords => Set<SnapshotRecord>();
     public DbSet<RateLimitSlot> RateLimits => Set<RateLimitSlot>();
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(MonolithDbContext).Assembly);

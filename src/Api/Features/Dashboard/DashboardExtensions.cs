@@ -2,13 +2,11 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.DataProtection;
-using Microsoft.AspNetCore.DataProtection.KeyManagement;
-using Microsoft.AspNetCore.DataProtection.Repositories;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Monolith.Api.Infrastructure;
 using Monolith.Domain.Jobs;
+using Monolith.Domain.Persistence;
 using Monolith.Domain.Tenants;
-using Monolith.Worker.Storage;
 
 namespace Monolith.Api.Features.Dashboard;
 
@@ -44,16 +42,9 @@ public static class DashboardExtensions
         });
 
         // The cookie and the antiforgery tokens are encrypted with Data Protection keys. Every api node must read
-        // what another issued, so the key ring is kept in the file store that every node already shares.
-        services.AddDataProtection().SetApplicationName("monolith");
-        services.AddOptions<KeyManagementOptions>().Configure<IServiceProvider>((o, sp) =>
-        {
-            if (sp.GetRequiredService<IFileStore>() is LocalFileStore store)
-            {
-                o.XmlRepository = new FileSystemXmlRepository(
-                    new DirectoryInfo(Path.Combine(store.Root, ".dataprotection-keys")), sp.GetRequiredService<ILoggerFactory>());
-            }
-        });
+        // what another issued, so the key ring is kept in the database every node already shares (a file store on S3
+        // or a disk of each node's own would not do).
+        services.AddDataProtection().SetApplicationName("monolith").PersistKeysToDbContext<MonolithDbContext>();
 
         services.AddAuthentication().AddCookie(Scheme, o =>
         {
