@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Monolith.Domain.Datasets;
 using Monolith.Domain.Jobs;
 using Monolith.Domain.Queues;
+using Monolith.Domain.Schedules;
 using Monolith.Domain.Syncs;
 using Monolith.Domain.Tenants;
 using Monolith.Domain.Transfers;
@@ -27,6 +28,8 @@ public sealed class MonolithDbContext(DbContextOptions<MonolithDbContext> option
     public DbSet<Sync> Syncs => Set<Sync>();
     public DbSet<SnapshotRecord> SnapshotRecords => Set<SnapshotRecord>();
     public DbSet<RateLimitSlot> RateLimits => Set<RateLimitSlot>();
+    public DbSet<Schedule> Schedules => Set<Schedule>();
+    public DbSet<ScheduleRun> ScheduleRuns => Set<ScheduleRun>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(MonolithDbContext).Assembly);
