@@ -60,13 +60,13 @@ public enum ScheduleOverlap
     Skip,
 }
 
-/// <summary>What a firing that comes later than <c>Schedules:MisfireGraceSeconds</c> after its time does (docs/schedules.md).</summary>
+/// <summary>What Quartz does with a firing later than <c>Schedules:MisfireThresholdSeconds</c> after its time (docs/schedules.md).</summary>
 public enum ScheduleMisfire
 {
-    /// <summary>Of the fire times missed, the latest runs once, now; the others are recorded as missed.</summary>
+    /// <summary>Fire once now for the fire times missed, then go on (Quartz's <c>FireAndProceed</c>).</summary>
     FireNow,
 
-    /// <summary>Every missed fire time is recorded as missed; the schedule goes on with the next one.</summary>
+    /// <summary>Fire nothing for the fire times missed; go on with the next one after now (Quartz's <c>DoNothing</c>).</summary>
     Skip,
 }
 

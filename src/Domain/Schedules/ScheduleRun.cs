@@ -5,8 +5,8 @@ namespace Monolith.Domain.Schedules;
 /// <summary>
 /// One firing of a schedule: at most one per schedule and fire time across the cluster (a unique key on
 /// <see cref="ScheduleId"/> and <see cref="FireTime"/>), written in the transaction that stores its job, so a firing
-/// Quartz repeats after a node died mid-way finds it and does nothing. A firing that submitted nothing (an overlap
-/// skipped, a misfire skipped) is recorded too, without a job.
+/// Quartz repeats after a node died mid-way finds it and does nothing. A firing that submitted nothing (overlap "skip")
+/// is recorded too, without a job.
 /// </summary>
 public sealed class ScheduleRun : IJobRow
 {
@@ -35,9 +35,6 @@ public enum ScheduleRunOutcome
 
     /// <summary>Nothing submitted: the previous run's job was still waiting or running (overlap "skip").</summary>
     Skipped,
-
-    /// <summary>Nothing submitted: the firing came too late (misfire policy).</summary>
-    Missed,
 }
 
 public static class ScheduleRunOutcomes
@@ -46,7 +43,6 @@ public static class ScheduleRunOutcomes
     {
         ScheduleRunOutcome.Submitted => "submitted",
         ScheduleRunOutcome.Skipped => "skipped",
-        ScheduleRunOutcome.Missed => "missed",
         _ => throw new ArgumentOutOfRangeException(nameof(outcome)),
     };
 }
