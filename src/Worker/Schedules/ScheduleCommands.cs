@@ -177,6 +177,7 @@ public sealed class ScheduleCommands(
             schedule.CallbackUrl = template.CallbackUrl;
         }
         if (schedule.StartAt is { } start && schedule.EndAt is { } end && end <= start) errors["endAt"] = ["endAt must be after startAt."];
+        else if (schedule.EndAt <= DateTimeOffset.UtcNow) errors["endAt"] = ["endAt is in the past: the schedule would never fire."];
         else if (!schedule.Paused && ScheduleTriggers.FirstFireTime(schedule, DateTimeOffset.UtcNow) is null)
         {
             errors[schedule.EndAt is null ? (schedule.Cron is null ? "intervalSeconds" : "cron") : "endAt"] =
