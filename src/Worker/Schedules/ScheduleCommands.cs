@@ -37,20 +37,23 @@ public sealed class ScheduleCommands(
             TimeZone = "UTC",
             CreatedAt = now,
         };
-        return await SaveAsync(schedule, input, isNew: true, ct);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        return await SaveAsync(schedule, input, isNew: true, tx, ct);
     }
 
     /// <summary>Changes what <paramref name="input"/> gives (nulls keep what the schedule has) and rewrites its trigger from now.</summary>
     public async Task<RowCommandOutcome<Schedule>> UpdateAsync(Guid? tenantScope, Guid id, NewSchedule input, CancellationToken ct)
     {
-        if (await schedules.GetAsync(tenantScope, id, ct) is not { } schedule) return RowCommandOutcome<Schedule>.NotFound;
-        return await SaveAsync(schedule, input, isNew: false, ct);
+        if (await schedules.GetAsync(tenantScope, id, ct) is null) return RowCommandOutcome<Schedule>.NotFound;
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        if (await LockAsync(id, ct) is not { } schedule) return RowCommandOutcome<Schedule>.NotFound;
+        return await SaveAsync(schedule, input, isNew: false, tx, ct);
     }
 
     /// <summary>Stops firing: the trigger is deleted. Conflict when it is already paused.</summary>
     public Task<RowCommandOutcome<Schedule>> PauseAsync(Guid? tenantScope, Guid id, CancellationToken ct) => SetPausedAsync(tenantScope, id, true, ct);
 
-    /// <summary>Fires again from now on (no catching up on the time it was paused). Conflict when it is not paused.</summary>
+    /// <summary>Fires again from now on (no catching up on the time it was paused). Conflict when it is not paused, or has no fire time left.</summary>
     public Task<RowCommandOutcome<Schedule>> ResumeAsync(Guid? tenantScope, Guid id, CancellationToken ct) => SetPausedAsync(tenantScope, id, false, ct);
 
     /// <summary>Deletes the schedule, its trigger and its runs (the jobs it submitted stay, as jobs).</summary>
@@ -87,8 +90,7 @@ public sealed class ScheduleCommands(
     {
         var now = DateTimeOffset.UtcNow;
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var schedule = (await db.Schedules.FromSql($"SELECT * FROM schedules WHERE id = {scheduleId} FOR UPDATE").AsNoTracking().ToListAsync(ct))
-            .FirstOrDefault();
+        var schedule = await LockAsync(scheduleId, ct);
         if (schedule is null || (schedule.Paused && !manual)) return (null, null);
         if (await db.ScheduleRuns.AnyAsync(r => r.ScheduleId == scheduleId && r.FireTime == fireTime, ct)) return (null, null);
 
@@ -135,22 +137,26 @@ public sealed class ScheduleCommands(
         return state is { } s && !s.IsTerminal();
     }
 
+    /// <summary>
+    /// The schedule's row, locked until the caller's transaction ends: changes, pauses and firings of one schedule take
+    /// turns, so none is lost to another and a firing sees the schedule as it is.
+    /// </summary>
+    private async Task<Schedule?> LockAsync(Guid id, CancellationToken ct) =>
+        (await db.Schedules.FromSql($"SELECT * FROM schedules WHERE id = {id} FOR UPDATE").AsNoTracking().ToListAsync(ct)).FirstOrDefault();
+
     private async Task<RowCommandOutcome<Schedule>> SetPausedAsync(Guid? tenantScope, Guid id, bool paused, CancellationToken ct)
     {
-        if (await schedules.GetAsync(tenantScope, id, ct) is not { } schedule) return RowCommandOutcome<Schedule>.NotFound;
-        if (schedule.Paused == paused) return RowCommandOutcome<Schedule>.Conflict(schedule, null);
-        schedule.Paused = paused;
-        schedule.UpdatedAt = DateTimeOffset.UtcNow;
+        if (await schedules.GetAsync(tenantScope, id, ct) is null) return RowCommandOutcome<Schedule>.NotFound;
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var updated = await db.Schedules.Where(s => s.Id == id && s.Paused != paused).ExecuteUpdateAsync(s => s
-            .SetProperty(x => x.Paused, paused).SetProperty(x => x.UpdatedAt, schedule.UpdatedAt), ct);
-        if (updated == 0) return RowCommandOutcome<Schedule>.Conflict(schedule, null); // another request did it first
-        await triggers.WriteAsync(tx.GetDbTransaction(), schedule, ct);
-        await tx.CommitAsync(ct);
-        return RowCommandOutcome<Schedule>.Done(schedule, null);
+        if (await LockAsync(id, ct) is not { } schedule) return RowCommandOutcome<Schedule>.NotFound;
+        if (schedule.Paused == paused) return RowCommandOutcome<Schedule>.Conflict(schedule, null);
+        var outcome = await SaveAsync(schedule, new NewSchedule(Paused: paused), isNew: false, tx, ct);
+        // Resuming a schedule with no fire time left (past its end) changes nothing: it cannot fire.
+        return outcome.Status == CommandStatus.Invalid ? RowCommandOutcome<Schedule>.Conflict(schedule, null) : outcome;
     }
 
-    private async Task<RowCommandOutcome<Schedule>> SaveAsync(Schedule schedule, NewSchedule input, bool isNew, CancellationToken ct)
+    private async Task<RowCommandOutcome<Schedule>> SaveAsync(
+        Schedule schedule, NewSchedule input, bool isNew, IDbContextTransaction tx, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
         if (input.Name is not null) schedule.Name = input.Name;
@@ -177,7 +183,7 @@ public sealed class ScheduleCommands(
             schedule.CallbackUrl = template.CallbackUrl;
         }
         if (schedule.StartAt is { } start && schedule.EndAt is { } end && end <= start) errors["endAt"] = ["endAt must be after startAt."];
-        else if (schedule.EndAt <= DateTimeOffset.UtcNow) errors["endAt"] = ["endAt is in the past: the schedule would never fire."];
+        else if (!schedule.Paused && schedule.EndAt <= DateTimeOffset.UtcNow) errors["endAt"] = ["endAt is in the past: the schedule would never fire."];
         else if (!schedule.Paused && ScheduleTriggers.FirstFireTime(schedule, DateTimeOffset.UtcNow) is null)
         {
             errors[schedule.EndAt is null ? (schedule.Cron is null ? "intervalSeconds" : "cron") : "endAt"] =
@@ -186,7 +192,6 @@ public sealed class ScheduleCommands(
         if (errors.Count > 0) return RowCommandOutcome<Schedule>.Invalid(errors);
 
         schedule.UpdatedAt = DateTimeOffset.UtcNow;
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
         if (isNew) db.Schedules.Add(schedule);
         else db.Schedules.Update(schedule);
         await db.SaveChangesAsync(ct);

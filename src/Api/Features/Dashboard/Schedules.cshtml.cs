@@ -37,7 +37,7 @@ public sealed class SchedulesModel(ScheduleQueries queries, ScheduleTriggers tri
         Done((await commands.PauseAsync(null, id, ct)).Status, id, "paused.", "is already paused");
 
     public async Task<IActionResult> OnPostResumeAsync(Guid id, CancellationToken ct) =>
-        Done((await commands.ResumeAsync(null, id, ct)).Status, id, "resumed: it fires again from now on.", "is not paused");
+        Done((await commands.ResumeAsync(null, id, ct)).Status, id, "resumed: it fires again from now on.", "is not paused, or has no fire time left");
 
     public async Task<IActionResult> OnPostRunAsync(Guid id, CancellationToken ct)
     {

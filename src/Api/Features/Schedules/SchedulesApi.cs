@@ -110,7 +110,7 @@ public static class SchedulesApi
     public static async Task<Results<Ok<ScheduleResponse>, ProblemHttpResult>> ResumeSchedule(
         Guid id, ClaimsPrincipal user, ScheduleCommands commands, ScheduleQueries schedules, JobQueries jobs, JobSecrets secrets,
         ScheduleTriggers triggers, CancellationToken ct) =>
-        await AnswerAsync(id, await commands.ResumeAsync(user.TenantScope(), id, ct), "It is not paused.", schedules, jobs, secrets, triggers, ct);
+        await AnswerAsync(id, await commands.ResumeAsync(user.TenantScope(), id, ct), "It is not paused, or it has no fire time left (past its endAt).", schedules, jobs, secrets, triggers, ct);
 
     public static async Task<Results<Accepted<ScheduleRunResponse>, ProblemHttpResult>> RunSchedule(
         Guid id, ClaimsPrincipal user, ScheduleCommands commands, JobSecrets secrets, CancellationToken ct)
