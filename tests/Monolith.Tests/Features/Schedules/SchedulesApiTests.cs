@@ -258,6 +258,47 @@ public sealed class SchedulesApiTests(MonolithFactory app) : IClassFixture<Monol
         foreach (var id in new[] { first.Job.Id, second.Job.Id }) using (await client.PostAsync($"/v1/jobs/{id}/cancel", null)) { }
     }
 
+    [Theory]
+    [InlineData("fireNow")]
+    [InlineData("skip")]
+    public async Task A_trigger_an_hour_behind_is_handled_by_Quartz_as_the_misfire_policy_says(string misfire)
+    {
+        var client = await app.CreateTenantClientAsync();
+        using var created = await client.PostAsJsonAsync("/v1/schedules",
+            new { cron = "0 0/10 * * * ?", timeZone = "UTC", misfire, job = new { type = "noop", payload = new { } } }, Json);
+        await JobClientExtensions.EnsureSuccessAsync(created);
+        var schedule = (await created.Content.ReadFromJsonAsync<ScheduleDto>(Json))!;
+        // As every worker being down for an hour leaves it: its next fire time an hour ago, past the 60 s threshold.
+        var missed = schedule.NextFireTimes[0].AddHours(-1);
+        var triggers = $"{Monolith.Worker.Hosting.SchemaSetup.QuartzTablePrefix}triggers";
+        Assert.Equal(1, await ProcessTestKit.ScalarAsync<int>(app.DatabaseUrl,
+            $"WITH moved AS (UPDATE {triggers} SET next_fire_time = @at WHERE trigger_name = @name AND trigger_group = @group RETURNING 1) SELECT count(*)::int FROM moved",
+            ("at", missed.UtcTicks), ("name", schedule.Id.ToString()), ("group", ScheduleTriggers.Group)));
+        var start = DateTimeOffset.UtcNow;
+        Task<long> NextFireTicks() => ProcessTestKit.ScalarAsync<long>(app.DatabaseUrl,
+            $"SELECT next_fire_time FROM {triggers} WHERE trigger_name = @name", ("name", schedule.Id.ToString()));
+
+        // Quartz's misfire handler (every 5 s) applies the trigger's instruction; either way the trigger ends up ahead of now.
+        await ProcessTestKit.WaitUntilAsync("the misfire handled", TimeSpan.FromSeconds(30),
+            async () => await NextFireTicks() > DateTimeOffset.UtcNow.UtcTicks && (misfire == "skip" || (await RunsAsync(schedule.Id)).Count > 0),
+            async () => $"next fire time {new DateTimeOffset(await NextFireTicks(), TimeSpan.Zero):O}, {(await RunsAsync(schedule.Id)).Count} runs");
+
+        var runs = await RunsAsync(schedule.Id);
+        var next = new DateTimeOffset(await NextFireTicks(), TimeSpan.Zero);
+        Assert.Equal(schedule.NextFireTimes[0], next); // then on with its own times
+        if (misfire == "skip")
+        {
+            Assert.Empty(runs); // the missed fire time is not run at all
+        }
+        else
+        {
+            var run = Assert.Single(runs); // one firing now for the five missed fire times, under the first of them
+            Assert.Equal(missed, run.FireTime);
+            Assert.InRange(run.CreatedAt, start.AddSeconds(-1), DateTimeOffset.UtcNow);
+            Assert.NotNull(run.JobId);
+        }
+    }
+
     private async Task<(Monolith.Domain.Schedules.ScheduleRun? Run, Monolith.Domain.Jobs.Job? Job)> FireAsync(Guid scheduleId, DateTimeOffset at)
     {
         await using var scope = app.Services.CreateAsyncScope();
