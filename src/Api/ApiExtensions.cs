@@ -10,6 +10,7 @@ using Monolith.Api.Features.Names;
 using Monolith.Api.Features.Queues;
 using Monolith.Api.Features.Snapshots;
 using Monolith.Api.Features.Syncs;
+using Monolith.Api.Features.Schedules;
 using Monolith.Api.Features.Transfers;
 using Monolith.Api.Features.Uploads;
 using Monolith.Api.Infrastructure;
@@ -132,6 +133,7 @@ public static class ApiExtensions
         app.MapDashboard();
         app.MapSyncsApi();
         app.MapSnapshotsApi();
+        app.MapSchedulesApi();
     }
 
     /// <summary>

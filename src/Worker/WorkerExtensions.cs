@@ -13,6 +13,7 @@ using Monolith.Worker.Jobs.HttpRequests;
 using Monolith.Worker.Jobs.Webhooks;
 using Monolith.Worker.Maintenance;
 using Monolith.Worker.Outbound;
+using Monolith.Worker.Schedules;
 using Monolith.Worker.Uploads;
 using Quartz;
 using Quartz.Impl;
@@ -46,6 +47,7 @@ public static class WorkerExtensions
         services.AddSyncs();
         services.AddOutboundHttp();
         services.AddWebhooks();
+        services.AddSchedules();
         services.AddSingleton<QueueSelector>();
         services.AddSingleton<RunningJobs>();
         services.AddSingleton<JobClaims>();
@@ -131,6 +133,8 @@ public static class WorkerExtensions
             // node, pinned to it (StandingDispatchJob).
             q.AddJob<StandingDispatchJob>(job => job.WithIdentity(StandingDispatchJob.Key).StoreDurably().RequestRecovery());
             if (executes) q.RunAtStartup(StandingDispatchJob.Key);
+            // Every schedule's trigger fires this one durable job (ScheduleTriggers); recovery re-fires a dead node's firing.
+            q.AddJob<ScheduleFiring>(job => job.WithIdentity(ScheduleFiring.Key).StoreDurably().RequestRecovery());
             q.ScheduleJob<TicketRescuer>(trigger => trigger
                 .WithIdentity(nameof(TicketRescuer))
                 .StartNow()

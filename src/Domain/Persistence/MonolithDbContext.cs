@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Monolith.Domain.Datasets;
 using Monolith.Domain.Jobs;
 using Monolith.Domain.Queues;
+using Monolith.Domain.Schedules;
 using Monolith.Domain.Syncs;
 using Monolith.Domain.Tenants;
 using Monolith.Domain.Transfers;
@@ -32,6 +33,8 @@ public sealed class MonolithDbContext(DbContextOptions<MonolithDbContext> option
     public DbSet<Sync> Syncs => Set<Sync>();
     public DbSet<SnapshotRecord> SnapshotRecords => Set<SnapshotRecord>();
     public DbSet<RateLimitSlot> RateLimits => Set<RateLimitSlot>();
+    public DbSet<Schedule> Schedules => Set<Schedule>();
+    public DbSet<ScheduleRun> ScheduleRuns => Set<ScheduleRun>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>

@@ -51,15 +51,9 @@ public sealed class JobClient(
     /// caller's transaction when there is one (and then leaves commit and rollback to the caller). A refusal of the job's
     /// data is thrown as an <see cref="UnstorableJobException"/> (a 422, not a 500). docs/job-backed-features.md is the recipe.
     /// </summary>
-    public async Task<Job> SubmitWithRowAsync<TPayload>(Guid tenantId, TPayload payload, JobSettings settings, IJobRow newRow, CancellationToken ct) =>
-        (await SubmitWithRowAsync(tenantId, payload, settings, async (job, token) =>
-        {
-            newRow.JobId = job.Id;
-            db.Add(newRow);
-            await db.SaveChangesAsync(token);
-            db.ChangeTracker.Clear();
-            return true;
-        }, ct))!;
+    public Task<Job> SubmitWithRowAsync<TPayload>(Guid tenantId, TPayload payload, JobSettings settings, IJobRow newRow, CancellationToken ct) =>
+        SubmitWithRowAsync(types.Of<TPayload>().NewJob(
+            tenantId, System.Text.Json.JsonSerializer.SerializeToElement(payload, JobTypeDefinition.PayloadJson), secrets, settings, DateTimeOffset.UtcNow), newRow, ct);
 
     /// <summary>
     /// As <see cref="SubmitWithRowAsync{TPayload}(Guid, TPayload, JobSettings, IJobRow, CancellationToken)"/>, with the
@@ -71,6 +65,26 @@ public sealed class JobClient(
     {
         var request = types.Of<TPayload>().NewJob(
             tenantId, System.Text.Json.JsonSerializer.SerializeToElement(payload, JobTypeDefinition.PayloadJson), secrets, settings, DateTimeOffset.UtcNow);
+        return await SubmitWithRowAsync(request, writeRow, ct);
+    }
+
+    /// <summary>
+    /// As <see cref="SubmitWithRowAsync{TPayload}(Guid, TPayload, JobSettings, IJobRow, CancellationToken)"/>, for a job
+    /// of any type already built (<see cref="JobTypeDefinition.NewJobOfStoredPayload"/>): a
+    /// schedule's run, whose job is the client's template.
+    /// </summary>
+    public async Task<Job> SubmitWithRowAsync(NewJob request, IJobRow newRow, CancellationToken ct) =>
+        (await SubmitWithRowAsync(request, async (job, token) =>
+        {
+            newRow.JobId = job.Id;
+            db.Add(newRow);
+            await db.SaveChangesAsync(token);
+            db.ChangeTracker.Clear();
+            return true;
+        }, ct))!;
+
+    private async Task<Job?> SubmitWithRowAsync(NewJob request, Func<Job, CancellationToken, Task<bool>> writeRow, CancellationToken ct)
+    {
         var outer = db.Database.CurrentTransaction;
         try
         {

@@ -45,10 +45,18 @@ public abstract class JobTypeDefinition(string kind, Type payloadType, JobDefaul
     /// stored (<see cref="PreparePayload"/>). Call after <see cref="Validate"/> found no error (a feature's own payload,
     /// built by the service, needs no validation).
     /// </summary>
-    public NewJob NewJob(Guid tenantId, JsonElement payload, JobSecrets secrets, JobSettings settings, DateTimeOffset now) => new(
+    public NewJob NewJob(Guid tenantId, JsonElement payload, JobSecrets secrets, JobSettings settings, DateTimeOffset now) =>
+        NewJobOfStoredPayload(tenantId, PreparePayload(payload, tenantId, secrets), settings, now);
+
+    /// <summary>
+    /// As <see cref="NewJob(Guid, JsonElement, JobSecrets, JobSettings, DateTimeOffset)"/>, from a payload already as it is
+    /// stored (<see cref="PreparePayload"/> ran when it was accepted): a schedule's template, prepared once at create time,
+    /// submits its stored payload at every firing.
+    /// </summary>
+    public NewJob NewJobOfStoredPayload(Guid tenantId, string storedPayloadJson, JobSettings settings, DateTimeOffset now) => new(
         TenantId: tenantId,
         Type: Kind,
-        PayloadJson: PreparePayload(payload, tenantId, secrets),
+        PayloadJson: storedPayloadJson,
         Queue: settings.Queue ?? Defaults.Queue,
         Priority: settings.Priority ?? 0,
         RunAt: settings.RunAt ?? now,

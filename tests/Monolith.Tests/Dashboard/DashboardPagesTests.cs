@@ -333,8 +333,8 @@ public sealed class DashboardTransfersAndSyncsPagesTests(TransfersFactory app) :
         Assert.Contains("<a href=\"/dashboard/syncs\" class=\"current\">Syncs</a>", html);
     }
 
-    /// <summary>Posts the row's Cancel or Retry form as the browser would (its action and antiforgery token); the page it lands on.</summary>
-    private static async Task<string> PostRowActionAsync(HttpClient dashboard, string page, Guid id, string handler)
+    /// <summary>Posts a row's action form (Cancel, Retry, Pause...) as the browser would (its action and antiforgery token); the page it lands on.</summary>
+    internal static async Task<string> PostRowActionAsync(HttpClient dashboard, string page, Guid id, string handler)
     {
         var row = Row(await dashboard.GetStringAsync(page), id);
         var form = Regex.Match(row, $"<form[^>]*action=\"([^\"]*handler={handler}[^\"]*)\"[^>]*>.*?name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"",
@@ -357,7 +357,7 @@ public sealed class DashboardTransfersAndSyncsPagesTests(TransfersFactory app) :
         }
     }
 
-    private static string Row(string html, Guid id)
+    internal static string Row(string html, Guid id)
     {
         var row = Regex.Match(html, $"<tr>\\s*<td><code>{id}</code>.*?</tr>", RegexOptions.Singleline).Value;
         Assert.False(row.Length == 0, $"No row for {id}.");
