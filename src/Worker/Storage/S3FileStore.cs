@@ -158,6 +158,31 @@ public sealed class S3FileStore : IFileStore, IDirectUploadStore, IDisposable
         }
     }
 
+    /// <summary>
+    /// The keys of the objects under <paramref name="prefix"/> (which ends with <c>/</c>), every page of the listing
+    /// (for the dashboard's Data Protection key ring, kept in the bucket beside the files).
+    /// </summary>
+    public async Task<IReadOnlyList<string>> ListAsync(string prefix, CancellationToken ct)
+    {
+        StorageKey.Checked(prefix.TrimEnd('/'));
+        var keys = new List<string>();
+        var request = new ListObjectsV2Request { BucketName = _bucket, Prefix = prefix };
+        try
+        {
+            while (true)
+            {
+                var page = await _client.ListObjectsV2Async(request, ct);
+                keys.AddRange((page.S3Objects ?? []).Select(o => o.Key));
+                if (page.IsTruncated != true || page.NextContinuationToken is not { Length: > 0 } next) return keys;
+                request.ContinuationToken = next;
+            }
+        }
+        catch (Exception ex) when (IsStoreFailure(ex))
+        {
+            throw Failure("LIST", prefix, ex);
+        }
+    }
+
     public PresignedPut PresignPut(string key, string contentType, DateTimeOffset expiresAt)
     {
         StorageKey.Checked(key);

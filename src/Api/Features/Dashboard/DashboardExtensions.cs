@@ -44,15 +44,18 @@ public static class DashboardExtensions
         });
 
         // The cookie and the antiforgery tokens are encrypted with Data Protection keys. Every api node must read
-        // what another issued, so the key ring is kept in the file store that every node already shares.
+        // what another issued, so the key ring is kept in the file store that every node already shares: a folder of
+        // the local store, or objects in the S3 bucket (never the node's own ~/.aspnet folder).
         services.AddDataProtection().SetApplicationName("monolith");
         services.AddOptions<KeyManagementOptions>().Configure<IServiceProvider>((o, sp) =>
         {
-            if (sp.GetRequiredService<IFileStore>() is LocalFileStore store)
+            o.XmlRepository = sp.GetRequiredService<IFileStore>() switch
             {
-                o.XmlRepository = new FileSystemXmlRepository(
-                    new DirectoryInfo(Path.Combine(store.Root, ".dataprotection-keys")), sp.GetRequiredService<ILoggerFactory>());
-            }
+                LocalFileStore local => new FileSystemXmlRepository(
+                    new DirectoryInfo(Path.Combine(local.Root, ".dataprotection-keys")), sp.GetRequiredService<ILoggerFactory>()),
+                S3FileStore s3 => new FileStoreXmlRepository(s3),
+                _ => o.XmlRepository,
+            };
         });
 
         services.AddAuthentication().AddCookie(Scheme, o =>
