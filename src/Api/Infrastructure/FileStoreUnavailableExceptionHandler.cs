@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Diagnostics;
-using Microsoft.AspNetCore.Mvc;
 using Monolith.Worker.Storage;
 
 namespace Monolith.Api.Infrastructure;
@@ -22,17 +21,7 @@ public sealed class FileStoreUnavailableExceptionHandler(IProblemDetailsService 
         if (failure is null) return false;
 
         logger.LogWarning("File store unavailable: {Reason}", failure.Message);
-        http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-        http.Response.Headers.RetryAfter = RetryAfterSeconds.ToString();
-        return await problems.TryWriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = http,
-            ProblemDetails = new ProblemDetails
-            {
-                Status = StatusCodes.Status503ServiceUnavailable,
-                Title = "The file store is unavailable.",
-                Detail = $"Nothing was stored. Try again in {RetryAfterSeconds} seconds.",
-            },
-        });
+        return await ServiceUnavailableProblem.WriteAsync(problems, http, "The file store is unavailable.",
+            $"Nothing was stored. Try again in {RetryAfterSeconds} seconds.", RetryAfterSeconds);
     }
 }
