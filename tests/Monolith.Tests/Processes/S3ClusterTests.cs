@@ -28,13 +28,6 @@ public sealed class S3ClusterTests(ITestOutputHelper output)
     private const ulong Seed = 14;
     private const int LastYear = 1909; // 30 years of the names history: about 100,000 rows
 
-    /// <summary>What a browser or curl is to the store: no proxy, no credentials.</summary>
-    private static readonly HttpClient Plain = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromMinutes(10) };
-
-    private sealed record Put(string Method, Uri Url, Dictionary<string, string> Headers);
-
-    private sealed record Presigned(Guid Id, string State, Put Put);
-
     [Fact]
     public async Task Api_and_two_workers_without_shared_disk_move_1GiB_and_parse_a_zip_through_S3_and_survive_a_killed_worker()
     {
@@ -62,28 +55,28 @@ public sealed class S3ClusterTests(ITestOutputHelper output)
 
                 // The names zip first, so that a worker parses it while the large document goes up.
                 var zipBytes = await File.ReadAllBytesAsync(names);
-                var zip = await StartAsync(client, "names.zip", zipBytes.Length, Convert.ToHexStringLower(SHA256.HashData(zipBytes)), "application/zip");
-                using (var put = await PutAsync(zip, new ByteArrayContent(zipBytes))) Assert.Equal(HttpStatusCode.OK, put.StatusCode);
-                await CompleteAsync(client, zip.Id);
+                var zip = await PresignedUploads.StartAsync(client, zipBytes, "names.zip", "application/zip");
+                using (var put = await PresignedUploads.PutAsync(zip, new ByteArrayContent(zipBytes))) Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+                await CompleteReadyAsync(client, zip.Id);
                 using var createdDataset = await client.PostAsJsonAsync("/v1/datasets", new { uploadId = zip.Id, country = "US" }, JobClientExtensions.Json);
                 await JobClientExtensions.EnsureSuccessAsync(createdDataset);
                 var dataset = (await createdDataset.Content.ReadFromJsonAsync<DatasetCreatedDto>(JobClientExtensions.Json))!;
 
                 // 1 GiB, declared, PUT straight to the bucket (generated as it is sent), then verified by the service.
                 var clock = Stopwatch.StartNew();
-                var large = await StartAsync(client, "large.bin", Size, sha256, "application/octet-stream");
+                var large = await PresignedUploads.StartAsync(client, new { fileName = "large.bin", sizeBytes = Size, sha256, contentType = "application/octet-stream" });
                 Assert.StartsWith(s3.Url, large.Put.Url.ToString());
                 await using (var generated = new GeneratedStream(Size, seed: Seed))
                 {
                     var content = new StreamContent(generated, 1 << 20);
                     content.Headers.ContentLength = Size;
-                    using var put = await PutAsync(large, content);
+                    using var put = await PresignedUploads.PutAsync(large, content);
                     Assert.Equal(HttpStatusCode.OK, put.StatusCode);
                     Assert.Equal(sha256, generated.Sha256);
                 }
                 var putSeconds = clock.Elapsed.TotalSeconds;
                 clock.Restart();
-                var ready = await CompleteAsync(client, large.Id);
+                var ready = await CompleteReadyAsync(client, large.Id);
                 Assert.Equal(sha256, ready.GetProperty("sha256").GetString());
                 output.Report($"1 GiB: PUT to s3rver in {putSeconds:F1} s ({1024 / putSeconds:F0} MiB/s); " +
                               $"completed (copied and hashed by api-1) in {clock.Elapsed.TotalSeconds:F1} s ({1024 / clock.Elapsed.TotalSeconds:F0} MiB/s)");
@@ -200,23 +193,9 @@ public sealed class S3ClusterTests(ITestOutputHelper output)
         return env;
     }
 
-    private static async Task<Presigned> StartAsync(HttpClient client, string fileName, long sizeBytes, string sha256, string contentType)
+    private static async Task<JsonElement> CompleteReadyAsync(HttpClient client, Guid id)
     {
-        using var response = await client.PostAsJsonAsync("/v1/uploads?presigned=true", new { fileName, sizeBytes, sha256, contentType }, JobClientExtensions.Json);
-        await JobClientExtensions.EnsureSuccessAsync(response);
-        return (await response.Content.ReadFromJsonAsync<Presigned>(JobClientExtensions.Json))!;
-    }
-
-    private static async Task<HttpResponseMessage> PutAsync(Presigned presigned, HttpContent content)
-    {
-        content.Headers.ContentType = MediaTypeHeaderValue.Parse(presigned.Put.Headers["Content-Type"]);
-        using var request = new HttpRequestMessage(HttpMethod.Put, presigned.Put.Url) { Content = content };
-        return await Plain.SendAsync(request);
-    }
-
-    private static async Task<JsonElement> CompleteAsync(HttpClient client, Guid id)
-    {
-        using var response = await client.PostAsync($"/v1/uploads/{id}/complete", null);
+        using var response = await PresignedUploads.CompleteAsync(client, id);
         await JobClientExtensions.EnsureSuccessAsync(response);
         var upload = await response.Content.ReadFromJsonAsync<JsonElement>(JobClientExtensions.Json);
         Assert.Equal("ready", upload.GetProperty("state").GetString());

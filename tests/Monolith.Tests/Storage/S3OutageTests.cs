@@ -18,10 +18,8 @@ namespace Monolith.Tests.Storage;
 /// </summary>
 public sealed class S3OutageTests
 {
-    private static readonly HttpClient Plain = new(new SocketsHttpHandler { UseProxy = false });
-
     [Fact]
-    public async Task StoreDown_UploadCompleteContentAndDatasetFile_Answer503WithRetryAfter_AndKeepNothing()
+    public async Task StoreDown_UploadCompleteContentRangeAndDatasetFile_Answer503WithRetryAfter_AndKeepNothing()
     {
         var s3 = await S3rver.StartAsync();
         var stopped = false;
@@ -32,21 +30,8 @@ public sealed class S3OutageTests
             var (client, _) = await app.CreateTenantAsync();
             var ready = await client.UploadBytesAsync(RandomNumberGenerator.GetBytes(1024));
             var declared = RandomNumberGenerator.GetBytes(2048);
-            using var started = await client.PostAsJsonAsync("/v1/uploads?presigned=true", new
-            {
-                fileName = "scan.pdf", sizeBytes = declared.Length, sha256 = Convert.ToHexStringLower(SHA256.HashData(declared)), contentType = "application/pdf",
-            }, JobClientExtensions.Json);
-            await JobClientExtensions.EnsureSuccessAsync(started);
-            var pending = await started.Content.ReadFromJsonAsync<JsonElement>(JobClientExtensions.Json);
-            var pendingId = pending.GetProperty("id").GetGuid();
-            using (var put = new HttpRequestMessage(HttpMethod.Put, pending.GetProperty("put").GetProperty("url").GetString())
-                   {
-                       Content = new ByteArrayContent(declared) { Headers = { ContentType = new MediaTypeHeaderValue("application/pdf") } },
-                   })
-            using (var answer = await Plain.SendAsync(put))
-            {
-                Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
-            }
+            var pending = await PresignedUploads.StartAsync(client, declared);
+            using (var put = await PresignedUploads.PutAsync(pending, new ByteArrayContent(declared))) Assert.Equal(HttpStatusCode.OK, put.StatusCode);
 
             await s3.DisposeAsync();
             stopped = true;
@@ -54,8 +39,12 @@ public sealed class S3OutageTests
             using var body = new ByteArrayContent(RandomNumberGenerator.GetBytes(4096));
             body.Headers.ContentType = new MediaTypeHeaderValue("application/pdf");
             await AssertUnavailableAsync(await client.PostAsync("/v1/uploads?filename=late.pdf", body), s3.Url);
-            await AssertUnavailableAsync(await client.PostAsync($"/v1/uploads/{pendingId}/complete", null), s3.Url);
+            await AssertUnavailableAsync(await PresignedUploads.CompleteAsync(client, pending.Id), s3.Url);
             await AssertUnavailableAsync(await client.GetAsync($"/v1/uploads/{ready.Id}/content"), s3.Url);
+            using (var ranged = new HttpRequestMessage(HttpMethod.Get, $"/v1/uploads/{ready.Id}/content") { Headers = { Range = new RangeHeaderValue(0, 9) } })
+            {
+                await AssertUnavailableAsync(await client.SendAsync(ranged), s3.Url);
+            }
             using (var files = new TestFiles())
             {
                 await AssertUnavailableAsync(await client.UploadAsync(files.WriteText("yob2020.txt", TestFiles.YobLines(10)), "US"), s3.Url);
