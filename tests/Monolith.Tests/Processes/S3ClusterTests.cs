@@ -15,7 +15,7 @@ namespace Monolith.Tests.Processes;
 /// <summary>
 /// A cluster with no shared disk on S3 (issue 14): one s3rver, an <c>api</c> node and two <c>worker</c> nodes as real
 /// processes with <c>Storage__Kind=S3</c>, each node with folders of its own (<c>Storage__Root</c>, <c>TMPDIR</c>,
-/// <c>HOME</c>, and each worker its own <c>Transfers__DirectoryRoot</c>). A 1 GiB document is uploaded pre-signed
+/// <c>HOME</c>, <c>Transfers__DirectoryRoot</c>). A 1 GiB document is uploaded pre-signed
 /// (streamed by the test straight to the bucket, its SHA-256 declared first), completed, and transferred to an HTTP
 /// receiver and to a directory; the worker sending it to the receiver is SIGKILLed midway, the other worker sends it
 /// again, and the receiver ends with exactly one complete copy. A names-history zip uploaded the same way is parsed
