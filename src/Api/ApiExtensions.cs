@@ -55,6 +55,7 @@ public static class ApiExtensions
         // which names the field, instead of ending as a bare 400.
         services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddExceptionHandler<BadRequestExceptionHandler>();
+        services.AddExceptionHandler<FileStoreUnavailableExceptionHandler>(); // before the database's: an unreachable store is a SocketException too
         services.AddExceptionHandler<DatabaseUnavailableExceptionHandler>();
         services.AddExceptionHandler<UnstorableJobExceptionHandler>();
 

@@ -1,6 +1,5 @@
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Diagnostics;
-using Microsoft.AspNetCore.Mvc;
 using Npgsql;
 
 namespace Monolith.Api.Infrastructure;
@@ -19,18 +18,8 @@ public sealed class DatabaseUnavailableExceptionHandler(IProblemDetailsService p
         if (!IsDatabaseUnavailable(exception)) return false;
 
         logger.LogWarning("Database unavailable: {Reason}", exception.GetBaseException().Message);
-        http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-        http.Response.Headers.RetryAfter = RetryAfterSeconds.ToString();
-        return await problems.TryWriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = http,
-            ProblemDetails = new ProblemDetails
-            {
-                Status = StatusCodes.Status503ServiceUnavailable,
-                Title = "The database is unavailable.",
-                Detail = $"Nothing was changed. Try again in {RetryAfterSeconds} seconds.",
-            },
-        });
+        return await ServiceUnavailableProblem.WriteAsync(problems, http, "The database is unavailable.",
+            $"Nothing was changed. Try again in {RetryAfterSeconds} seconds.", RetryAfterSeconds);
     }
 
     private static bool IsDatabaseUnavailable(Exception exception)

@@ -130,11 +130,11 @@ public sealed class UploadReader : IAsyncDisposable
         {
             return new UploadRead(null, true); // the store kept nothing
         }
-        catch (Exception ex) when (ex is InvalidDataException or IOException && ex is not BadHttpRequestException)
+        catch (Exception ex) when (ex is InvalidDataException or IOException && ex is not (BadHttpRequestException or FileStoreException))
         {
             // Malformed framing, or a body that ends before its closing boundary ("Unexpected end of Stream"), perhaps
             // after the file was stored. A body the server cut short itself (too large, client gone) is its
-            // BadHttpRequestException, answered as such.
+            // BadHttpRequestException, answered as such; a failure of the store is a 503 (FileStoreUnavailableExceptionHandler).
             return new UploadRead(Invalid("body", $"The multipart body is malformed or cut short: {ex.Message}"), false);
         }
     }

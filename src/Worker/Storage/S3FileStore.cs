@@ -141,6 +141,30 @@ public sealed class S3FileStore : IFileStore, IDirectUploadStore, IDisposable
         }
     }
 
+    /// <summary>
+    /// A seekable stream over the object under <paramref name="key"/>, of <paramref name="length"/> bytes, that reads
+    /// with ranged GETs from wherever it is positioned (<see cref="S3RangedStream"/>: for answering <c>Range</c>
+    /// requests; its bytes are not checked against the ETag). Nothing is sent until the first read.
+    /// </summary>
+    public Stream OpenRanged(string key, long length) => new S3RangedStream(this, StorageKey.Checked(key), length);
+
+    /// <summary>A GET of bytes <paramref name="from"/> to <paramref name="to"/> (inclusive) of the object under <paramref name="key"/>.</summary>
+    internal async Task<GetObjectResponse> GetRangeAsync(string key, long from, long to, CancellationToken ct)
+    {
+        try
+        {
+            return await _client.GetObjectAsync(new GetObjectRequest { BucketName = _bucket, Key = key, ByteRange = new ByteRange(from, to) }, ct);
+        }
+        catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound && ex.ErrorCode != "NoSuchBucket")
+        {
+            throw new StoredFileNotFoundException(key);
+        }
+        catch (Exception ex) when (IsStoreFailure(ex))
+        {
+            throw Failure("GET (range)", key, ex);
+        }
+    }
+
     public async Task DeleteAsync(string key, CancellationToken ct)
     {
         StorageKey.Checked(key);

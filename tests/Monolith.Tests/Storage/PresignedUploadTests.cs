@@ -12,6 +12,8 @@ using Monolith.Tests.Features.Transfers;
 using Monolith.Tests.Infrastructure;
 using Monolith.Worker.Uploads;
 
+using static Monolith.Tests.Storage.PresignedUploads;
+
 namespace Monolith.Tests.Storage;
 
 /// <summary>The transfers' service on its own <see cref="S3rver"/>, taking documents of up to 256 MiB.</summary>
@@ -40,51 +42,13 @@ public sealed class PresignedUploadsFixture : IAsyncLifetime
 /// </summary>
 public sealed class PresignedUploadTests(PresignedUploadsFixture fixture) : IClassFixture<PresignedUploadsFixture>, IAsyncLifetime
 {
-    /// <summary>A client with no proxy and no credentials: what a browser or curl is to the store.</summary>
-    private static readonly HttpClient Plain = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromMinutes(5) };
-
     private LoopbackServer _server = null!;
 
     public async Task InitializeAsync() => _server = await LoopbackServer.StartAsync();
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
-    private sealed record Put(string Method, Uri Url, DateTimeOffset ExpiresAt, Dictionary<string, string> Headers);
-
-    private sealed record Presigned(Guid Id, string State, Put Put)
-    {
-        public Uri Url => Put.Url;
-        public DateTimeOffset ExpiresAt => Put.ExpiresAt;
-        public Dictionary<string, string> Headers => Put.Headers;
-    }
-
     private static string Sha256(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
-
-    private static async Task<Presigned> StartAsync(HttpClient client, object body)
-    {
-        using var response = await client.PostAsJsonAsync("/v1/uploads?presigned=true", body, JobClientExtensions.Json);
-        await JobClientExtensions.EnsureSuccessAsync(response);
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        var presigned = (await response.Content.ReadFromJsonAsync<Presigned>(JobClientExtensions.Json))!;
-        Assert.Equal($"/v1/uploads/{presigned.Id}", response.Headers.Location!.OriginalString);
-        Assert.Equal("pending", presigned.State);
-        Assert.Equal("PUT", presigned.Put.Method);
-        return presigned;
-    }
-
-    private static Task<Presigned> StartAsync(HttpClient client, byte[] content, string fileName = "scan.pdf", string contentType = "application/pdf") =>
-        StartAsync(client, new { fileName, sizeBytes = content.Length, sha256 = Sha256(content), contentType });
-
-    /// <summary>PUTs <paramref name="content"/> to the pre-signed URL with the headers it asks for (or another Content-Type).</summary>
-    private static async Task<HttpResponseMessage> PutAsync(Presigned presigned, HttpContent content, string? contentType = null)
-    {
-        content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType ?? presigned.Headers["Content-Type"]);
-        using var request = new HttpRequestMessage(HttpMethod.Put, presigned.Url) { Content = content };
-        return await Plain.SendAsync(request);
-    }
-
-    private static async Task<HttpResponseMessage> CompleteAsync(HttpClient client, Guid id) =>
-        await client.PostAsync($"/v1/uploads/{id}/complete", null);
 
     private static async Task<JsonElement> UploadAsync(HttpClient client, Guid id) =>
         await client.GetFromJsonAsync<JsonElement>($"/v1/uploads/{id}", JobClientExtensions.Json);

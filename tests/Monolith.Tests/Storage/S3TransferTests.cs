@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using Monolith.Tests.Features.Queues;
 using Monolith.Tests.Features.Transfers;
@@ -81,5 +83,54 @@ public sealed class S3TransferTests(S3TransfersFixture fixture) : IClassFixture<
         Assert.Equal("completed", written.State);
         Assert.Equal(Sha256(content), written.Sha256);
         Assert.Equal(content, await File.ReadAllBytesAsync(Path.Combine(app.TenantDirectory(tenantId), "from-s3", "scan.pdf")));
+    }
+
+    [Fact]
+    public async Task UploadKeptInS3_AnswersRangeRequestsWith206_FromRangedGets()
+    {
+        var (client, _) = await fixture.App.CreateTenantAsync();
+        // Two parts, and a size of its own (the other test counts the bucket's objects of its size).
+        var content = RandomNumberGenerator.GetBytes(S3TransfersFixture.PartSize + 2_345_678);
+        var upload = await client.UploadBytesAsync(content, "scan.pdf");
+        var size = content.Length;
+
+        async Task<HttpResponseMessage> GetAsync(Action<HttpRequestHeaders> headers)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/uploads/{upload.Id}/content");
+            headers(request.Headers);
+            return await client.SendAsync(request);
+        }
+
+        var across = S3TransfersFixture.PartSize - 1000; // spans the two parts
+        using (var response = await GetAsync(h => h.Range = new RangeHeaderValue(across, across + 1999)))
+        {
+            Assert.Equal(HttpStatusCode.PartialContent, response.StatusCode);
+            Assert.Equal($"bytes {across}-{across + 1999}/{size}", response.Content.Headers.ContentRange!.ToString());
+            Assert.Equal(content[across..(across + 2000)], await response.Content.ReadAsByteArrayAsync());
+        }
+        using (var response = await GetAsync(h => h.Range = new RangeHeaderValue(null, 500)))
+        {
+            Assert.Equal(HttpStatusCode.PartialContent, response.StatusCode);
+            Assert.Equal(content[^500..], await response.Content.ReadAsByteArrayAsync());
+        }
+        using (var response = await GetAsync(h => h.Range = new RangeHeaderValue(size, null)))
+        {
+            Assert.Equal(HttpStatusCode.RequestedRangeNotSatisfiable, response.StatusCode);
+            Assert.Equal($"bytes */{size}", response.Content.Headers.ContentRange!.ToString());
+        }
+        using (var response = await GetAsync(h =>
+               {
+                   h.Range = new RangeHeaderValue(0, 9);
+                   h.IfRange = new RangeConditionHeaderValue(new EntityTagHeaderValue("\"another\""));
+               }))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode); // the document changed, as far as the client knows: all of it
+            Assert.Equal(content, await response.Content.ReadAsByteArrayAsync());
+        }
+        using (var response = await GetAsync(_ => { }))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(content, await response.Content.ReadAsByteArrayAsync());
+        }
     }
 }

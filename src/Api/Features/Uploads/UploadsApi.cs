@@ -174,13 +174,24 @@ public static class UploadsApi
         Stream content;
         try
         {
-            content = await store.OpenReadAsync(upload.StorageKey, ct);
+            if (store is S3FileStore s3 && http.Request.Headers.Range.Count > 0)
+            {
+                // S3's bodies are not seekable: a Range is answered from ranged GETs (after a HEAD, so that a missing
+                // object is a 404 and an unreachable store a 503 before anything is sent).
+                await s3.InfoAsync(upload.StorageKey, ct);
+                content = s3.OpenRanged(upload.StorageKey, upload.SizeBytes);
+            }
+            else
+            {
+                content = await store.OpenReadAsync(upload.StorageKey, ct);
+            }
         }
         catch (StoredFileNotFoundException)
         {
             return NotFound(id);
         }
-        // A seekable stream (the local store's FileStream): ASP.NET Core answers Range and If-Range itself.
+        // A seekable stream (the local store's FileStream, the S3 store's ranged view): ASP.NET Core answers Range
+        // and If-Range itself; the S3 store's whole body is not seekable, so without a Range it is streamed as it is.
         return TypedResults.Stream(content, upload.ContentType, upload.FileName, upload.CreatedAt,
             new EntityTagHeaderValue($"\"{upload.Sha256}\""), enableRangeProcessing: true);
     }

@@ -16,8 +16,8 @@ namespace Monolith.Api.Infrastructure.OpenApi;
 /// <item>413, 415: an operation with a request body: too large for the server, or not of a media type it reads.</item>
 /// <item>422: an operation with a request body: valid, but a value the database refused to store (<see cref="UnstorableJobExceptionHandler"/>).</item>
 /// <item>429: too many requests (a cap on waiting connections, a throttle); retry after <c>Retry-After</c>.</item>
-/// <item>503: the database is unavailable; nothing was changed; retry after <c>Retry-After</c>
-/// (<see cref="DatabaseUnavailableExceptionHandler"/>).</item>
+/// <item>503: the database, or the file store an operation needs, is unavailable; nothing was changed; retry after
+/// <c>Retry-After</c> (<see cref="DatabaseUnavailableExceptionHandler"/>, <see cref="FileStoreUnavailableExceptionHandler"/>).</item>
 /// </list>
 /// Never a 500: an answer the document does not list is a defect (the contract tests check every answer).
 /// </summary>
@@ -48,7 +48,8 @@ public sealed class ErrorAnswersOperationFilter : IOperationFilter
         }
         Add(operation, context, "429", "Too many requests (a cap on waiting connections, or a throttle): retry after the Retry-After header's seconds.",
             retryAfter: true);
-        Add(operation, context, "503", "The database is unavailable: nothing was changed; retry after the Retry-After header's seconds.",
+        Add(operation, context, "503", "The database, or the file store the operation needs (S3), is unavailable: nothing was changed; " +
+                                       "retry after the Retry-After header's seconds.",
             retryAfter: true);
     }
 
