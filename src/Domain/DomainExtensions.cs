@@ -32,6 +32,7 @@ public static class DomainExtensions
         services.AddScoped<Transfers.TransferQueries>();
         services.AddScoped<Syncs.SyncQueries>();
         services.AddScoped<Schedules.ScheduleQueries>();
+        services.AddScoped<Schedules.ScheduleRunPruning>();
         services.AddSingleton<DatabaseMigrator>();
         services.AddOptions<SecretOptions>().BindConfiguration(SecretOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<SecretOptions>, SecretOptions.Validator>();

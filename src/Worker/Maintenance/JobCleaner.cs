@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Monolith.Domain.Datasets;
 using Monolith.Domain.Jobs;
 using Monolith.Domain.Persistence;
+using Monolith.Domain.Schedules;
 using Monolith.Worker.Jobs.Datasets;
 using Quartz;
 
@@ -13,7 +14,8 @@ namespace Monolith.Worker.Maintenance;
 /// <summary>
 /// Retention (docs/housekeeping.md): on the schedule of <see cref="RetentionOptions.Schedule"/>, on one node of the
 /// cluster, deletes finished jobs older than their state's age (their attempts go with them, by the foreign key),
-/// and, when <see cref="RetentionOptions.DatasetsDays"/> is set, datasets older than that. Jobs go in batches of
+/// schedule runs older than <see cref="RetentionOptions.ScheduleRunsDays"/> (<see cref="ScheduleRunPruning"/>), and, when
+/// <see cref="RetentionOptions.DatasetsDays"/> is set, datasets older than that. Jobs go in batches of
 /// <see cref="RetentionOptions.BatchSize"/>, one short transaction each (<see cref="JobStore.DeleteFinishedBeforeAsync"/>),
 /// oldest first from the partial index <c>ix_jobs_finished</c>, skipping rows another transaction holds, so no long
 /// lock is taken and the engine is never kept waiting. The queue figures follow by themselves: the delete trigger subtracts what it removes, so
@@ -33,6 +35,13 @@ public sealed class JobCleaner(IServiceScopeFactory scopes, IOptions<RetentionOp
             if (days <= 0) continue;
             var deleted = await DeleteJobsAsync(state, now - TimeSpan.FromDays(days), o.BatchSize, ct);
             if (deleted > 0) logger.LogInformation("Retention: deleted {Count} {State} job(s) finished over {Days} day(s) ago", deleted, state.ToName(), days);
+        }
+        if (o.ScheduleRunsDays > 0)
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var pruned = await scope.ServiceProvider.GetRequiredService<ScheduleRunPruning>()
+                .DeleteFiredBeforeAsync(now - TimeSpan.FromDays(o.ScheduleRunsDays), o.BatchSize, ct);
+            if (pruned > 0) logger.LogInformation("Retention: deleted {Count} schedule run(s) fired over {Days} day(s) ago", pruned, o.ScheduleRunsDays);
         }
         if (o.DatasetsDays > 0)
         {

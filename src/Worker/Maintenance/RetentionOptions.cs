@@ -33,6 +33,12 @@ public sealed class RetentionOptions
     /// </summary>
     public double DatasetsDays { get; set; }
 
+    /// <summary>
+    /// Schedule runs are deleted this many days after their fire time, except each schedule's latest run with a job
+    /// (<see cref="Domain.Schedules.ScheduleRunPruning"/>). Default 7, as succeeded jobs.
+    /// </summary>
+    public double ScheduleRunsDays { get; set; } = DefaultSucceededDays;
+
     /// <summary>Rows deleted per statement (one short transaction each). Default 1,000.</summary>
     public int BatchSize { get; set; } = DefaultBatchSize;
 

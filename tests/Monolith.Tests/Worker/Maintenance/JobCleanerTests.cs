@@ -27,6 +27,7 @@ public sealed class RetentionFactory : MonolithFactory
         ["Retention:FailedDays"] = "2",
         ["Retention:CancelledDays"] = "1",
         ["Retention:DatasetsDays"] = "1",
+        ["Retention:ScheduleRunsDays"] = "1",
         ["Retention:BatchSize"] = "2",
     };
 
@@ -122,6 +123,52 @@ public sealed class JobCleanerTests(RetentionFactory app) : IClassFixture<Retent
         Assert.Equal("completed", (await client.GetDatasetAsync(fresh.Id)).State);
         using var gone = await client.GetAsync($"/v1/datasets/{old.Id}");
         Assert.Equal(System.Net.HttpStatusCode.NotFound, gone.StatusCode);
+    }
+
+    [Fact]
+    public async Task Cleaner_DeletesScheduleRunsPastTheirAge_ButKeepsEachSchedulesLatestRunWithAJob()
+    {
+        var client = await app.CreateTenantClientAsync();
+        var body = new { cron = "0 0 0 1 1 ? 2099", job = new { type = "noop", payload = new { } } };
+        using var first = await client.PostAsJsonAsync("/v1/schedules", body);
+        using var second = await client.PostAsJsonAsync("/v1/schedules", body);
+        var a = (await first.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        var b = (await second.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        // (schedule, fire time's age in hours, with a job): a's latest run with a job is old, newer skipped ones are too.
+        var runs = new (Guid Schedule, int AgeHours, bool WithJob)[]
+        {
+            (a, 72, true), (a, 60, false), (a, 48, false), (a, 1, false),
+            (b, 120, true), (b, 96, true), (b, 2, false),
+        };
+        var ids = new Dictionary<(Guid, int), Guid>();
+        await using (var db = app.CreateDbContext())
+        {
+            var tenant = await db.Schedules.Where(s => s.Id == a).Select(s => s.TenantId).SingleAsync();
+            foreach (var (schedule, age, withJob) in runs)
+            {
+                var id = Guid.CreateVersion7();
+                ids[(schedule, age)] = id;
+                Guid? job = withJob ? Guid.CreateVersion7() : null;
+                var outcome = withJob ? "submitted" : "skipped";
+                await db.Database.ExecuteSqlAsync($"""
+                    INSERT INTO schedule_runs (id, tenant_id, schedule_id, fire_time, outcome, manual, job_id, created_at)
+                    VALUES ({id}, {tenant}, {schedule}, now() - make_interval(hours => {age}), {outcome}, false, {job}, now())
+                    """);
+            }
+        }
+
+        var kept = new[] { ids[(a, 72)], ids[(a, 1)], ids[(b, 96)], ids[(b, 2)] };
+        await RunCleanerAsync(async () =>
+        {
+            await using var db = app.CreateDbContext();
+            return await db.ScheduleRuns.CountAsync(r => r.ScheduleId == a || r.ScheduleId == b) == kept.Length;
+        });
+
+        await using (var db = app.CreateDbContext())
+        {
+            var left = await db.ScheduleRuns.Where(r => r.ScheduleId == a || r.ScheduleId == b).Select(r => r.Id).ToListAsync();
+            Assert.Equal(kept.Order(), left.Order());
+        }
     }
 
     /// <summary>Fires the clustered Quartz job now (as its cron would) and waits for <paramref name="done"/>.</summary>
