@@ -31,6 +31,7 @@ public static class DomainExtensions
         services.AddScoped<Datasets.DatasetQueries>();
         services.AddScoped<Transfers.TransferQueries>();
         services.AddScoped<Syncs.SyncQueries>();
+        services.AddScoped<Imports.ImportQueries>();
         services.AddSingleton<DatabaseMigrator>();
         services.AddOptions<SecretOptions>().BindConfiguration(SecretOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<SecretOptions>, SecretOptions.Validator>();

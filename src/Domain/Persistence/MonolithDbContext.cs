@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Monolith.Domain.Datasets;
+using Monolith.Domain.Imports;
 using Monolith.Domain.Jobs;
 using Monolith.Domain.Queues;
 using Monolith.Domain.Syncs;
@@ -27,6 +28,7 @@ public sealed class MonolithDbContext(DbContextOptions<MonolithDbContext> option
     public DbSet<Sync> Syncs => Set<Sync>();
     public DbSet<SnapshotRecord> SnapshotRecords => Set<SnapshotRecord>();
     public DbSet<RateLimitSlot> RateLimits => Set<RateLimitSlot>();
+    public DbSet<Import> Imports => Set<Import>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(MonolithDbContext).Assembly);
