@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging.Console;
 using Monolith.Api.Features.Admin;
 using Monolith.Api.Features.Dashboard;
 using Monolith.Api.Features.Datasets;
+using Monolith.Api.Features.Imports;
 using Monolith.Api.Features.Jobs;
 using Monolith.Api.Features.Names;
 using Monolith.Api.Features.Queues;
@@ -132,6 +133,7 @@ public static class ApiExtensions
         app.MapDashboard();
         app.MapSyncsApi();
         app.MapSnapshotsApi();
+        app.MapImportsApi();
     }
 
     /// <summary>
