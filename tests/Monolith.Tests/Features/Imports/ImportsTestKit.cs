@@ -88,7 +88,7 @@ public static class ImportTestKit
     }
 
     /// <summary>Polls the import until it and its job have both finished (the job's outcome is written just after the import's).</summary>
-    public static async Task<ImportDto> WaitUntilFinishedAsync(this HttpClient client, Guid id, TimeSpan? timeout = null)
+    public static async Task<ImportDto> WaitForImportAsync(this HttpClient client, Guid id, TimeSpan? timeout = null)
     {
         var clock = Stopwatch.StartNew();
         var limit = timeout ?? TimeSpan.FromSeconds(60);

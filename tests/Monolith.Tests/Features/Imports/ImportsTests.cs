@@ -29,7 +29,7 @@ public sealed class ImportsTests(ImportsFactory app) : IClassFixture<ImportsFact
         Assert.Contains(rows, r => r.Any(f => f.Contains(','))); // quoted fields with commas are part of what is checked
 
         var created = await client.ImportAcceptedAsync(path, "airports", "iata");
-        var import = await client.WaitUntilFinishedAsync(created.Id);
+        var import = await client.WaitForImportAsync(created.Id);
 
         Assert.Equal("completed", import.State);
         Assert.Equal((rows.Count, rows.Count, 0L), (import.RowsRead, import.RecordsUpserted, import.RowsRejected));
@@ -74,9 +74,9 @@ public sealed class ImportsTests(ImportsFactory app) : IClassFixture<ImportsFact
         var fromTsv = await client.ImportAcceptedAsync(unemployment, "unemployment", "id"); // a .tsv is read with tabs by default
         var fromZip = await client.ImportAcceptedAsync(zipPath, "airports-zip", "iata");
 
-        var gz = await client.WaitUntilFinishedAsync(fromGzip.Id);
-        var tsv = await client.WaitUntilFinishedAsync(fromTsv.Id);
-        var zipped = await client.WaitUntilFinishedAsync(fromZip.Id);
+        var gz = await client.WaitForImportAsync(fromGzip.Id);
+        var tsv = await client.WaitForImportAsync(fromTsv.Id);
+        var zipped = await client.WaitForImportAsync(fromZip.Id);
         Assert.Equal(("completed", zipRows, 0L), (gz.State, gz.RecordsUpserted, gz.RowsRejected));
         Assert.Equal(zipRows, await app.RecordCountAsync("zipcodes", fromGzip.Id));
         Assert.Equal(("completed", tsvRows, @"\t"), (tsv.State, tsv.RecordsUpserted, tsv.Delimiter));
@@ -108,22 +108,22 @@ public sealed class ImportsTests(ImportsFactory app) : IClassFixture<ImportsFact
         var asUtf8 = await client.ImportAcceptedAsync(latin1, "villes-utf8", "id", new() { ["delimiter"] = ";", ["maxBadRowShare"] = "1" });
         var fromHeaderless = await client.ImportAcceptedAsync(headerless, "pairs", "c2", new() { ["hasHeader"] = "false" });
 
-        Assert.Equal(("completed", 2L), ((await client.WaitUntilFinishedAsync(fromBom.Id)).State, (await client.GetImportAsync(fromBom.Id)).RecordsUpserted));
+        Assert.Equal(("completed", 2L), ((await client.WaitForImportAsync(fromBom.Id)).State, (await client.GetImportAsync(fromBom.Id)).RecordsUpserted));
         var first = await client.GetFromJsonAsync<SnapshotRecordDto>("/v1/snapshots/bom/records/1", JobClientExtensions.Json);
         Assert.Equal(("Zoë, the first", "two\nlines"), (first!.Data.GetProperty("name").GetString(), first.Data.GetProperty("note").GetString()));
         var second = await client.GetFromJsonAsync<SnapshotRecordDto>("/v1/snapshots/bom/records/2", JobClientExtensions.Json);
         Assert.Equal("say \"hi\"", second!.Data.GetProperty("name").GetString());
 
-        Assert.Equal("completed", (await client.WaitUntilFinishedAsync(fromLatin1.Id)).State);
+        Assert.Equal("completed", (await client.WaitForImportAsync(fromLatin1.Id)).State);
         var villes = await client.AllRecordsAsync("villes");
         Assert.Equal(["Orléans", "Besançon", "Metz"], villes.Select(r => r.Data.GetProperty("ville").GetString()));
 
-        var wrong = await client.WaitUntilFinishedAsync(asUtf8.Id);
+        var wrong = await client.WaitForImportAsync(asUtf8.Id);
         Assert.Equal(("completed", 1L, 2L), (wrong.State, wrong.RecordsUpserted, wrong.RowsRejected));
         Assert.Equal([2L, 3L], wrong.Errors.Select(e => e.Line));
         Assert.All(wrong.Errors, e => Assert.Contains("UTF-8", e.Reason));
 
-        Assert.Equal("completed", (await client.WaitUntilFinishedAsync(fromHeaderless.Id)).State);
+        Assert.Equal("completed", (await client.WaitForImportAsync(fromHeaderless.Id)).State);
         var pairs = await client.AllRecordsAsync("pairs");
         Assert.Equal(["1", "2", "3"], pairs.Select(r => r.ExternalId));
         Assert.Equal("a", pairs[0].Data.GetProperty("c1").GetString());
@@ -146,7 +146,7 @@ public sealed class ImportsTests(ImportsFactory app) : IClassFixture<ImportsFact
         var tolerant = await client.ImportAcceptedAsync(path, "scores", "id", new() { ["maxBadRowShare"] = "0.6" });
         var strict = await client.ImportAcceptedAsync(path, "scores-strict", "id"); // the default share: 1 %
 
-        var done = await client.WaitUntilFinishedAsync(tolerant.Id);
+        var done = await client.WaitForImportAsync(tolerant.Id);
         Assert.Equal(("completed", 7L, 3L, 4L), (done.State, done.RowsRead, done.RecordsUpserted, done.RowsRejected));
         Assert.Equal([3L, 4L, 5L, 8L], done.Errors.Select(e => e.Line));
         Assert.Contains("Expected 3 fields, found 2", done.Errors[0].Reason);
@@ -155,7 +155,7 @@ public sealed class ImportsTests(ImportsFactory app) : IClassFixture<ImportsFact
         Assert.Equal(["1", "3", "5"], (await client.AllRecordsAsync("scores")).Select(r => r.ExternalId));
         Assert.Equal("10", (await client.AllRecordsAsync("scores"))[0].Data.GetProperty("score").GetString()); // the first row with id 1 stays
 
-        var failed = await client.WaitUntilFinishedAsync(strict.Id);
+        var failed = await client.WaitForImportAsync(strict.Id);
         Assert.Equal(("failed", "failed", 4L), (failed.State, failed.Job!.State, failed.RowsRejected));
         Assert.Contains("4 of 7 rows are bad", failed.Error);
         Assert.Equal([3L, 4L, 5L, 8L], failed.Errors.Select(e => e.Line));
@@ -183,7 +183,7 @@ public sealed class ImportsTests(ImportsFactory app) : IClassFixture<ImportsFact
         using (var notFound = await client.GetAsync($"/v1/imports/{Guid.NewGuid()}")) Assert.Equal(HttpStatusCode.NotFound, notFound.StatusCode);
 
         var unknownColumn = await client.ImportAcceptedAsync(path, "small", "ident");
-        var failed = await client.WaitUntilFinishedAsync(unknownColumn.Id);
+        var failed = await client.WaitForImportAsync(unknownColumn.Id);
         Assert.Equal("failed", failed.State);
         Assert.Contains("idColumn 'ident' is not in the header", failed.Error);
         Assert.Equal(1, failed.Job!.Attempt); // a permanent failure: not retried
@@ -215,7 +215,7 @@ public sealed class ImportsTests(ImportsFactory app) : IClassFixture<ImportsFact
             created = await client.ImportAcceptedAsync(path, "rates", "id");
             using var cancel = await client.PostAsync($"/v1/imports/{created.Id}/cancel", null);
             Assert.Equal(HttpStatusCode.Accepted, cancel.StatusCode);
-            cancelled = await client.WaitUntilFinishedAsync(created.Id);
+            cancelled = await client.WaitForImportAsync(created.Id);
             using var again = await client.PostAsync($"/v1/imports/{created.Id}/cancel", null);
             Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
         }
@@ -226,7 +226,7 @@ public sealed class ImportsTests(ImportsFactory app) : IClassFixture<ImportsFact
         Assert.Equal(("cancelled", 0L), (cancelled.State, cancelled.RecordsUpserted));
 
         using (var retry = await client.PostAsync($"/v1/imports/{created.Id}/retry", null)) Assert.Equal(HttpStatusCode.Accepted, retry.StatusCode);
-        var retried = await client.WaitUntilFinishedAsync(created.Id);
+        var retried = await client.WaitForImportAsync(created.Id);
         Assert.Equal(("completed", (long)rows), (retried.State, retried.RecordsUpserted));
         using (var retryDone = await client.PostAsync($"/v1/imports/{created.Id}/retry", null)) Assert.Equal(HttpStatusCode.Conflict, retryDone.StatusCode);
 
@@ -237,7 +237,7 @@ public sealed class ImportsTests(ImportsFactory app) : IClassFixture<ImportsFact
             Assert.NotEqual(retried.Job!.Id, answered.Job!.Id);
             Assert.Equal(0, answered.RowsRead);
         }
-        var reprocessed = await client.WaitUntilFinishedAsync(created.Id);
+        var reprocessed = await client.WaitForImportAsync(created.Id);
         Assert.Equal(("completed", (long)rows, (long)rows), (reprocessed.State, reprocessed.RowsRead, reprocessed.RecordsUpserted));
         Assert.Equal(rows, (await client.AllRecordsAsync("rates")).Count);
 
@@ -270,7 +270,7 @@ public sealed class ImportsTests(ImportsFactory app) : IClassFixture<ImportsFact
         using var response = await client.PostAsJsonAsync("/v1/imports", new { uploadId, snapshot = "github", idColumn = header[0] });
         await JobClientExtensions.EnsureSuccessAsync(response);
         var created = (await response.Content.ReadFromJsonAsync<ImportCreatedDto>(JobClientExtensions.Json))!;
-        var done = await client.WaitUntilFinishedAsync(created.Id);
+        var done = await client.WaitForImportAsync(created.Id);
 
         Assert.Equal(("completed", "github.csv", (long)rows.Count), (done.State, done.FileName, done.RecordsUpserted));
         Assert.Equal(rows.Select(r => r[0]).Order(StringComparer.Ordinal), (await client.AllRecordsAsync("github")).Select(r => r.ExternalId));
