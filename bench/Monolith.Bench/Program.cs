@@ -6,7 +6,7 @@ using Monolith.Tests.Features.Datasets;
 namespace Monolith.Bench;
 
 /// <summary>
-/// Benchmark driver. Usage: <c>Monolith.Bench [--jobs N] [--concurrency N] [--peer-batch N] [--peer-rounds N] [--only 1,2,3,4,5,7,8,9,10,11,12] [--out RESULTS.md] [--command "..."]</c>.
+/// Benchmark driver. Usage: <c>Monolith.Bench [--jobs N] [--concurrency N] [--peer-batch N] [--peer-rounds N] [--only 1,2,3,4,5,7,8,9,10,11,12,13] [--out RESULTS.md] [--command "..."]</c>.
 /// With <c>--only</c>, an existing report is updated in place: the sections of the scenarios run (and the targets they measured)
 /// are replaced, everything else is kept. Without it the report is written anew.
 /// Needs DATABASE_URL (any database of the server; scenarios create their own) and a Release build of Monolith.Api.
@@ -67,7 +67,7 @@ public sealed record Options(int Jobs, int Concurrency, int PeerBatch, int PeerR
                 case "--out": output = args[++i]; break;
                 case "--command": command = args[++i]; break;
                 case "--note": notes.Add(args[++i]); break;
-                default: throw new ArgumentException($"Unknown argument {args[i]} (use --jobs N, --concurrency N, --peer-batch N, --peer-rounds N, --only 1,2,3,4,5,7,8,9,10,11,12, --out FILE, --command TEXT, --note TEXT).");
+                default: throw new ArgumentException($"Unknown argument {args[i]} (use --jobs N, --concurrency N, --peer-batch N, --peer-rounds N, --only 1,2,3,4,5,7,8,9,10,11,12,13, --out FILE, --command TEXT, --note TEXT).");
             }
         }
         return new Options(jobs, concurrency, peerBatch, peerRounds, only, output, command, notes);
@@ -124,6 +124,7 @@ public sealed partial class Bench(Db db, string apiDll, string logDir, Options o
             ("10", $"10. Beside pg-boss 12 (issue 12), same run and PostgreSQL: drain of {options.Jobs:N0} noop jobs with one worker, enqueue→start at 50 jobs/s, worker RSS", PeersAsync),
             ("11", $"11. Fair share (issue 12): one tenant's noop job behind another tenant's backlog of {FairnessBacklog:N0} sleep jobs of {SleepMs} ms, one worker node, {SleepSlots} slots", FairnessAsync),
             ("12", $"12. Short jobs on few slots (issue 12): {SleepJobs:N0} sleep jobs of {SleepMs} ms, one worker node, {SleepSlots} slots, against the ideal {SleepIdealRate:N0} jobs/s", SleepThroughputAsync),
+            ("13", $"13. CSV import (issue 15): a {ImportRows:N0}-row CSV uploaded to POST /v1/imports and upserted into a snapshot, beside psql \\copy of the same file into a jsonb table", CsvImportAsync),
         ];
         foreach (var (id, title, run) in scenarios)
         {
@@ -735,6 +736,9 @@ public sealed partial class Bench(Db db, string apiDll, string logDir, Options o
             Verdict(_sleepRate is { } s ? s >= 0.9 * SleepIdealRate : null), _sleepRate is not null);
         Row("dataset parse vs psql \\copy (issue 4)", "≥ 0.8×", $"{Num(_parseRate, "rows/s")} vs {Num(_copyRate, "rows/s")}",
             Verdict(_parseRate is { } pr && _copyRate is { } cr ? pr >= 0.8 * cr : null), _parseRate is not null);
+        Row("CSV import vs psql \\copy into jsonb (issue 15)", "reported beside \\copy (no target)",
+            $"{Num(_importRate, "rows/s")} vs {Num(_importCopyRate, "rows/s")}{RatioText(_importRate, _importCopyRate)}, worker RSS peak {Num(_importRssMb, "MB")} (scenario 13)",
+            "reported", _importRate is not null);
         Row("worker RSS while parsing (issue 4)", "< 200 MB", Num(_parseRssMb, "MB"), Verdict(_parseRssMb is { } pm ? pm < 200 : null), _parseRssMb is not null);
         Row($"145-year names zip, {NamesHistory.RowCount:N0} rows (issue 11)", "one attempt, first upload and over itself",
             $"{Num(_historyRate, "rows/s")} at attempt {_historyAttempts?.ToString() ?? "—"}; over itself {Num(_historyAgainRate, "rows/s")} at attempt {_historyAgainAttempts?.ToString() ?? "—"}",

@@ -178,6 +178,9 @@ public sealed class ImportsTests(ImportsFactory app) : IClassFixture<ImportsFact
         await AssertFieldAsync(client.PostImportAsync(path, new(good) { ["snapshot"] = "../etc" }), "snapshot");
         await AssertFieldAsync(client.PostImportAsync(path, new() { ["snapshot"] = "small" }), "idColumn");
         await AssertFieldAsync(client.PostImportAsync(null, good), "file");
+        await AssertFieldAsync(client.PostImportAsync(path, new(good) { ["snapshot"] = "a\0b" }), "snapshot");
+        await AssertFieldAsync(client.PostAsJsonAsync("/v1/imports", new { uploadId = Guid.NewGuid(), snapshot = "small", idColumn = "i\0d" }), "idColumn");
+        await AssertFieldAsync(client.PostAsJsonAsync("/v1/imports", new { uploadId = Guid.NewGuid(), snapshot = "small", idColumn = "id", encoding = "utf-16" }), "encoding");
         await AssertFieldAsync(client.PostAsJsonAsync("/v1/imports", new { uploadId = Guid.NewGuid(), snapshot = "small", idColumn = "id" }), "uploadId");
         await AssertFieldAsync(client.PostAsJsonAsync("/v1/imports", new { snapshot = "small", idColumn = "id" }), "uploadId");
         using (var notFound = await client.GetAsync($"/v1/imports/{Guid.NewGuid()}")) Assert.Equal(HttpStatusCode.NotFound, notFound.StatusCode);
