@@ -10,5 +10,6 @@ public static class DashboardNav
         ("Datasets", "/dashboard/datasets"),
         ("Transfers", "/dashboard/transfers"),
         ("Syncs", "/dashboard/syncs"),
+        ("Imports", "/dashboard/imports"),
     ];
 }
