@@ -202,6 +202,19 @@ public sealed class ImportsTests(ImportsFactory app) : IClassFixture<ImportsFact
     }
 
     [Fact]
+    public async Task AnUnclosedQuote_FailsTheImport_InsteadOfHoldingTheRestOfTheFileAsOneRow()
+    {
+        var client = await app.CreateTenantClientAsync();
+        var path = _files.WriteBytes("unclosed.csv", Encoding.ASCII.GetBytes("id,note\n1,fine\n2,\"never closed\n" + new string('x', 9_000_000) + "\n3,late\n"));
+
+        var created = await client.ImportAcceptedAsync(path, "unclosed", "id");
+        var failed = await client.WaitForImportAsync(created.Id);
+
+        Assert.Equal(("failed", 1), (failed.State, failed.Job!.Attempt));
+        Assert.Contains("The row from line 3 on is longer than 4,194,304 characters", failed.Error);
+    }
+
+    [Fact]
     public async Task Cancel_Retry_AndReprocess_FollowTheImportsState_AndOtherTenantsSeeNothing()
     {
         var client = await app.CreateTenantClientAsync();
