@@ -3,9 +3,8 @@ using Microsoft.Extensions.Options;
 using Monolith.Domain.Imports;
 using Monolith.Domain.Jobs;
 using Monolith.Domain.Persistence;
-using Monolith.Domain.Transfers;
 using Monolith.Worker.Engine;
-using Monolith.Worker.Storage;
+using Monolith.Worker.Uploads;
 
 namespace Monolith.Worker.Jobs.Imports;
 
@@ -16,7 +15,7 @@ namespace Monolith.Worker.Jobs.Imports;
 /// id, or null for the admin.
 /// </summary>
 public sealed class ImportCommands(
-    MonolithDbContext db, JobClient client, ImportQueries imports, JobQueries jobs, TransferQueries uploads, IFileStore store, IOptions<ImportOptions> options)
+    MonolithDbContext db, JobClient client, ImportQueries imports, JobQueries jobs, UploadCopies copies, IOptions<ImportOptions> options)
 {
     /// <summary>
     /// The import of a file already stored under <paramref name="storageKey"/> and its job, in one transaction. Invalid
@@ -54,34 +53,14 @@ public sealed class ImportCommands(
     /// </summary>
     public async Task<RowCommandOutcome<Import>> CreateFromUploadAsync(Guid tenantId, Guid uploadId, NewImport input, CancellationToken ct)
     {
-        var upload = await uploads.GetUploadAsync(tenantId, uploadId, ct);
         var errors = new Dictionary<string, string[]>();
-        if (upload is null) errors["uploadId"] = [$"No upload {uploadId} is visible to this API key."];
-        else if (upload.UnusableReason is { } unusable) errors["uploadId"] = [unusable];
+        var upload = await copies.FindReadyAsync(tenantId, uploadId, errors, ct);
         ImportRules.Check(input, upload?.FileName, options.Value.DefaultMaxBadRowShare, errors); // before copying a large file
         if (errors.Count > 0) return RowCommandOutcome<Import>.Invalid(errors);
 
         var id = Guid.CreateVersion7();
         var key = StorageKeyOf(tenantId, id);
-        var created = false;
-        try
-        {
-            try
-            {
-                await store.CopyWithinAsync(upload!.StorageKey, key, ct);
-            }
-            catch (StoredFileNotFoundException)
-            {
-                return RowCommandOutcome<Import>.Invalid(new Dictionary<string, string[]> { ["uploadId"] = [$"Upload {uploadId} was deleted meanwhile."] });
-            }
-            var outcome = await CreateAsync(tenantId, id, key, upload.FileName, upload.SizeBytes, input, ct);
-            created = outcome.Status == CommandStatus.Done;
-            return outcome;
-        }
-        finally
-        {
-            if (!created) await store.DeleteQuietlyAsync(key);
-        }
+        return await copies.CopyForAsync(upload!, key, () => CreateAsync(tenantId, id, key, upload!.FileName, upload.SizeBytes, input, ct), ct);
     }
 
     /// <summary>Where an import's own copy of its file is stored.</summary>
