@@ -463,32 +463,14 @@ public sealed partial class Bench(Db db, string apiDll, string logDir, Options o
             }
             Line($"yob file: {new FileInfo(yob).Length / 1024.0 / 1024.0:F1} MB, {DatasetLines:N0} lines");
 
-            string id;
             var uploadClock = Stopwatch.StartNew();
-            await using (var file = File.OpenRead(yob))
-            {
-                using var form = new MultipartFormDataContent();
-                form.Add(new StringContent("US"), "country");
-                form.Add(new StreamContent(file), "file", "yob2000.txt");
-                using var response = await http.PostAsync("/v1/datasets", form);
-                var body = await response.Content.ReadAsStringAsync();
-                if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"upload answered {(int)response.StatusCode}: {body}");
-                using var created = System.Text.Json.JsonDocument.Parse(body);
-                id = created.RootElement.GetProperty("id").GetString()!;
-            }
+            var id = await PostFileAsync(http, "/v1/datasets", yob, "yob2000.txt", ("country", "US"));
             Line($"upload (streamed to the file store, dataset row, parse_dataset job): {uploadClock.Elapsed.TotalSeconds:F2} s");
 
             string state;
             await using (var sampler = new RssSampler([worker]))
             {
-                var clock = Stopwatch.StartNew();
-                while (true)
-                {
-                    using var doc = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync($"/v1/datasets/{id}"));
-                    state = doc.RootElement.GetProperty("state").GetString()!;
-                    if (state is "completed" or "failed" || clock.Elapsed > TimeSpan.FromMinutes(5)) break;
-                    await Task.Delay(100);
-                }
+                state = await WaitForStateAsync(http, $"/v1/datasets/{id}", TimeSpan.FromMinutes(5), TimeSpan.FromMilliseconds(100), "completed", "failed");
                 _parseRssMb = Mb(sampler.Peak(worker.InstanceId).PeakKb);
             }
             var row = (await db.RowsAsync(database,
@@ -503,20 +485,8 @@ public sealed partial class Bench(Db db, string apiDll, string logDir, Options o
             Result($"parse_dataset: {state}, {inserted:N0} rows in {parseMs / 1000:F2} s = {_parseRate:F0} rows/s (the parse_dataset job's started_at → finished_at: read, parse, binary COPY, commit)");
             Result($"worker RSS peak during the parse: {_parseRssMb:F0} MB");
 
-            var psql = File.Exists("/usr/bin/psql") ? "/usr/bin/psql" : "psql";
-            var copy = new ProcessStartInfo(psql, ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db.ConnectionUri(database), "-c",
-                $"\\copy name_records (dataset_id, tenant_id, country, year, sex, name, count, kind) FROM '{csv}' WITH (FORMAT csv)"])
-            {
-                RedirectStandardError = true,
-            };
-            var copyClock = Stopwatch.StartNew();
-            using (var p = Process.Start(copy)!)
-            {
-                var err = await p.StandardError.ReadToEndAsync();
-                await p.WaitForExitAsync();
-                if (p.ExitCode != 0) throw new InvalidOperationException($"psql \\copy failed: {err}");
-            }
-            var copyS = copyClock.Elapsed.TotalSeconds;
+            var copyS = await PsqlAsync(database,
+                $"\\copy name_records (dataset_id, tenant_id, country, year, sex, name, count, kind) FROM '{csv}' WITH (FORMAT csv)");
             _copyRate = DatasetLines / copyS;
             Result($"psql \\copy of the same {DatasetLines:N0} rows into name_records (CSV, same database and indexes): {copyS:F2} s = {_copyRate:F0} rows/s" +
                    $" → parse_dataset runs at {_parseRate / _copyRate:P0} of \\copy");
@@ -538,27 +508,9 @@ public sealed partial class Bench(Db db, string apiDll, string logDir, Options o
     /// <summary>Uploads the names history zip, waits for its parse, and reports its rate (job started_at → finished_at) and attempts.</summary>
     private async Task<(double Rate, long Attempts)> IngestHistoryAsync(HttpClient http, string database, string zip, string what)
     {
-        string id;
-        await using (var file = File.OpenRead(zip))
-        {
-            using var form = new MultipartFormDataContent();
-            form.Add(new StringContent("US"), "country");
-            form.Add(new StreamContent(file), "file", "names.zip");
-            using var response = await http.PostAsync("/v1/datasets", form);
-            var body = await response.Content.ReadAsStringAsync();
-            if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"upload answered {(int)response.StatusCode}: {body}");
-            using var created = System.Text.Json.JsonDocument.Parse(body);
-            id = created.RootElement.GetProperty("id").GetString()!;
-        }
-        string state;
+        var id = await PostFileAsync(http, "/v1/datasets", zip, "names.zip", ("country", "US"));
         var clock = Stopwatch.StartNew();
-        while (true)
-        {
-            using var doc = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync($"/v1/datasets/{id}"));
-            state = doc.RootElement.GetProperty("state").GetString()!;
-            if (state is "completed" or "failed" || clock.Elapsed > TimeSpan.FromMinutes(15)) break;
-            await Task.Delay(200);
-        }
+        var state = await WaitForStateAsync(http, $"/v1/datasets/{id}", TimeSpan.FromMinutes(15), TimeSpan.FromMilliseconds(200), "completed", "failed");
         // The job's outcome is recorded just after the dataset's commit: wait for it too.
         object?[] row;
         while (true)
