@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
@@ -46,27 +45,8 @@ public static class ImportTestKit
     private static readonly JsonSerializerOptions Json = JobClientExtensions.Json;
 
     /// <summary>POST /v1/imports with the file streamed as the multipart 'file' field and the given text fields.</summary>
-    public static async Task<HttpResponseMessage> PostImportAsync(this HttpClient client, string? path, Dictionary<string, string> fields, string? fileName = null)
-    {
-        using var form = new MultipartFormDataContent();
-        foreach (var (name, value) in fields) form.Add(new StringContent(value), name);
-        FileStream? file = null;
-        if (path is not null)
-        {
-            file = File.OpenRead(path);
-            var content = new StreamContent(file);
-            content.Headers.ContentType = new MediaTypeHeaderValue("text/csv");
-            form.Add(content, "file", fileName ?? Path.GetFileName(path));
-        }
-        try
-        {
-            return await client.PostAsync("/v1/imports", form);
-        }
-        finally
-        {
-            if (file is not null) await file.DisposeAsync();
-        }
-    }
+    public static Task<HttpResponseMessage> PostImportAsync(this HttpClient client, string? path, Dictionary<string, string> fields, string? fileName = null) =>
+        client.PostAsync("/v1/imports", path, fields, fileName, "text/csv");
 
     public static async Task<ImportCreatedDto> ImportAcceptedAsync(this HttpClient client, string path, string snapshot, string idColumn,
         Dictionary<string, string>? more = null, string? fileName = null)
