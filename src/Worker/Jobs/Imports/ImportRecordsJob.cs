@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
@@ -77,6 +78,7 @@ public sealed class ImportRecordsJob(
         var tally = new Tally();
         var checkpoint = import.CheckpointRows; // rows up to here were committed by an earlier run: read, not written
         var batch = new List<(string Id, string Json)>();
+        var json = new RecordJson();
         long pending = 0; // rows after the checkpoint read since the last commit
 
         await using var stored = await StoredContent.OpenSeekableAsync(store, import.StorageKey, ct);
@@ -105,7 +107,7 @@ public sealed class ImportRecordsJob(
                     else
                     {
                         tally.Good++;
-                        if (tally.Rows > checkpoint) batch.Add((row.Fields[idIndex], ToJson(columns, row.Fields)));
+                        if (tally.Rows > checkpoint) batch.Add((row.Fields[idIndex], json.Of(columns, row.Fields)));
                     }
                     if (tally.Rows > checkpoint && ++pending >= limits.BatchSize)
                     {
@@ -193,17 +195,27 @@ public sealed class ImportRecordsJob(
         return null;
     }
 
-    /// <summary>A record: a JSON object of the row's fields, as text, under the columns' names.</summary>
-    private static string ToJson(string[] columns, string[] fields)
+    /// <summary>
+    /// Writes records: a JSON object of a row's fields, as text, under the columns' names. One writer and buffer serve
+    /// every row of a run; only what JSON requires is escaped (the text goes to PostgreSQL, never into HTML).
+    /// </summary>
+    private sealed class RecordJson
     {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
+        private readonly ArrayBufferWriter<byte> _buffer = new(1024);
+        private readonly Utf8JsonWriter _writer;
+
+        public RecordJson() => _writer = new Utf8JsonWriter(_buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+
+        public string Of(string[] columns, string[] fields)
         {
-            writer.WriteStartObject();
-            for (var i = 0; i < columns.Length; i++) writer.WriteString(columns[i], fields[i]);
-            writer.WriteEndObject();
+            _buffer.ResetWrittenCount();
+            _writer.Reset(_buffer);
+            _writer.WriteStartObject();
+            for (var i = 0; i < columns.Length; i++) _writer.WriteString(columns[i], fields[i]);
+            _writer.WriteEndObject();
+            _writer.Flush();
+            return System.Text.Encoding.UTF8.GetString(_buffer.WrittenSpan);
         }
-        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
     private static Task ReportAsync(Import import, JobContext context, Tally tally, long position, CancellationToken ct)
