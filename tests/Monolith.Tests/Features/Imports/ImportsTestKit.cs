@@ -13,6 +13,7 @@ namespace Monolith.Tests.Features.Imports;
 public sealed class ImportsFactory : MonolithFactory
 {
     public const int BatchSize = 500;
+    public const long MaxUploadBytes = 16L << 20;
 
     public string StorageRoot { get; } = Path.Combine(Path.GetTempPath(), "monolith-imports-" + Guid.NewGuid().ToString("N"));
 
@@ -20,7 +21,12 @@ public sealed class ImportsFactory : MonolithFactory
     {
         ["Storage:Root"] = StorageRoot,
         ["Imports:BatchSize"] = BatchSize.ToString(),
+        ["Imports:MaxUploadBytes"] = MaxUploadBytes.ToString(),
     };
+
+    /// <summary>Every file the store holds (temporary ones included).</summary>
+    public string[] StoredFiles() =>
+        Directory.Exists(StorageRoot) ? Directory.GetFiles(StorageRoot, "*", System.IO.SearchOption.AllDirectories) : [];
 
     /// <summary>How many records a snapshot holds that the import wrote, read with SQL.</summary>
     public async Task<long> RecordCountAsync(string snapshot, Guid importId)

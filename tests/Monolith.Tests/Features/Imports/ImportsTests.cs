@@ -202,6 +202,27 @@ public sealed class ImportsTests(ImportsFactory app) : IClassFixture<ImportsFact
     }
 
     [Fact]
+    public async Task AFilePastTheUploadLimit_Is413_AndAFileWithoutRows_FailsTheImport()
+    {
+        var client = await app.CreateTenantClientAsync();
+        var tooLarge = _files.WriteBytes("large.csv", [.. Encoding.ASCII.GetBytes("id\n"), .. Enumerable.Repeat((byte)'1', (int)ImportsFactory.MaxUploadBytes)]);
+        var headerOnly = _files.WriteText("header.csv", ["id,name"]);
+        var filesBefore = app.StoredFiles().Length;
+
+        using (var response = await client.PostImportAsync(tooLarge, new() { ["snapshot"] = "large", ["idColumn"] = "id" }))
+        {
+            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        }
+        Assert.Equal(filesBefore, app.StoredFiles().Length); // nothing kept
+
+        var empty = await client.ImportAcceptedAsync(headerOnly, "empty", "id");
+        var failed = await client.WaitForImportAsync(empty.Id);
+        Assert.Equal("failed", failed.State);
+        Assert.Contains("holds no rows", failed.Error);
+    }
+
+    [Fact]
     public async Task AnUnclosedQuote_FailsTheImport_InsteadOfHoldingTheRestOfTheFileAsOneRow()
     {
         var client = await app.CreateTenantClientAsync();
