@@ -80,6 +80,9 @@ public sealed class ImportRecordsJob(
         var batch = new List<(string Id, string Json)>();
         var json = new RecordJson();
         long pending = 0; // rows after the checkpoint read since the last commit
+        // The batch being committed while the next one is read (one at a time, in order: each commit is fenced by the
+        // checkpoint the one before it wrote).
+        Task<long>? committing = null;
 
         await using var stored = await StoredContent.OpenSeekableAsync(store, import.StorageKey, ct);
         var parts = StoredContent.Read(stored, import.FileName, archiveLimits.Value, entry => !IsHidden(entry.FullName));
@@ -111,17 +114,28 @@ public sealed class ImportRecordsJob(
                     }
                     if (tally.Rows > checkpoint && ++pending >= limits.BatchSize)
                     {
-                        checkpoint = await CommitAsync(import, context, checkpoint, tally, batch, stored.Position, complete: false, ct);
-                        batch.Clear();
+                        if (committing is not null)
+                        {
+                            checkpoint = await committing;
+                            await ReportAsync(import, context, tally, stored.Position, ct);
+                        }
+                        committing = CommitAsync(import, context, checkpoint, tally.Freeze(batch, stored.Position), complete: false, ct);
+                        batch = [];
                         pending = 0;
-                        await ReportAsync(import, context, tally, stored.Position, ct);
                     }
                 }
             }
+            if (committing is not null) checkpoint = await committing;
         }
         catch (InvalidDataException ex)
         {
+            await QuietlyAsync(committing);
             throw new PermanentJobException($"'{import.FileName}' is not a valid compressed file: {ex.Message}", ex);
+        }
+        catch
+        {
+            await QuietlyAsync(committing); // what failed is what the job reports; a commit in flight ends first
+            throw;
         }
         if (!anyPart) throw new PermanentJobException($"The zip '{import.FileName}' holds no file.");
         if (tally.Rows == 0) throw new PermanentJobException($"'{import.FileName}' holds no rows.");
@@ -134,9 +148,23 @@ public sealed class ImportRecordsJob(
                 $"{tally.Rejected:N0} of {tally.Rows:N0} rows are bad, more than the {import.MaxBadRowShare:P1} allowed (maxBadRowShare); " +
                 $"the {tally.Good - batch.Count:N0} records committed before the end stay.");
         }
-        await CommitAsync(import, context, checkpoint, tally, batch, stored.Position, complete: true, ct);
+        await CommitAsync(import, context, checkpoint, tally.Freeze(batch, stored.Position), complete: true, ct);
         await context.ReportProgressAsync(100, $"{tally.Rows:N0} rows read: {tally.Good:N0} records upserted, {tally.Rejected:N0} rejected", ct);
         return tally;
+    }
+
+    /// <summary>Waits for a commit still in flight when reading failed, leaving its own failure (if any) unreported.</summary>
+    private static async Task QuietlyAsync(Task<long>? committing)
+    {
+        if (committing is null) return;
+        try
+        {
+            await committing;
+        }
+        catch
+        {
+            // The reading failure is the one the job reports.
+        }
     }
 
     /// <summary>A zip entry that is no data: macOS resource forks and hidden files.</summary>
@@ -230,8 +258,7 @@ public sealed class ImportRecordsJob(
     /// last saw it), the checkpoint and counters (completed with <paramref name="complete"/>), then the records, upserted
     /// in one statement from arrays. Returns the new checkpoint.
     /// </summary>
-    private async Task<long> CommitAsync(Import import, JobContext context, long seen, Tally tally, List<(string Id, string Json)> batch,
-        long bytesRead, bool complete, CancellationToken ct)
+    private async Task<long> CommitAsync(Import import, JobContext context, long seen, FrozenBatch batch, bool complete, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
@@ -253,11 +280,11 @@ public sealed class ImportRecordsJob(
         {
             advance.Parameters.Add(new NpgsqlParameter { Value = import.Id });
             advance.Parameters.Add(new NpgsqlParameter { Value = context.JobId });
-            advance.Parameters.Add(new NpgsqlParameter { Value = tally.Rows });
-            advance.Parameters.Add(new NpgsqlParameter { Value = bytesRead });
-            advance.Parameters.Add(new NpgsqlParameter { Value = tally.Good });
-            advance.Parameters.Add(new NpgsqlParameter { Value = tally.Rejected });
-            advance.Parameters.Add(new NpgsqlParameter { Value = JsonSerializer.Serialize(tally.Errors, Json) });
+            advance.Parameters.Add(new NpgsqlParameter { Value = batch.Rows });
+            advance.Parameters.Add(new NpgsqlParameter { Value = batch.BytesRead });
+            advance.Parameters.Add(new NpgsqlParameter { Value = batch.Good });
+            advance.Parameters.Add(new NpgsqlParameter { Value = batch.Rejected });
+            advance.Parameters.Add(new NpgsqlParameter { Value = batch.ErrorsJson });
             advance.Parameters.Add(new NpgsqlParameter { Value = complete });
             advance.Parameters.Add(new NpgsqlParameter { Value = seen });
             if (await advance.ExecuteNonQueryAsync(ct) == 0)
@@ -266,7 +293,7 @@ public sealed class ImportRecordsJob(
             }
         }
 
-        if (batch.Count > 0)
+        if (batch.Records.Count > 0)
         {
             await using var upsert = new NpgsqlCommand("""
                 INSERT INTO snapshot_records AS r (tenant_id, snapshot, external_id, data, fetched_at, updated_at, sync_id, import_id)
@@ -278,13 +305,13 @@ public sealed class ImportRecordsJob(
             upsert.Parameters.Add(new NpgsqlParameter { Value = import.TenantId });
             upsert.Parameters.Add(new NpgsqlParameter { Value = import.Snapshot });
             upsert.Parameters.Add(new NpgsqlParameter { Value = import.Id });
-            upsert.Parameters.Add(new NpgsqlParameter { Value = batch.Select(r => r.Id).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-            upsert.Parameters.Add(new NpgsqlParameter { Value = batch.Select(r => r.Json).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+            upsert.Parameters.Add(new NpgsqlParameter { Value = batch.Records.Select(r => r.Id).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+            upsert.Parameters.Add(new NpgsqlParameter { Value = batch.Records.Select(r => r.Json).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
             await upsert.ExecuteNonQueryAsync(ct);
         }
         ct.ThrowIfCancellationRequested();
         await tx.CommitAsync(ct);
-        return tally.Rows;
+        return batch.Rows;
     }
 
     /// <summary>The bad rows found, on the row of an import about to fail for them (its checkpoint and records stay as committed).</summary>
@@ -316,7 +343,14 @@ public sealed class ImportRecordsJob(
             Rejected++;
             if (Errors.Count < Import.MaxErrorsKept) Errors.Add(new DatasetLineError(line, StorableText.Sanitize(reason)!, file));
         }
+
+        /// <summary>A batch's records with the counters as they stand after it, for a commit that runs while reading goes on.</summary>
+        public FrozenBatch Freeze(List<(string Id, string Json)> records, long bytesRead) =>
+            new(records, Rows, Good, Rejected, JsonSerializer.Serialize(Errors, Json), bytesRead);
     }
+
+    /// <summary>What one commit writes: the batch's records, and the checkpoint and counters after it.</summary>
+    private sealed record FrozenBatch(List<(string Id, string Json)> Records, long Rows, long Good, long Rejected, string ErrorsJson, long BytesRead);
 
     /// <summary>This run is no longer the current one (its job was recovered elsewhere): it stops without writing.</summary>
     private sealed class StaleRunException(string message) : Exception(message);
