@@ -10,10 +10,10 @@ namespace Monolith.Api.Features.Imports;
 
 /// <summary>
 /// The fields of <c>POST /v1/imports</c> (<see cref="UploadImportForm"/>) as they stream in: short texts (refused at once
-/// when not storable), hasHeader and maxBadRowShare parsed, callbackUrl checked, and the file part, before which the
+/// when not storable), hasHeader and maxBadRowShare parsed, and the file part, before which the
 /// fields sent so far are judged (<see cref="ImportRules"/>), so a bad encoding need not wait for a large upload.
 /// </summary>
-public sealed class ImportFormFields(OutboundAddressPolicy outbound) : IUploadForm
+public sealed class ImportFormFields : IUploadForm
 {
     private const int MaxFieldLength = 200;
 
@@ -41,22 +41,16 @@ public sealed class ImportFormFields(OutboundAddressPolicy outbound) : IUploadFo
         _ => null,
     };
 
-    public async ValueTask<ValidationProblem?> FieldAsync(string field, string value, CancellationToken ct)
+    public ValueTask<ValidationProblem?> FieldAsync(string field, string value, CancellationToken ct)
     {
-        if (field == "callbackUrl")
-        {
-            CallbackUrl = value;
-            if (!StorableText.IsStorable(value)) _errors["callbackUrl"] = [StorableText.Reason];
-            else if (await CallbackUrls.CheckAsync(value, outbound, ct) is { } reason) _errors["callbackUrl"] = [reason];
-            return null;
-        }
-        if (!StorableText.IsStorable(value)) return Invalid(field, StorableText.Reason);
+        if (!StorableText.IsStorable(value)) return ValueTask.FromResult(Invalid(field, StorableText.Reason));
         switch (field)
         {
             case "snapshot": Snapshot = value; break;
             case "idColumn": IdColumn = value; break;
             case "delimiter": Delimiter = value; break;
             case "encoding": Encoding = value; break;
+            case "callbackUrl": CallbackUrl = value; break; // whether it may be called: the command's check
             case "hasHeader":
                 if (bool.TryParse(value, out var hasHeader)) HasHeader = hasHeader;
                 else _errors["hasHeader"] = ["true or false."];
@@ -66,7 +60,7 @@ public sealed class ImportFormFields(OutboundAddressPolicy outbound) : IUploadFo
                 else _errors["maxBadRowShare"] = ["A number between 0 and 1 (0.05 for 5 %)."];
                 break;
         }
-        return null;
+        return ValueTask.FromResult<ValidationProblem?>(null);
     }
 
     /// <summary>Before the file's bytes: the fields given so far must hold (those still missing may come after the file).</summary>

@@ -7,7 +7,6 @@ using Monolith.Domain.Imports;
 using Monolith.Domain.Jobs;
 using Monolith.Worker.Engine;
 using Monolith.Worker.Jobs.Imports;
-using Monolith.Worker.Outbound;
 using Monolith.Worker.Storage;
 
 namespace Monolith.Api.Features.Imports;
@@ -45,15 +44,14 @@ public static class ImportsApi
     }
 
     public static async Task<Results<Accepted<ImportCreatedResponse>, ValidationProblem, ProblemHttpResult>> CreateImport(
-        HttpContext http, ClaimsPrincipal user, IFileStore store, ImportCommands commands, IOptions<ImportOptions> options,
-        OutboundAddressPolicy outbound, CancellationToken ct)
+        HttpContext http, ClaimsPrincipal user, IFileStore store, ImportCommands commands, IOptions<ImportOptions> options, CancellationToken ct)
     {
-        if (JsonBody.IsJson(http.Request)) return await CreateImportFromUpload(http, user, commands, outbound, ct);
+        if (JsonBody.IsJson(http.Request)) return await CreateImportFromUpload(http, user, commands, ct);
         var maxBytes = options.Value.MaxUploadBytes;
         var tenantId = user.TenantId();
         var importId = Guid.CreateVersion7();
         await using var upload = new UploadReader(http, store, ImportCommands.StorageKeyOf(tenantId, importId), maxBytes);
-        var form = new ImportFormFields(outbound);
+        var form = new ImportFormFields();
         var read = await upload.ReadFormAsync(form, "Send a multipart/form-data body with the file in a 'file' field.", ct);
         if (read.TooLarge)
         {
@@ -72,15 +70,11 @@ public static class ImportsApi
 
     /// <summary>An import of a ready upload, named by a JSON body (<see cref="CreateImportFromUploadRequest"/>).</summary>
     private static async Task<Results<Accepted<ImportCreatedResponse>, ValidationProblem, ProblemHttpResult>> CreateImportFromUpload(
-        HttpContext http, ClaimsPrincipal user, ImportCommands commands, OutboundAddressPolicy outbound, CancellationToken ct)
+        HttpContext http, ClaimsPrincipal user, ImportCommands commands, CancellationToken ct)
     {
         var (request, invalid) = await JsonBody.ReadAsync<CreateImportFromUploadRequest>(http, ct);
         if (invalid is not null) return invalid;
-        if (request!.CallbackUrl is { } callbackUrl && await CallbackUrls.CheckAsync(callbackUrl, outbound, ct) is { } refused)
-        {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["callbackUrl"] = [refused] });
-        }
-        var outcome = await commands.CreateFromUploadAsync(user.TenantId(), request.UploadId!.Value, request.ToNewImport(), ct);
+        var outcome = await commands.CreateFromUploadAsync(user.TenantId(), request!.UploadId!.Value, request.ToNewImport(), ct);
         if (outcome.Status == CommandStatus.Invalid) return TypedResults.ValidationProblem(outcome.Errors!);
         return TypedResults.Accepted($"/v1/imports/{outcome.Row!.Id}", ImportCreatedResponse.From(outcome.Row, outcome.Job!));
     }

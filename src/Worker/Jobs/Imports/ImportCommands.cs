@@ -4,6 +4,7 @@ using Monolith.Domain.Imports;
 using Monolith.Domain.Jobs;
 using Monolith.Domain.Persistence;
 using Monolith.Worker.Engine;
+using Monolith.Worker.Outbound;
 using Monolith.Worker.Uploads;
 
 namespace Monolith.Worker.Jobs.Imports;
@@ -15,17 +16,56 @@ namespace Monolith.Worker.Jobs.Imports;
 /// id, or null for the admin.
 /// </summary>
 public sealed class ImportCommands(
-    MonolithDbContext db, JobClient client, ImportQueries imports, JobQueries jobs, UploadCopies copies, IOptions<ImportOptions> options)
+    MonolithDbContext db, JobClient client, ImportQueries imports, JobQueries jobs, UploadCopies copies, OutboundAddressPolicy addresses,
+    IOptions<ImportOptions> options)
 {
     /// <summary>
     /// The import of a file already stored under <paramref name="storageKey"/> and its job, in one transaction. Invalid
-    /// (nothing written) when a field is wrong (<see cref="ImportRules"/>). The stored file stays the caller's until this is done.
+    /// (nothing written) when a field is wrong (<see cref="ImportRules"/>) or the callback URL may not be called. The
+    /// stored file stays the caller's until this is done.
     /// </summary>
     public async Task<RowCommandOutcome<Import>> CreateAsync(
         Guid tenantId, Guid id, string storageKey, string fileName, long sizeBytes, NewImport input, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
-        if (ImportRules.Check(input, fileName, options.Value.DefaultMaxBadRowShare, errors) is not { } settings) return RowCommandOutcome<Import>.Invalid(errors);
+        var settings = await CheckAsync(input, fileName, errors, ct);
+        if (errors.Count > 0) return RowCommandOutcome<Import>.Invalid(errors);
+        return await SubmitAsync(tenantId, id, storageKey, fileName, sizeBytes, settings!, input.CallbackUrl, ct);
+    }
+
+    /// <summary>
+    /// An import of a ready upload of the tenant: the fields are checked first, then the upload's file is copied to the
+    /// import's own key (<see cref="UploadCopies"/>); then as <see cref="CreateAsync"/>. Invalid on <c>uploadId</c> when
+    /// the upload is not visible or not ready.
+    /// </summary>
+    public async Task<RowCommandOutcome<Import>> CreateFromUploadAsync(Guid tenantId, Guid uploadId, NewImport input, CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var upload = await copies.FindReadyAsync(tenantId, uploadId, errors, ct);
+        var settings = await CheckAsync(input, upload?.FileName, errors, ct); // before copying a large file
+        if (errors.Count > 0) return RowCommandOutcome<Import>.Invalid(errors);
+
+        var id = Guid.CreateVersion7();
+        var key = StorageKeyOf(tenantId, id);
+        return await copies.CopyForAsync(upload!, key,
+            () => SubmitAsync(tenantId, id, key, upload!.FileName, upload.SizeBytes, settings!, input.CallbackUrl, ct), ct);
+    }
+
+    /// <summary>The request's fields (<see cref="ImportRules"/>) and whether its callback URL may be called; errors keyed by field.</summary>
+    private async Task<ImportSettings?> CheckAsync(NewImport input, string? fileName, Dictionary<string, string[]> errors, CancellationToken ct)
+    {
+        var settings = ImportRules.Check(input, fileName, options.Value.DefaultMaxBadRowShare, errors);
+        if (input.CallbackUrl is { } callbackUrl && await CallbackUrls.CheckAsync(callbackUrl, addresses, ct) is { } refused)
+        {
+            errors["callbackUrl"] = [refused];
+        }
+        return settings;
+    }
+
+    /// <summary>The row and its job, in one transaction (<see cref="JobClient.SubmitWithRowAsync{TPayload}(Guid, TPayload, JobSettings, Monolith.Domain.Jobs.IJobRow, CancellationToken)"/>).</summary>
+    private async Task<RowCommandOutcome<Import>> SubmitAsync(
+        Guid tenantId, Guid id, string storageKey, string fileName, long sizeBytes, ImportSettings settings, string? callbackUrl, CancellationToken ct)
+    {
         var import = new Import
         {
             Id = id,
@@ -42,25 +82,8 @@ public sealed class ImportCommands(
             State = ImportState.Queued,
             CreatedAt = DateTimeOffset.UtcNow,
         };
-        var job = await client.SubmitWithRowAsync(tenantId, new ImportRecordsPayload(import.Id), new JobSettings(CallbackUrl: input.CallbackUrl), import, ct);
+        var job = await client.SubmitWithRowAsync(tenantId, new ImportRecordsPayload(import.Id), new JobSettings(CallbackUrl: callbackUrl), import, ct);
         return RowCommandOutcome<Import>.Done(import, job);
-    }
-
-    /// <summary>
-    /// An import of a ready upload of the tenant: the fields are checked first, then the upload's file is copied (inside
-    /// the store when it can) to the import's own key, so deleting either never touches the other; then as
-    /// <see cref="CreateAsync"/>. Invalid on <c>uploadId</c> when the upload is not visible or not ready.
-    /// </summary>
-    public async Task<RowCommandOutcome<Import>> CreateFromUploadAsync(Guid tenantId, Guid uploadId, NewImport input, CancellationToken ct)
-    {
-        var errors = new Dictionary<string, string[]>();
-        var upload = await copies.FindReadyAsync(tenantId, uploadId, errors, ct);
-        ImportRules.Check(input, upload?.FileName, options.Value.DefaultMaxBadRowShare, errors); // before copying a large file
-        if (errors.Count > 0) return RowCommandOutcome<Import>.Invalid(errors);
-
-        var id = Guid.CreateVersion7();
-        var key = StorageKeyOf(tenantId, id);
-        return await copies.CopyForAsync(upload!, key, () => CreateAsync(tenantId, id, key, upload!.FileName, upload.SizeBytes, input, ct), ct);
     }
 
     /// <summary>Where an import's own copy of its file is stored.</summary>

@@ -178,6 +178,8 @@ public sealed class ImportsTests(ImportsFactory app) : IClassFixture<ImportsFact
         await AssertFieldAsync(client.PostImportAsync(path, new(good) { ["snapshot"] = "../etc" }), "snapshot");
         await AssertFieldAsync(client.PostImportAsync(path, new() { ["snapshot"] = "small" }), "idColumn");
         await AssertFieldAsync(client.PostImportAsync(null, good), "file");
+        await AssertFieldAsync(client.PostImportAsync(path, new(good) { ["callbackUrl"] = "http://10.1.2.3/hook" }), "callbackUrl"); // a private address
+        await AssertFieldAsync(client.PostAsJsonAsync("/v1/imports", new { uploadId = Guid.NewGuid(), snapshot = "small", idColumn = "id", callbackUrl = "http://169.254.169.254/" }), "callbackUrl");
         await AssertFieldAsync(client.PostImportAsync(path, new(good) { ["snapshot"] = "a\0b" }), "snapshot");
         await AssertFieldAsync(client.PostAsJsonAsync("/v1/imports", new { uploadId = Guid.NewGuid(), snapshot = "small", idColumn = "i\0d" }), "idColumn");
         await AssertFieldAsync(client.PostAsJsonAsync("/v1/imports", new { uploadId = Guid.NewGuid(), snapshot = "small", idColumn = "id", encoding = "utf-16" }), "encoding");
