@@ -12,6 +12,7 @@
 #                                     # 11 one tenant's job behind another tenant's backlog of 10,000 sleep jobs,
 #                                     # 12 10,000 sleep jobs of 50 ms on 8 slots against the ideal 160 jobs/s,
 #                                     # 13 document transfer from S3 (s3rver) vs curl GET | curl -T);
+#                                     # 14 a 500,000-row CSV import vs psql \copy of the same file into a jsonb table);
 #                                     # with --only, RESULTS.md keeps the other scenarios' sections and only the sections
 #                                     # (and targets rows) of the scenarios run are replaced
 #   bash bench/run.sh --only 10 --peer-rounds 3   # scenario 10 three times in turn, each figure the median (default 1);

@@ -6,7 +6,7 @@ using Monolith.Tests.Features.Datasets;
 namespace Monolith.Bench;
 
 /// <summary>
-/// Benchmark driver. Usage: <c>Monolith.Bench [--jobs N] [--concurrency N] [--peer-batch N] [--peer-rounds N] [--only 1,2,3,4,5,7,8,9,10,11,12,13] [--out RESULTS.md] [--command "..."]</c>.
+/// Benchmark driver. Usage: <c>Monolith.Bench [--jobs N] [--concurrency N] [--peer-batch N] [--peer-rounds N] [--only 1,2,3,4,5,7,8,9,10,11,12,13,14] [--out RESULTS.md] [--command "..."]</c>.
 /// With <c>--only</c>, an existing report is updated in place: the sections of the scenarios run (and the targets they measured)
 /// are replaced, everything else is kept. Without it the report is written anew.
 /// Needs DATABASE_URL (any database of the server; scenarios create their own) and a Release build of Monolith.Api.
@@ -125,6 +125,7 @@ public sealed partial class Bench(Db db, string apiDll, string logDir, Options o
             ("11", $"11. Fair share (issue 12): one tenant's noop job behind another tenant's backlog of {FairnessBacklog:N0} sleep jobs of {SleepMs} ms, one worker node, {SleepSlots} slots", FairnessAsync),
             ("12", $"12. Short jobs on few slots (issue 12): {SleepJobs:N0} sleep jobs of {SleepMs} ms, one worker node, {SleepSlots} slots, against the ideal {SleepIdealRate:N0} jobs/s", SleepThroughputAsync),
             ("13", $"13. Document transfer from S3 (issue 14): a {TransferMegabytes / 1024} GiB pre-signed upload on s3rver (127.0.0.1) sent by transfer_document to an HTTP destination on loopback, beside curl GET of the same object piped to curl -T to the same receiver", S3TransferAsync),
+            ("14", $"14. CSV import (issue 15): a {ImportRows:N0}-row CSV uploaded to POST /v1/imports and upserted into a snapshot, beside psql \\copy of the same file into a jsonb table", CsvImportAsync),
         ];
         foreach (var (id, title, run) in scenarios)
         {
@@ -463,32 +464,14 @@ public sealed partial class Bench(Db db, string apiDll, string logDir, Options o
             }
             Line($"yob file: {new FileInfo(yob).Length / 1024.0 / 1024.0:F1} MB, {DatasetLines:N0} lines");
 
-            string id;
             var uploadClock = Stopwatch.StartNew();
-            await using (var file = File.OpenRead(yob))
-            {
-                using var form = new MultipartFormDataContent();
-                form.Add(new StringContent("US"), "country");
-                form.Add(new StreamContent(file), "file", "yob2000.txt");
-                using var response = await http.PostAsync("/v1/datasets", form);
-                var body = await response.Content.ReadAsStringAsync();
-                if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"upload answered {(int)response.StatusCode}: {body}");
-                using var created = System.Text.Json.JsonDocument.Parse(body);
-                id = created.RootElement.GetProperty("id").GetString()!;
-            }
+            var id = await PostFileAsync(http, "/v1/datasets", yob, "yob2000.txt", ("country", "US"));
             Line($"upload (streamed to the file store, dataset row, parse_dataset job): {uploadClock.Elapsed.TotalSeconds:F2} s");
 
             string state;
             await using (var sampler = new RssSampler([worker]))
             {
-                var clock = Stopwatch.StartNew();
-                while (true)
-                {
-                    using var doc = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync($"/v1/datasets/{id}"));
-                    state = doc.RootElement.GetProperty("state").GetString()!;
-                    if (state is "completed" or "failed" || clock.Elapsed > TimeSpan.FromMinutes(5)) break;
-                    await Task.Delay(100);
-                }
+                state = await WaitForStateAsync(http, $"/v1/datasets/{id}", TimeSpan.FromMinutes(5), TimeSpan.FromMilliseconds(100), "completed", "failed");
                 _parseRssMb = Mb(sampler.Peak(worker.InstanceId).PeakKb);
             }
             var row = (await db.RowsAsync(database,
@@ -503,20 +486,8 @@ public sealed partial class Bench(Db db, string apiDll, string logDir, Options o
             Result($"parse_dataset: {state}, {inserted:N0} rows in {parseMs / 1000:F2} s = {_parseRate:F0} rows/s (the parse_dataset job's started_at → finished_at: read, parse, binary COPY, commit)");
             Result($"worker RSS peak during the parse: {_parseRssMb:F0} MB");
 
-            var psql = File.Exists("/usr/bin/psql") ? "/usr/bin/psql" : "psql";
-            var copy = new ProcessStartInfo(psql, ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db.ConnectionUri(database), "-c",
-                $"\\copy name_records (dataset_id, tenant_id, country, year, sex, name, count, kind) FROM '{csv}' WITH (FORMAT csv)"])
-            {
-                RedirectStandardError = true,
-            };
-            var copyClock = Stopwatch.StartNew();
-            using (var p = Process.Start(copy)!)
-            {
-                var err = await p.StandardError.ReadToEndAsync();
-                await p.WaitForExitAsync();
-                if (p.ExitCode != 0) throw new InvalidOperationException($"psql \\copy failed: {err}");
-            }
-            var copyS = copyClock.Elapsed.TotalSeconds;
+            var copyS = await PsqlAsync(database,
+                $"\\copy name_records (dataset_id, tenant_id, country, year, sex, name, count, kind) FROM '{csv}' WITH (FORMAT csv)");
             _copyRate = DatasetLines / copyS;
             Result($"psql \\copy of the same {DatasetLines:N0} rows into name_records (CSV, same database and indexes): {copyS:F2} s = {_copyRate:F0} rows/s" +
                    $" → parse_dataset runs at {_parseRate / _copyRate:P0} of \\copy");
@@ -538,27 +509,9 @@ public sealed partial class Bench(Db db, string apiDll, string logDir, Options o
     /// <summary>Uploads the names history zip, waits for its parse, and reports its rate (job started_at → finished_at) and attempts.</summary>
     private async Task<(double Rate, long Attempts)> IngestHistoryAsync(HttpClient http, string database, string zip, string what)
     {
-        string id;
-        await using (var file = File.OpenRead(zip))
-        {
-            using var form = new MultipartFormDataContent();
-            form.Add(new StringContent("US"), "country");
-            form.Add(new StreamContent(file), "file", "names.zip");
-            using var response = await http.PostAsync("/v1/datasets", form);
-            var body = await response.Content.ReadAsStringAsync();
-            if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"upload answered {(int)response.StatusCode}: {body}");
-            using var created = System.Text.Json.JsonDocument.Parse(body);
-            id = created.RootElement.GetProperty("id").GetString()!;
-        }
-        string state;
+        var id = await PostFileAsync(http, "/v1/datasets", zip, "names.zip", ("country", "US"));
         var clock = Stopwatch.StartNew();
-        while (true)
-        {
-            using var doc = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync($"/v1/datasets/{id}"));
-            state = doc.RootElement.GetProperty("state").GetString()!;
-            if (state is "completed" or "failed" || clock.Elapsed > TimeSpan.FromMinutes(15)) break;
-            await Task.Delay(200);
-        }
+        var state = await WaitForStateAsync(http, $"/v1/datasets/{id}", TimeSpan.FromMinutes(15), TimeSpan.FromMilliseconds(200), "completed", "failed");
         // The job's outcome is recorded just after the dataset's commit: wait for it too.
         object?[] row;
         while (true)
@@ -736,6 +689,9 @@ public sealed partial class Bench(Db db, string apiDll, string logDir, Options o
             Verdict(_sleepRate is { } s ? s >= 0.9 * SleepIdealRate : null), _sleepRate is not null);
         Row("dataset parse vs psql \\copy (issue 4)", "≥ 0.8×", $"{Num(_parseRate, "rows/s")} vs {Num(_copyRate, "rows/s")}",
             Verdict(_parseRate is { } pr && _copyRate is { } cr ? pr >= 0.8 * cr : null), _parseRate is not null);
+        Row("CSV import vs psql \\copy into jsonb (issue 15)", "reported beside \\copy (no target)",
+            $"{Num(_importRate, "rows/s")} vs {Num(_importCopyRate, "rows/s")}{RatioText(_importRate, _importCopyRate)}, worker RSS peak {Num(_importRssMb, "MB")} (scenario 13)",
+            "reported", _importRate is not null);
         Row("worker RSS while parsing (issue 4)", "< 200 MB", Num(_parseRssMb, "MB"), Verdict(_parseRssMb is { } pm ? pm < 200 : null), _parseRssMb is not null);
         Row($"145-year names zip, {NamesHistory.RowCount:N0} rows (issue 11)", "one attempt, first upload and over itself",
             $"{Num(_historyRate, "rows/s")} at attempt {_historyAttempts?.ToString() ?? "—"}; over itself {Num(_historyAgainRate, "rows/s")} at attempt {_historyAgainAttempts?.ToString() ?? "—"}",

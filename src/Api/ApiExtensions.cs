@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging.Console;
 using Monolith.Api.Features.Admin;
 using Monolith.Api.Features.Dashboard;
 using Monolith.Api.Features.Datasets;
+using Monolith.Api.Features.Imports;
 using Monolith.Api.Features.Jobs;
 using Monolith.Api.Features.Names;
 using Monolith.Api.Features.Queues;
@@ -135,6 +136,7 @@ public static class ApiExtensions
         app.MapSyncsApi();
         app.MapSnapshotsApi();
         app.MapSchedulesApi();
+        app.MapImportsApi();
     }
 
     /// <summary>

@@ -33,6 +33,7 @@ public static class DomainExtensions
         services.AddScoped<Syncs.SyncQueries>();
         services.AddScoped<Schedules.ScheduleQueries>();
         services.AddScoped<Schedules.ScheduleRunPruning>();
+        services.AddScoped<Imports.ImportQueries>();
         services.AddSingleton<DatabaseMigrator>();
         services.AddOptions<SecretOptions>().BindConfiguration(SecretOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<SecretOptions>, SecretOptions.Validator>();

@@ -8,6 +8,7 @@ using Monolith.Worker.Hosting;
 using Monolith.Worker.Jobs;
 using Monolith.Worker.Jobs.Datasets;
 using Monolith.Worker.Jobs.Transfers;
+using Monolith.Worker.Jobs.Imports;
 using Monolith.Worker.Jobs.Syncs;
 using Monolith.Worker.Jobs.HttpRequests;
 using Monolith.Worker.Jobs.Webhooks;
@@ -45,6 +46,7 @@ public static class WorkerExtensions
         services.AddTransfers(configuration);
         services.AddDirectUploads(configuration);
         services.AddSyncs();
+        services.AddImports(configuration);
         services.AddOutboundHttp();
         services.AddWebhooks();
         services.AddSchedules();

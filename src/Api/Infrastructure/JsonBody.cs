@@ -1,5 +1,6 @@
 using System.Text.Json;
 using FluentValidation;
+using Monolith.Domain.Text;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Net.Http.Headers;
@@ -35,6 +36,12 @@ public static class JsonBody
         try
         {
             request = await http.Request.ReadFromJsonAsync<T>(ct);
+        }
+        catch (UnstorableJsonTextException unstorable)
+        {
+            // As BadRequestExceptionHandler answers it for a bound body: the field named, never its text echoed.
+            var field = StorableText.Sanitize(unstorable.Field is { Length: > 0 } path ? path : "body")!;
+            return (null, Invalid(field, UnstorableJsonTextException.Reason));
         }
         catch (Exception ex) when (ex is JsonException or BadHttpRequestException)
         {

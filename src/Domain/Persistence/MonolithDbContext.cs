@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Monolith.Domain.Datasets;
+using Monolith.Domain.Imports;
 using Monolith.Domain.Jobs;
 using Monolith.Domain.Queues;
 using Monolith.Domain.Schedules;
@@ -36,6 +37,7 @@ public sealed class MonolithDbContext(DbContextOptions<MonolithDbContext> option
     public DbSet<Schedule> Schedules => Set<Schedule>();
     public DbSet<ScheduleRun> ScheduleRuns => Set<ScheduleRun>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+    public DbSet<Import> Imports => Set<Import>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(MonolithDbContext).Assembly);

@@ -2,8 +2,8 @@ namespace Monolith.Domain.Syncs;
 
 /// <summary>
 /// One record copied from a source: unique per tenant, snapshot and the source's own id, so a later sync of the
-/// same snapshot updates it in place (upsert). Written only by <c>sync_records</c> (batched
-/// <c>INSERT … ON CONFLICT DO UPDATE</c>).
+/// same snapshot updates it in place (upsert). Written only by <c>sync_records</c> and
+/// <c>import_records</c> (batched <c>INSERT … ON CONFLICT DO UPDATE</c>).
 /// </summary>
 public sealed class SnapshotRecord
 {
@@ -22,6 +22,9 @@ public sealed class SnapshotRecord
     /// <summary>When the source says it last changed (<c>updatedAtPath</c>), if it says.</summary>
     public DateTimeOffset? UpdatedAt { get; set; }
 
-    /// <summary>The sync that last wrote it.</summary>
-    public Guid SyncId { get; set; }
+    /// <summary>The sync that last wrote it (null when an import did).</summary>
+    public Guid? SyncId { get; set; }
+
+    /// <summary>The import that last wrote it (null when a sync did).</summary>
+    public Guid? ImportId { get; set; }
 }

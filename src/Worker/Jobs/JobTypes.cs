@@ -4,6 +4,7 @@ using Monolith.Worker.Jobs.Diagnostics;
 using Monolith.Worker.Jobs.Transfers;
 using Monolith.Worker.Jobs.Syncs;
 using Monolith.Worker.Jobs.HttpRequests;
+using Monolith.Worker.Jobs.Imports;
 using Monolith.Worker.Jobs.Webhooks;
 
 namespace Monolith.Worker.Jobs;
@@ -22,6 +23,7 @@ public static class JobTypes
         .Add<ReprocessDatasetJob, ReprocessDatasetPayload, ReprocessDatasetPayloadValidator>("reprocess_dataset", new JobDefaults(MaxAttempts: 3, TimeoutSeconds: 3_600, BackoffSeconds: 5))
         .Add<TransferDocumentJob, TransferDocumentPayload, TransferDocumentPayloadValidator>("transfer_document", new JobDefaults(MaxAttempts: 8, TimeoutSeconds: 3_600, BackoffSeconds: 1))
         .Add<SyncRecordsJob, SyncRecordsPayload, SyncRecordsPayloadValidator>("sync_records", new JobDefaults(MaxAttempts: 5, TimeoutSeconds: 21_600, BackoffSeconds: 5))
+        .Add<ImportRecordsJob, ImportRecordsPayload, ImportRecordsPayloadValidator>("import_records", new JobDefaults(MaxAttempts: 5, TimeoutSeconds: 21_600, BackoffSeconds: 5))
         .Add<HttpRequestJob, HttpRequestPayload, HttpRequestPayloadValidator>("http_request", new JobDefaults(MaxAttempts: 5, TimeoutSeconds: 330, BackoffSeconds: 2, ResultTtlSeconds: 60, SecretResult: true))
         // Submitted by the engine only (Internal); attempts and backoff per delivery come from WebhookOptions.
         .Add<DeliverWebhookJob, DeliverWebhookPayload, DeliverWebhookPayloadValidator>(WebhookEvents.JobType,

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Monolith.Tests.Features.Imports;
 using Monolith.Tests.Features.Queues;
 using Monolith.Tests.Features.Syncs;
 using Monolith.Tests.Features.Transfers;
@@ -253,6 +254,40 @@ public sealed class DashboardTransfersAndSyncsPagesTests(TransfersFactory app) :
         Assert.Contains("class=\"state-completed\">completed<", Row(await dashboard.GetStringAsync("/dashboard/syncs"), created.Id));
     }
 
+    [Fact]
+    public async Task Imports_ListEachWithTheApisState_RowsAndBadRows_AndReprocessFromThePage()
+    {
+        var (tenant, _) = await app.CreateTenantAsync();
+        var path = Path.Combine(Path.GetTempPath(), $"dash-{Guid.NewGuid():N}.csv");
+        await File.WriteAllTextAsync(path, "id,name\n1,a\n2,b\n2,again\n3,c\n");
+        try
+        {
+            var created = await tenant.ImportAcceptedAsync(path, "dash-import", "id", new() { ["maxBadRowShare"] = "0.5" });
+            var import = await tenant.WaitForImportAsync(created.Id);
+            Assert.Equal("completed", import.State);
+            using var dashboard = await DashboardLogin.LoginAsync(app);
+
+            var row = Row(await dashboard.GetStringAsync("/dashboard/imports"), created.Id);
+            Assert.Contains("class=\"state-completed\">completed<", row);
+            Assert.Contains("<td>dash-import</td>", row);
+            Assert.Contains("<td class=\"n\">4</td>", row);             // rows read
+            Assert.Contains("<td class=\"n\">3</td>", row);             // records upserted
+            Assert.Contains("<td class=\"n\">1 (first on line 4)</td>", row);
+            Assert.DoesNotContain("class=\"retry\"", row);
+
+            var afterReprocess = await PostRowActionAsync(dashboard, "/dashboard/imports", created.Id, "Reprocess");
+
+            Assert.Contains($"Import {created.Id}: Reprocessing", afterReprocess);
+            var again = await tenant.WaitForImportAsync(created.Id);
+            Assert.Equal(("completed", 3L), (again.State, again.RecordsUpserted));
+            Assert.NotEqual(import.Job!.Id, again.Job!.Id);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     /// <summary>
     /// A tenant's source may say anything about its total. While the sync runs (its second page held back), the API
     /// and the admin's page both answer, with no ETA rather than an absurd or overflowing one.
@@ -311,6 +346,7 @@ public sealed class DashboardTransfersAndSyncsPagesTests(TransfersFactory app) :
     [Theory]
     [InlineData("/dashboard/transfers")]
     [InlineData("/dashboard/syncs")]
+    [InlineData("/dashboard/imports")]
     public async Task LoggedOut_IsSentToTheLoginForm(string page)
     {
         using var client = app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
@@ -331,6 +367,7 @@ public sealed class DashboardTransfersAndSyncsPagesTests(TransfersFactory app) :
 
         Assert.Contains("<a href=\"/dashboard/transfers\" class=\"\">Transfers</a>", html);
         Assert.Contains("<a href=\"/dashboard/syncs\" class=\"current\">Syncs</a>", html);
+        Assert.Contains("<a href=\"/dashboard/imports\" class=\"\">Imports</a>", html);
     }
 
     /// <summary>Posts a row's action form (Cancel, Retry, Pause...) as the browser would (its action and antiforgery token); the page it lands on.</summary>

@@ -11,5 +11,6 @@ public static class DashboardNav
         ("Transfers", "/dashboard/transfers"),
         ("Syncs", "/dashboard/syncs"),
         ("Schedules", "/dashboard/schedules"),
+        ("Imports", "/dashboard/imports"),
     ];
 }

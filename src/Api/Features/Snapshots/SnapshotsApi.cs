@@ -12,7 +12,7 @@ using Monolith.Domain.Text;
 namespace Monolith.Api.Features.Snapshots;
 
 /// <summary>
-/// The records syncs copied, per snapshot (docs/syncs.md). Always the caller's own tenant's records: a snapshot
+/// The records syncs copied and imports read, per snapshot (docs/syncs.md, docs/imports.md). Always the caller's own tenant's records: a snapshot
 /// name means something only within its tenant (the admin key reads the admin tenant's, which syncs it started).
 /// </summary>
 public static class SnapshotsApi
@@ -120,5 +120,5 @@ public static class SnapshotsApi
     }
 
     private static SnapshotRecordResponse ToResponse(SnapshotRecord r) =>
-        new(r.ExternalId, JsonDocument.Parse(r.Data).RootElement.Clone(), r.FetchedAt, r.UpdatedAt, r.SyncId);
+        new(r.ExternalId, JsonDocument.Parse(r.Data).RootElement.Clone(), r.FetchedAt, r.UpdatedAt, r.SyncId, r.ImportId);
 }

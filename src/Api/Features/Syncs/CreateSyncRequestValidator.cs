@@ -10,9 +10,6 @@ public sealed partial class CreateSyncRequestValidator : AbstractValidator<Creat
 {
     public const int MaxHeaders = 50;
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")]
-    public static partial Regex SnapshotName();
-
     /// <summary>An HTTP header name (RFC 9110 token).</summary>
     [GeneratedRegex("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")]
     private static partial Regex HeaderName();
@@ -20,7 +17,7 @@ public sealed partial class CreateSyncRequestValidator : AbstractValidator<Creat
     public CreateSyncRequestValidator()
     {
         RuleFor(r => r.Snapshot).NotEmpty().WithMessage("A snapshot name is required.")
-            .Matches(SnapshotName()).WithMessage("1 to 100 letters, digits, '_', '.' or '-', starting with a letter or digit.");
+            .Matches(SnapshotNames.Pattern()).WithMessage(SnapshotNames.Rule);
         RuleFor(r => r.Source).NotNull().WithMessage("A source is required.");
         When(r => r.Source is not null, () =>
         {

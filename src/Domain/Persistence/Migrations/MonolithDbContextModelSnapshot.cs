@@ -222,6 +222,127 @@ namespace Monolith.Domain.Persistence.Migrations
                     b.ToTable("name_records", (string)null);
                 });
 
+            modelBuilder.Entity("Monolith.Domain.Imports.Import", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<long>("BytesRead")
+                        .HasColumnType("bigint")
+                        .HasColumnName("bytes_read");
+
+                    b.Property<long>("CheckpointRows")
+                        .HasColumnType("bigint")
+                        .HasColumnName("checkpoint_rows");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Delimiter")
+                        .IsRequired()
+                        .HasMaxLength(1)
+                        .HasColumnType("character varying(1)")
+                        .HasColumnName("delimiter");
+
+                    b.Property<string>("Encoding")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("encoding");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("error");
+
+                    b.Property<string>("FileName")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("file_name");
+
+                    b.Property<DateTimeOffset?>("FinishedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("finished_at");
+
+                    b.Property<string>("FirstErrors")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("first_errors")
+                        .HasDefaultValueSql("'[]'::jsonb");
+
+                    b.Property<bool>("HasHeader")
+                        .HasColumnType("boolean")
+                        .HasColumnName("has_header");
+
+                    b.Property<string>("IdColumn")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("id_column");
+
+                    b.Property<Guid?>("JobId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("job_id");
+
+                    b.Property<DateTimeOffset?>("LastBatchAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_batch_at");
+
+                    b.Property<double>("MaxBadRowShare")
+                        .HasColumnType("double precision")
+                        .HasColumnName("max_bad_row_share");
+
+                    b.Property<long>("RecordsUpserted")
+                        .HasColumnType("bigint")
+                        .HasColumnName("records_upserted");
+
+                    b.Property<long>("RowsRejected")
+                        .HasColumnType("bigint")
+                        .HasColumnName("rows_rejected");
+
+                    b.Property<long>("SizeBytes")
+                        .HasColumnType("bigint")
+                        .HasColumnName("size_bytes");
+
+                    b.Property<string>("Snapshot")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("snapshot");
+
+                    b.Property<DateTimeOffset?>("StartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("started_at");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("state");
+
+                    b.Property<string>("StorageKey")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("storage_key");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_imports");
+
+                    b.HasIndex("TenantId", "Id")
+                        .HasDatabaseName("ix_imports_tenant_id");
+
+                    b.ToTable("imports", (string)null);
+                });
+
             modelBuilder.Entity("Monolith.Domain.Jobs.Job", b =>
                 {
                     b.Property<Guid>("Id")
@@ -766,7 +887,11 @@ namespace Monolith.Domain.Persistence.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("fetched_at");
 
-                    b.Property<Guid>("SyncId")
+                    b.Property<Guid?>("ImportId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("import_id");
+
+                    b.Property<Guid?>("SyncId")
                         .HasColumnType("uuid")
                         .HasColumnName("sync_id");
 

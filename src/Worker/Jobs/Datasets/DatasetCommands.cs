@@ -2,9 +2,8 @@ using Microsoft.EntityFrameworkCore;
 using Monolith.Domain.Datasets;
 using Monolith.Domain.Jobs;
 using Monolith.Domain.Persistence;
-using Monolith.Domain.Transfers;
 using Monolith.Worker.Engine;
-using Monolith.Worker.Storage;
+using Monolith.Worker.Uploads;
 
 namespace Monolith.Worker.Jobs.Datasets;
 
@@ -14,7 +13,7 @@ namespace Monolith.Worker.Jobs.Datasets;
 /// their answer. Reads scope by tenant as <see cref="DatasetQueries"/> does (null: the admin, every tenant's).
 /// </summary>
 public sealed class DatasetCommands(
-    MonolithDbContext db, JobClient client, DatasetQueries datasets, JobQueries jobs, DatasetRemoval removal, TransferQueries uploads, IFileStore store)
+    MonolithDbContext db, JobClient client, DatasetQueries datasets, JobQueries jobs, DatasetRemoval removal, UploadCopies copies)
 {
     /// <summary>
     /// The dataset and its <c>parse_dataset</c> job, in one transaction. Invalid (nothing written) when the country or
@@ -51,34 +50,15 @@ public sealed class DatasetCommands(
     /// </summary>
     public async Task<RowCommandOutcome<Dataset>> CreateFromUploadAsync(Guid tenantId, NewDatasetFromUpload input, CancellationToken ct)
     {
-        var upload = await uploads.GetUploadAsync(tenantId, input.UploadId, ct);
         var errors = new Dictionary<string, string[]>();
-        if (upload is null) errors["uploadId"] = [$"No upload {input.UploadId} is visible to this API key."];
-        else if (upload.UnusableReason is { } unusable) errors["uploadId"] = [unusable];
-        else DatasetFormatChoice.Resolve(input.Country, input.Format, upload.FileName, errors); // before copying a large file
+        var upload = await copies.FindReadyAsync(tenantId, input.UploadId, errors, ct);
+        if (upload is not null) DatasetFormatChoice.Resolve(input.Country, input.Format, upload.FileName, errors); // before copying a large file
         if (errors.Count > 0) return RowCommandOutcome<Dataset>.Invalid(errors);
 
         var id = Guid.CreateVersion7();
         var key = $"datasets/{tenantId}/{id}";
-        var created = false;
-        try
-        {
-            try
-            {
-                await store.CopyWithinAsync(upload!.StorageKey, key, ct);
-            }
-            catch (StoredFileNotFoundException)
-            {
-                return RowCommandOutcome<Dataset>.Invalid(new Dictionary<string, string[]> { ["uploadId"] = [$"Upload {input.UploadId} was deleted meanwhile."] });
-            }
-            var outcome = await CreateAsync(tenantId, new NewDataset(id, key, upload.FileName, upload.SizeBytes, input.Country, input.Format, input.CallbackUrl), ct);
-            created = outcome.Status == CommandStatus.Done;
-            return outcome;
-        }
-        finally
-        {
-            if (!created) await store.DeleteQuietlyAsync(key);
-        }
+        return await copies.CopyForAsync(upload!, key, () =>
+            CreateAsync(tenantId, new NewDataset(id, key, upload!.FileName, upload.SizeBytes, input.Country, input.Format, input.CallbackUrl), ct), ct);
     }
 
     /// <summary>

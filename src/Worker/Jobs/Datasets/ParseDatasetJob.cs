@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
@@ -107,7 +106,7 @@ public sealed class ParseDatasetJob(
         var format = DatasetFormats.Find(dataset.Format)
             ?? throw new PermanentJobException($"Unknown format '{dataset.Format}'.");
 
-        await using var stored = await OpenSeekableAsync(dataset.StorageKey, ct);
+        await using var stored = await StoredContent.OpenSeekableAsync(store, dataset.StorageKey, ct);
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
 
@@ -301,50 +300,30 @@ public sealed class ParseDatasetJob(
     }
 
     /// <summary>
-    /// The files to parse: the stored file itself, the content of a gzip file, or each file of a zip whose name
-    /// fits the format (others, such as a read-me, are skipped: the first few listed in the result, all counted).
-    /// Compressed content is read through one <see cref="DecompressionBudget"/>, and a zip's directory one entry at a
-    /// time (<see cref="ZipEntries"/>), so neither a bomb nor a zip of millions of entries gets far.
+    /// The files to parse (<see cref="StoredContent"/>): the stored file itself, the content of a gzip file, or each
+    /// file of a zip whose name fits the format (others, such as a read-me, are skipped: the first few listed in the
+    /// result, all counted).
     /// </summary>
     private static IEnumerable<(string FileName, Stream Content, bool InArchive)> Sources(
         Dataset dataset, Stream stored, DatasetFormat format, Tally tally, DatasetOptions limits)
     {
-        Span<byte> magic = stackalloc byte[4];
-        var read = stored.ReadAtLeast(magic, 4, throwOnEndOfStream: false);
-        stored.Position = 0;
-        var budget = new DecompressionBudget(dataset.FileName, limits.MaxDecompressedBytes, limits.MaxCompressionRatio);
-
-        if (read >= 2 && magic[0] == 0x1F && magic[1] == 0x8B)
+        var any = false;
+        foreach (var part in StoredContent.Read(stored, dataset.FileName, limits, entry =>
+                 {
+                     if (format.ForFile(entry.Name) is not null) return true;
+                     tally.Skip(entry.FullName);
+                     return false;
+                 }))
         {
-            // yob2020.txt.gz holds yob2020.txt; a gzip file uploaded under its inner name is read as that.
-            var inner = dataset.FileName.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? dataset.FileName[..^3] : dataset.FileName;
-            RequireName(format, inner, dataset.FileName);
-            yield return (inner, budget.Limit(new GZipStream(budget.Counting(stored), CompressionMode.Decompress)), false);
+            any = true;
+            if (!part.InArchive) RequireName(format, part.FileName, dataset.FileName);
+            yield return (part.FileName, part.Content, part.InArchive);
         }
-        else if (read == 4 && magic[0] == 0x50 && magic[1] == 0x4B && magic[2] == 0x03 && magic[3] == 0x04)
+        if (!any)
         {
-            var matching = 0;
-            foreach (var entry in ZipEntries.Read(stored, dataset.FileName, limits.MaxZipEntries, "Datasets__MaxZipEntries"))
-            {
-                if (entry.IsDirectory) continue;
-                if (format.ForFile(entry.Name) is null)
-                {
-                    tally.Skip(entry.FullName);
-                    continue;
-                }
-                matching++;
-                yield return (entry.Name, budget.Limit(ZipEntries.Open(stored, entry, budget.CountCompressed), entry.Length), true);
-            }
-            if (matching == 0)
-            {
-                throw new PermanentJobException(
-                    $"The zip '{dataset.FileName}' holds no file whose name fits format {format.Name} ({format.Description}).");
-            }
-        }
-        else
-        {
-            RequireName(format, dataset.FileName, dataset.FileName);
-            yield return (dataset.FileName, new NonClosingStream(stored), false);
+            // Only a zip yields nothing: none of its files fits.
+            throw new PermanentJobException(
+                $"The zip '{dataset.FileName}' holds no file whose name fits format {format.Name} ({format.Description}).");
         }
     }
 
@@ -354,27 +333,6 @@ public sealed class ParseDatasetJob(
         {
             throw new PermanentJobException($"The file name '{uploaded}' does not fit format {format.Name} ({format.Description}).");
         }
-    }
-
-    /// <summary>The stored file, seekable (a zip needs it, progress reads the position); spooled to a temporary file if the store streams.</summary>
-    private async Task<Stream> OpenSeekableAsync(string key, CancellationToken ct)
-    {
-        Stream stream;
-        try
-        {
-            stream = await store.OpenReadAsync(key, ct);
-        }
-        catch (StoredFileNotFoundException ex)
-        {
-            throw new PermanentJobException("The uploaded file is no longer stored.", ex);
-        }
-        if (stream.CanSeek) return stream;
-
-        var spool = new FileStream(Path.GetTempFileName(), FileMode.Create, FileAccess.ReadWrite, FileShare.None, 81_920,
-            FileOptions.Asynchronous | FileOptions.DeleteOnClose);
-        await using (stream) await stream.CopyToAsync(spool, ct);
-        spool.Position = 0;
-        return spool;
     }
 
     private static async Task CopyAsync(NpgsqlConnection connection, Dataset dataset, List<NameRow> rows, CancellationToken ct)
@@ -450,22 +408,5 @@ public sealed class ParseDatasetJob(
             SkippedEntryCount++;
             if (SkippedEntries.Count < MaxSkippedEntriesListed) SkippedEntries.Add(StorableText.Sanitize(ZipEntries.Shown(entry))!);
         }
-    }
-
-    /// <summary>Lets a reader be disposed without closing the stored file underneath (its position still counts progress).</summary>
-    private sealed class NonClosingStream(Stream inner) : Stream
-    {
-        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default) => inner.ReadAsync(buffer, ct);
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) => inner.ReadAsync(buffer, offset, count, ct);
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => inner.Length;
-        public override long Position { get => inner.Position; set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

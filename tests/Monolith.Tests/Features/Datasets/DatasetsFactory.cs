@@ -113,28 +113,13 @@ public sealed class TestFiles : IDisposable
 public static class DatasetClientExtensions
 {
     /// <summary>POST /v1/datasets with the file on disk streamed as the multipart 'file' field.</summary>
-    public static async Task<HttpResponseMessage> UploadAsync(this HttpClient client, string? path, string? country, string? format = null,
+    public static Task<HttpResponseMessage> UploadAsync(this HttpClient client, string? path, string? country, string? format = null,
         string? fileName = null)
     {
-        using var form = new MultipartFormDataContent();
-        if (country is not null) form.Add(new StringContent(country), "country");
-        if (format is not null) form.Add(new StringContent(format), "format");
-        FileStream? file = null;
-        if (path is not null)
-        {
-            file = File.OpenRead(path);
-            var content = new StreamContent(file);
-            content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-            form.Add(content, "file", fileName ?? Path.GetFileName(path));
-        }
-        try
-        {
-            return await client.PostAsync("/v1/datasets", form);
-        }
-        finally
-        {
-            if (file is not null) await file.DisposeAsync();
-        }
+        var fields = new Dictionary<string, string>();
+        if (country is not null) fields["country"] = country;
+        if (format is not null) fields["format"] = format;
+        return client.PostAsync("/v1/datasets", path, fields, fileName);
     }
 
     public static async Task<DatasetCreatedDto> UploadAcceptedAsync(this HttpClient client, string path, string country = "US", string? format = null)

@@ -146,6 +146,6 @@ public sealed record SyncSourceDto(string Url, List<string> HeaderNames, JsonEle
 
 public sealed record SyncJobDto(Guid Id, string State, int Attempt, int MaxAttempts, ProgressDto? Progress, string? LastError);
 
-public sealed record SnapshotRecordDto(string ExternalId, JsonElement Data, DateTimeOffset FetchedAt, DateTimeOffset? UpdatedAt, Guid SyncId);
+public sealed record SnapshotRecordDto(string ExternalId, JsonElement Data, DateTimeOffset FetchedAt, DateTimeOffset? UpdatedAt, Guid? SyncId, Guid? ImportId = null);
 
 public sealed record SnapshotPageDto(List<SnapshotRecordDto> Items, string? NextCursor);
