@@ -21,6 +21,11 @@ namespace Monolith.Api.Features.Jobs;
 /// and <c>resultExpired</c> is true (default: the type's; <c>http_request</c> 60, others keep their results).</param>
 /// <param name="CallbackUrl">An absolute http(s) URL: when the job succeeds, fails for good or is cancelled, a signed JSON
 /// event is POSTed there (docs/webhooks.md).</param>
+/// <param name="UniqueKey">At most one job of this tenant with this key inside its <paramref name="UniqueScope"/> window: while
+/// one is, a submit with the key returns that job (200) instead of creating another (docs/unique-jobs.md). 1 to 200 characters:
+/// letters, digits and <c>-_.:/@</c>.</param>
+/// <param name="UniqueScope">until_started (while the job has not started) or until_executed (until it succeeded, failed or
+/// was cancelled; the default). Only with <paramref name="UniqueKey"/>.</param>
 public sealed record SubmitJobRequest(
     string? Type,
     JsonElement? Payload,
@@ -32,12 +37,14 @@ public sealed record SubmitJobRequest(
     int? TimeoutSeconds = null,
     double? BackoffSeconds = null,
     int? ResultTtlSeconds = null,
-    string? CallbackUrl = null);
+    string? CallbackUrl = null,
+    string? UniqueKey = null,
+    [property: EnumValues("until_started", "until_executed")] string? UniqueScope = null);
 
 /// <summary>Jobs to submit together: 1 to 1,000, each as <c>POST /v1/jobs</c> takes it.</summary>
 public sealed record SubmitJobBatchRequest([property: MaxLength(SubmitJobBatchRequestValidator.MaxJobs)] IReadOnlyList<SubmitJobRequest?>? Jobs);
 
-/// <summary>The new jobs' ids, in the order they were given.</summary>
+/// <summary>The jobs' ids, in the order they were given (for a job whose unique key was held, the id of the job holding it).</summary>
 public sealed record SubmitJobBatchResponse(IReadOnlyList<Guid> Ids);
 
 /// <summary>A job as clients see it.</summary>
@@ -63,7 +70,9 @@ public sealed record JobResponse(
     DateTimeOffset? CancelRequestedAt,
     DateTimeOffset? ResultExpiresAt,
     bool ResultExpired,
-    string? CallbackUrl)
+    string? CallbackUrl,
+    string? UniqueKey,
+    [property: EnumValues("until_started", "until_executed")] string? UniqueScope)
 {
     public static JobResponse From(Job job, JobSecrets secrets)
     {
@@ -87,7 +96,9 @@ public sealed record JobResponse(
             job.CancelRequestedAt,
             job.ResultExpiresAt,
             job.IsResultExpired(now),
-            job.CallbackUrl);
+            job.CallbackUrl,
+            job.UniqueKey,
+            job.UniqueScope?.ToName());
     }
 
     /// <summary>The result's JSON for the caller; null when there is none, it expired, or its key is no longer configured.</summary>
