@@ -48,6 +48,13 @@ public static class JobsApi
                              "finished state, or after Jobs:MaxStreamSeconds (600 by default) with a 'state' event of the job as it is " +
                              "(reconnect to watch on). Works whichever node runs the job. Counts as a waiting request, as wait=N " +
                              "does: past a cap, 429 with Retry-After.");
+        jobs.MapGet("/{id:guid}/why", ExplainJob).WithName("ExplainJob").ProducesProblem(StatusCodes.Status404NotFound)
+            .WithSummary("What holds a job back, or how its run stands")
+            .WithDescription("For a waiting job, a list of blockers, each with a machine-readable kind (due_later, retry_backoff, " +
+                             "queue_paused, queue_cap_full, type_cap_full, tenant_cap_full, no_live_worker, no_free_slot), its " +
+                             "details and what would clear it; empty when nothing holds it (it starts at the next claim). For a " +
+                             "running job, its node, since when, its last progress and that node's last check-in (and a " +
+                             "node_not_checking_in blocker when the node stopped). A finished job has none. docs/why.md.");
         jobs.MapGet("/", ListJobs).WithName("ListJobs").WithSummary("List jobs, newest first, with cursor paging")
             .WithParameterFacts("state", values: EnumValuesAttribute.NamesOf<JobState>())
             .WithParameterFacts("limit", minimum: 1, maximum: JobQueries.MaxPageSize);
@@ -258,6 +265,10 @@ public static class JobsApi
             job = await queries.GetAsync(tenant, job.Id, ct) ?? job;
         }
     }
+
+    public static async Task<Results<Ok<JobWhyResponse>, ProblemHttpResult>> ExplainJob(
+        Guid id, ClaimsPrincipal user, JobBlockers blockers, CancellationToken ct) =>
+        await blockers.ExplainAsync(user.TenantScope(), id, ct) is { } why ? TypedResults.Ok(JobWhyResponse.From(why)) : JobNotFound(id);
 
     /// <param name="state">scheduled, queued, running, retrying, succeeded, failed or cancelled.</param>
     /// <param name="type">A job type's kind.</param>
