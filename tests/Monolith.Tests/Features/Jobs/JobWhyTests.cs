@@ -90,6 +90,20 @@ public sealed class JobWhyTests(JobWhyTests.OneSlotFactory app) : IClassFixture<
     }
 
     [Fact]
+    public async Task TheDashboardsJobPage_ShowsWhatHoldsTheJob()
+    {
+        var client = await app.CreateTenantClientAsync();
+        await using var started = new StartedJobs(client);
+        var job = started.Add((await client.SubmitJobAsync("noop", new { }, new { delaySeconds = 3600 })).Id);
+        using var dashboard = await Monolith.Tests.Dashboard.DashboardLogin.LoginAsync(app);
+
+        var page = await dashboard.GetStringAsync($"/dashboard/jobs/{job}");
+
+        Assert.Contains("<h2>Why</h2>", page);
+        Assert.Contains("data-kind=\"due_later\"", page);
+    }
+
+    [Fact]
     public async Task AJobWaitingForItsRetryBackoff_NamesTheEndOfTheBackoffAndTheError()
     {
         var client = await app.CreateTenantClientAsync();
