@@ -33,8 +33,4 @@ public static class UniqueScopes
         scope = name == "until_started" ? UniqueScope.UntilStarted : UniqueScope.UntilExecuted;
         return name is "until_started" or "until_executed";
     }
-
-    /// <summary>True while <paramref name="job"/> holds its key (the same test as <see cref="WindowSql"/>).</summary>
-    public static bool HoldsKey(Job job) => job.UniqueKey is not null && (job.State is JobState.Scheduled or JobState.Queued
-        || (job.UniqueScope == UniqueScope.UntilExecuted && job.State is JobState.Running or JobState.Retrying));
 }

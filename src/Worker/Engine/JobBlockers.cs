@@ -13,7 +13,7 @@ namespace Monolith.Worker.Engine;
 /// check-ins and running counts (<see cref="ClusterNodes"/>); for a running job, its node and whether that node still
 /// checks in. Read-only, a handful of small queries: a diagnostic, not a hot path.
 /// </summary>
-public sealed class JobBlockers(MonolithDbContext db, ClusterNodes nodes, IOptions<WorkerOptions> options)
+public sealed class JobBlockers(MonolithDbContext db, JobQueries queries, ClusterNodes nodes, IOptions<WorkerOptions> options)
 {
     /// <summary>The most of the caller's own job ids shown as holding a cap.</summary>
     public const int MaxHeldBy = 20;
@@ -24,8 +24,7 @@ public sealed class JobBlockers(MonolithDbContext db, ClusterNodes nodes, IOptio
     /// </summary>
     public async Task<JobWhy?> ExplainAsync(Guid? tenantId, Guid jobId, CancellationToken ct)
     {
-        var job = await (tenantId is { } t ? db.Jobs.Where(j => j.TenantId == t) : db.Jobs).AsNoTracking().FirstOrDefaultAsync(j => j.Id == jobId, ct);
-        if (job is null) return null;
+        if (await queries.GetAsync(tenantId, jobId, ct) is not { } job) return null;
         var now = DateTimeOffset.UtcNow;
         var state = JobQueries.EffectiveState(job, now);
         if (state.IsTerminal()) return new JobWhy(job, state, [], null);

@@ -243,12 +243,8 @@ public sealed class JobWhyTests(JobWhyTests.OneSlotFactory app) : IClassFixture<
 }
 
 /// <summary>An API node with no worker anywhere: a waiting job's answer is no_live_worker.</summary>
-public sealed class JobWhyWithoutWorkersTests(JobWhyWithoutWorkersTests.ApiOnly app) : IClassFixture<JobWhyWithoutWorkersTests.ApiOnly>
+public sealed class JobWhyWithoutWorkersTests(Monolith.Tests.Hosting.ApiOnlyFactory app) : IClassFixture<Monolith.Tests.Hosting.ApiOnlyFactory>
 {
-    public sealed class ApiOnly : MonolithFactory
-    {
-        protected override Dictionary<string, string?> Settings => new(base.Settings) { ["SERVICE_TYPE"] = "api" };
-    }
 
     [Fact]
     public async Task NoWorkerNode_IsNoLiveWorker()
