@@ -9,19 +9,19 @@ namespace Monolith.Worker.Engine;
 /// <param name="ClearsWhen">What would clear it: when it ends on its own, or who can act.</param>
 public sealed record JobBlocker(string Kind, string Detail, string ClearsWhen)
 {
-    /// <summary>When it clears on its own: the job's due time, a backoff's end, the recovery of a dead node's jobs.</summary>
+    /// <summary>When it clears on its own: the job's due time, a backoff's end, a rate window's reopening, the recovery of a dead node's jobs.</summary>
     public DateTimeOffset? Until { get; init; }
 
-    /// <summary>Since when it holds: the pause, the node's last check-in.</summary>
+    /// <summary>Since when it holds: the pause, the rate window's start, the node's last check-in.</summary>
     public DateTimeOffset? Since { get; init; }
 
     /// <summary>Who caused it (the key that paused the queue).</summary>
     public string? By { get; init; }
 
-    /// <summary>The capped key: <c>queue:low</c>, <c>type:sleep</c>, <c>tenant</c>.</summary>
+    /// <summary>The capped key: <c>queue:low</c>, <c>type:sleep</c>, <c>tenant</c> (a rate: <c>type:http_request</c>).</summary>
     public string? Key { get; init; }
 
-    /// <summary>The cap, in running jobs.</summary>
+    /// <summary>The cap, in running jobs (a rate: jobs started per second).</summary>
     public int? Limit { get; init; }
 
     /// <summary>Jobs running now under the cap (every tenant's: a count only).</summary>
@@ -57,10 +57,11 @@ public static class JobBlockerKinds
     public const string QueueCapFull = "queue_cap_full";
     public const string TypeCapFull = "type_cap_full";
     public const string TenantCapFull = "tenant_cap_full";
+    public const string RateLimited = "rate_limited";
     public const string NoLiveWorker = "no_live_worker";
     public const string NoFreeSlot = "no_free_slot";
     public const string NodeNotCheckingIn = "node_not_checking_in";
 
     public static readonly string[] All =
-        [DueLater, RetryBackoff, QueuePaused, QueueCapFull, TypeCapFull, TenantCapFull, NoLiveWorker, NoFreeSlot, NodeNotCheckingIn];
+        [DueLater, RetryBackoff, QueuePaused, QueueCapFull, TypeCapFull, TenantCapFull, RateLimited, NoLiveWorker, NoFreeSlot, NodeNotCheckingIn];
 }

@@ -88,6 +88,16 @@ public sealed class JobBlockers(MonolithDbContext db, JobQueries queries, Cluste
         {
             blockers.Add(tenantFull);
         }
+        // A window lasts a second: it holds back only a job that is due now.
+        if (job.ScheduledAt <= now && settings.TypeRateLimits.TryGetValue(job.Type, out var rate) && rate > 0
+            && await db.TypeRateWindows.AsNoTracking().FirstOrDefaultAsync(w => w.Type == job.Type, ct) is { } window
+            && window.WindowStart + RateWindow > now && window.Started >= rate)
+        {
+            blockers.Add(new JobBlocker(JobBlockerKinds.RateLimited,
+                $"{window.Started} jobs of type {job.Type} started in the current one-second window; its rate is {rate} per second.",
+                "The window reopens at 'until'; then the next claim may start this job.")
+            { Key = "type:" + job.Type, Limit = rate, Since = window.WindowStart, Until = window.WindowStart + RateWindow });
+        }
         var live = cluster.Where(n => n.Live).ToList();
         if (live.Count == 0)
         {
@@ -116,6 +126,9 @@ public sealed class JobBlockers(MonolithDbContext db, JobQueries queries, Cluste
         return new JobBlocker(kind, $"{count} jobs run under the cap of {cap} on {key}.", "One of them ends; then the next claim may start this job.")
         { Key = key, Limit = cap, Running = count, HeldBy = own };
     }
+
+    /// <summary>The fixed window of <see cref="WorkerOptions.TypeRateLimits"/> (<see cref="TypeRateWindow"/>).</summary>
+    private static readonly TimeSpan RateWindow = TimeSpan.FromSeconds(1);
 
     private TimeSpan Threshold => TimeSpan.FromSeconds(options.Value.CheckinMisfireThresholdSeconds);
 

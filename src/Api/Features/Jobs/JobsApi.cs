@@ -51,7 +51,7 @@ public static class JobsApi
         jobs.MapGet("/{id:guid}/why", ExplainJob).WithName("ExplainJob").ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary("What holds a job back, or how its run stands")
             .WithDescription("For a waiting job, a list of blockers, each with a machine-readable kind (due_later, retry_backoff, " +
-                             "queue_paused, queue_cap_full, type_cap_full, tenant_cap_full, no_live_worker, no_free_slot), its " +
+                             "queue_paused, queue_cap_full, type_cap_full, tenant_cap_full, rate_limited, no_live_worker, no_free_slot), its " +
                              "details and what would clear it; empty when nothing holds it (it starts at the next claim). For a " +
                              "running job, its node, since when, its last progress and that node's last check-in (and a " +
                              "node_not_checking_in blocker when the node stopped). A finished job has none. docs/why.md.");

@@ -72,6 +72,7 @@ public sealed class JobWhyTests(JobWhyTests.OneSlotFactory app) : IClassFixture<
             ["Worker:QueueConcurrency:low"] = "1",
             ["Worker:TypeConcurrency:sleep"] = "1",
             ["Worker:TenantConcurrency"] = "1",
+            ["Worker:TypeRateLimits:fail"] = "1",
         };
     }
 
@@ -173,6 +174,29 @@ public sealed class JobWhyTests(JobWhyTests.OneSlotFactory app) : IClassFixture<
         Assert.Equal(1, bobsQueue.Running);
         Assert.Empty(bobsQueue.HeldBy!); // alice's job holds it: bob sees a count, never her job's id
         Assert.DoesNotContain(bobsWhy.Blockers, b => b.Kind is "type_cap_full" or "tenant_cap_full");
+    }
+
+    [Fact]
+    public async Task ABacklogOfARateLimitedType_IsRateLimited_UntilTheWindowReopens()
+    {
+        var client = await app.CreateTenantClientAsync();
+        await using var started = new StartedJobs(client);
+        // Thirty quick jobs of a type started at most once a second: the last waits about 30 s, and between two claims
+        // the current window holds its one start.
+        var ids = await client.SubmitJobBatchAsync("fail", new { failTimes = 0 }, 30);
+        foreach (var id in ids) started.Add(id);
+        var why = await client.WhyAsync(ids[^1]);
+
+        await Monolith.Tests.Processes.ProcessTestKit.WaitUntilAsync("why names the rate window", TimeSpan.FromSeconds(20), async () =>
+        {
+            why = await client.WhyAsync(ids[^1]);
+            return why.Blockers.Any(b => b.Kind == "rate_limited");
+        }, () => Task.FromResult(why.Show()));
+
+        var blocker = Assert.Single(why.Blockers, b => b.Kind == "rate_limited");
+        Assert.Equal(("type:fail", 1), (blocker.Key, blocker.Limit));
+        Assert.Equal(blocker.Since + TimeSpan.FromSeconds(1), blocker.Until);
+        Assert.Equal("queued", why.State);
     }
 
     [Fact]
