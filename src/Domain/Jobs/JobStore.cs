@@ -39,7 +39,7 @@ public sealed class JobStore(MonolithDbContext db)
         await db.Database.OpenConnectionAsync(ct);
         try
         {
-            await using var command = new NpgsqlCommand(unique ? InsertSql + OnUniqueKeyTaken : InsertSql + " RETURNING id",
+            await using var command = new NpgsqlCommand(unique ? InsertSql + OnUniqueKeyTaken : InsertSql,
                 (NpgsqlConnection)db.Database.GetDbConnection(), (NpgsqlTransaction?)db.Database.CurrentTransaction?.GetDbTransaction())
             {
                 Parameters =
@@ -65,6 +65,11 @@ public sealed class JobStore(MonolithDbContext db)
                     new NpgsqlParameter<string?[]> { TypedValue = [.. jobs.Select(j => j.UniqueScope?.ToName())] },
                 },
             };
+            if (!unique)
+            {
+                await command.ExecuteNonQueryAsync(ct);
+                return [.. jobs.Select(j => j.Id)]; // all of them, or it threw
+            }
             var written = new HashSet<Guid>(jobs.Count);
             await using var reader = await command.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct)) written.Add(reader.GetGuid(0));
