@@ -63,6 +63,7 @@ public static class WorkerExtensions
         services.AddScoped<JobClient>();
         services.AddScoped<QueuePausing>();
         services.AddScoped<ClusterNodes>();
+        services.AddScoped<JobBlockers>();
         services.AddSingleton<JobSecrets>();
         services.AddSingleton<JobWaiters>();
         services.AddHttpRequests(configuration);

@@ -57,6 +57,15 @@ public sealed class Job
 
     public string? IdempotencyKey { get; set; }
 
+    /// <summary>
+    /// While the job is inside its <see cref="UniqueScope"/> window, another submit of this key by the same tenant gets
+    /// this job instead of a new one (index <c>ux_jobs_unique_key</c>, docs/unique-jobs.md). Null: no such rule.
+    /// </summary>
+    public string? UniqueKey { get; set; }
+
+    /// <summary>How long <see cref="UniqueKey"/> holds; set exactly when it is.</summary>
+    public UniqueScope? UniqueScope { get; set; }
+
     /// <summary>SHA-256 of the submitted body, to tell a replay (same body) from a conflict (other body).</summary>
     public string? RequestHash { get; set; }
 

@@ -23,7 +23,13 @@ public sealed class JobClaims(NpgsqlDataSource dataSource)
     private const string HandBackSql = """
         WITH returned AS (
             UPDATE jobs j SET state = 'queued', attempt = j.attempt - $3, lease_token = NULL, node = NULL, ticket_id = NULL,
-                   started_at = NULL
+                   started_at = NULL,
+                   -- An until_started job left its key's window when it was claimed; if a new job took the key since,
+                   -- this one goes back without it (two waiting jobs of one key would break ux_jobs_unique_key).
+                   unique_key = CASE WHEN j.unique_scope = 'until_started' AND EXISTS (
+                                    SELECT 1 FROM jobs o WHERE o.tenant_id = j.tenant_id AND o.unique_key = j.unique_key
+                                      AND o.id <> j.id AND o.state IN ('scheduled', 'queued'))
+                                THEN NULL ELSE j.unique_key END
             FROM unnest($1::uuid[], $2::uuid[]) AS h(id, lease)
             WHERE j.id = h.id AND j.lease_token = h.lease AND j.state = 'running'
             RETURNING j.id)

@@ -23,20 +23,24 @@ public sealed class JobStore(MonolithDbContext db)
     public MonolithDbContext Db => db;
 
     /// <summary>
-    /// Inserts new jobs, in the caller's transaction when there is one. Nothing stays tracked afterwards, whether the
-    /// insert was written or refused (an idempotency key already taken, data PostgreSQL refuses), so the scope's next
-    /// write starts clean.
+    /// Inserts new jobs, in the caller's transaction when there is one, and returns the ids written. A job with a
+    /// <see cref="Job.UniqueKey"/> whose key another job of its tenant holds (<see cref="UniqueScopes.WindowSql"/>, this
+    /// statement's earlier rows included) is not written, and its id is missing from the answer: the caller reads the
+    /// holder (<see cref="FindKeyHoldersAsync"/>). Nothing stays tracked afterwards, whether the insert was written or
+    /// refused (an idempotency key already taken, data PostgreSQL refuses), so the scope's next write starts clean.
     /// </summary>
-    public async Task InsertAsync(IReadOnlyList<Job> jobs, CancellationToken ct)
+    public async Task<HashSet<Guid>> InsertAsync(IReadOnlyList<Job> jobs, CancellationToken ct)
     {
         // One statement however many jobs (unnest of one array per column), in plain Npgsql on the context's connection
         // and transaction: no change tracking, one round trip. A refused row throws PostgresException (a unique key:
-        // 23505; data PostgreSQL cannot store: class 22) and nothing of the statement is written.
+        // 23505; data PostgreSQL cannot store: class 22) and nothing of the statement is written. Only a batch holding a
+        // unique key pays for the ON CONFLICT arbiter.
+        var unique = jobs.Any(j => j.UniqueKey is not null);
         await db.Database.OpenConnectionAsync(ct);
         try
         {
-            await using var command = new NpgsqlCommand(InsertSql, (NpgsqlConnection)db.Database.GetDbConnection(),
-                (NpgsqlTransaction?)db.Database.CurrentTransaction?.GetDbTransaction())
+            await using var command = new NpgsqlCommand(unique ? InsertSql + OnUniqueKeyTaken : InsertSql,
+                (NpgsqlConnection)db.Database.GetDbConnection(), (NpgsqlTransaction?)db.Database.CurrentTransaction?.GetDbTransaction())
             {
                 Parameters =
                 {
@@ -57,9 +61,19 @@ public sealed class JobStore(MonolithDbContext db)
                     new NpgsqlParameter<int?[]> { TypedValue = [.. jobs.Select(j => j.ResultTtlSeconds)] },
                     new NpgsqlParameter<string?[]> { TypedValue = [.. jobs.Select(j => j.CallbackUrl)] },
                     new NpgsqlParameter<string?[]> { TypedValue = [.. jobs.Select(j => j.TraceParent)] },
+                    new NpgsqlParameter<string?[]> { TypedValue = [.. jobs.Select(j => j.UniqueKey)] },
+                    new NpgsqlParameter<string?[]> { TypedValue = [.. jobs.Select(j => j.UniqueScope?.ToName())] },
                 },
             };
-            await command.ExecuteNonQueryAsync(ct);
+            if (!unique)
+            {
+                await command.ExecuteNonQueryAsync(ct);
+                return [.. jobs.Select(j => j.Id)]; // all of them, or it threw
+            }
+            var written = new HashSet<Guid>(jobs.Count);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct)) written.Add(reader.GetGuid(0));
+            return written;
         }
         finally
         {
@@ -70,16 +84,38 @@ public sealed class JobStore(MonolithDbContext db)
     private const string InsertSql = """
         INSERT INTO jobs (id, tenant_id, type, queue, priority, state, payload, attempt, max_attempts, timeout_seconds,
                           backoff_seconds, created_at, scheduled_at, idempotency_key, request_hash, result_ttl_seconds,
-                          callback_url, trace_parent, result_expired)
+                          callback_url, trace_parent, result_expired, unique_key, unique_scope)
         SELECT id, tenant_id, type, queue, priority, state, payload::jsonb, 0, max_attempts, timeout_seconds,
                backoff_seconds, created_at, scheduled_at, idempotency_key, request_hash, result_ttl_seconds,
-               callback_url, trace_parent, false
+               callback_url, trace_parent, false, unique_key, unique_scope
         FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::int[], $9::int[],
                     $10::float8[], $11::timestamptz[], $12::timestamptz[], $13::text[], $14::text[], $15::int[], $16::text[],
-                    $17::text[])
+                    $17::text[], $18::text[], $19::text[])
              AS u(id, tenant_id, type, queue, priority, state, payload, max_attempts, timeout_seconds, backoff_seconds,
-                  created_at, scheduled_at, idempotency_key, request_hash, result_ttl_seconds, callback_url, trace_parent)
+                  created_at, scheduled_at, idempotency_key, request_hash, result_ttl_seconds, callback_url, trace_parent,
+                  unique_key, unique_scope)
         """;
+
+    /// <summary>The arbiter of unique jobs: a row whose key is taken is skipped (race-free: the index decides, not a read).</summary>
+    private const string OnUniqueKeyTaken = $"""
+
+        ON CONFLICT (tenant_id, unique_key) WHERE {UniqueScopes.WindowSql} DO NOTHING
+        RETURNING id
+        """;
+
+    /// <summary>
+    /// The jobs holding the given keys now (inside their window), of one tenant each, with their attempts; a key whose
+    /// holder has left its window since is missing. In the caller's transaction, so it sees that transaction's own inserts.
+    /// </summary>
+    public async Task<List<Job>> FindKeyHoldersAsync(IReadOnlyCollection<(Guid TenantId, string UniqueKey)> keys, CancellationToken ct)
+    {
+        var tenants = keys.Select(k => k.TenantId).ToArray();
+        var uniqueKeys = keys.Select(k => k.UniqueKey).ToArray();
+        return await db.Jobs.FromSqlRaw(KeyHoldersSql, tenants, uniqueKeys).AsNoTracking().Include(j => j.Attempts).ToListAsync(ct);
+    }
+
+    private const string KeyHoldersSql =
+        "SELECT * FROM jobs WHERE (tenant_id, unique_key) IN (SELECT * FROM unnest({0}::uuid[], {1}::text[])) AND " + UniqueScopes.WindowSql;
 
     /// <summary>Cancels a job that is still waiting (scheduled, queued or retrying), so it never starts. False when it no longer waits.</summary>
     public async Task<bool> CancelWaitingAsync(Guid jobId, DateTimeOffset now, CancellationToken ct) =>
@@ -99,19 +135,36 @@ public sealed class JobStore(MonolithDbContext db)
             .Where(j => j.Id == jobId && j.State == JobState.Running)
             .ExecuteUpdateAsync(s => s.SetProperty(j => j.CancelRequestedAt, now), ct) == 1;
 
-    /// <summary>A failed or cancelled job starts a new run (<see cref="StartNewRun"/>). False when it is neither.</summary>
+    /// <summary>
+    /// A failed or cancelled job starts a new run (<see cref="StartNewRun"/>). False when it is neither, or when its
+    /// <see cref="Job.UniqueKey"/> is held by another job now (a new run would be a second job inside the key's window).
+    /// A holder that appears at the same moment makes PostgreSQL refuse the write (23505, index <c>ux_jobs_unique_key</c>).
+    /// </summary>
     public async Task<bool> StartNewRunAsync(Guid jobId, DateTimeOffset now, CancellationToken ct) =>
         await db.Jobs
             .Where(j => j.Id == jobId && (j.State == JobState.Failed || j.State == JobState.Cancelled))
+            .Where(KeyFree)
             .ExecuteUpdateAsync(s => StartNewRun(s, now), ct) == 1;
 
     /// <summary>
+    /// A job without a unique key, or whose key no other job holds now (<see cref="UniqueScopes.WindowSql"/>, in LINQ)
+    /// and which is the newest failed job of its key (two retried at once would both hold it).
+    /// </summary>
+    private System.Linq.Expressions.Expression<Func<Job, bool>> KeyFree => j => j.UniqueKey == null || (
+        !db.Jobs.Any(o => o.TenantId == j.TenantId && o.UniqueKey == j.UniqueKey && o.Id != j.Id
+            && (o.State == JobState.Scheduled || o.State == JobState.Queued
+                || (o.UniqueScope == Jobs.UniqueScope.UntilExecuted && (o.State == JobState.Running || o.State == JobState.Retrying))))
+        && !db.Jobs.Any(o => o.TenantId == j.TenantId && o.UniqueKey == j.UniqueKey && o.State == JobState.Failed && o.Id > j.Id));
+
+    /// <summary>
     /// Every failed job of <paramref name="type"/> (of one tenant, or of every tenant when <paramref name="tenantId"/> is
-    /// null) starts a new run, in one statement. Returns how many.
+    /// null) starts a new run, in one statement; of jobs with a unique key, only those whose key is free (as
+    /// <see cref="StartNewRunAsync"/>). Returns how many.
     /// </summary>
     public Task<int> StartNewRunsOfFailedAsync(Guid? tenantId, string type, DateTimeOffset now, CancellationToken ct) =>
         (tenantId is { } id ? db.Jobs.Where(j => j.TenantId == id) : db.Jobs)
             .Where(j => j.Type == type && j.State == JobState.Failed)
+            .Where(KeyFree)
             .ExecuteUpdateAsync(s => StartNewRun(s, now), ct);
 
     /// <summary>What a client's retry writes: a new run from attempt 0, due now; earlier attempts and errors are kept.</summary>

@@ -27,7 +27,7 @@ public sealed class JobClient(
         if (request.TraceParent is null && JobTracing.CurrentTraceParent() is { } traceParent) request = request with { TraceParent = traceParent };
         if (request.IdempotencyKey is null)
         {
-            return new SubmitOutcome(SubmitStatus.Created, await coalescer.SubmitAsync(request, ct));
+            return await coalescer.SubmitAsync(request, ct);
         }
         if (await FindByKeyAsync(request) is { } existing)
         {
@@ -35,7 +35,7 @@ public sealed class JobClient(
         }
         try
         {
-            return new SubmitOutcome(SubmitStatus.Created, (await SubmitBatchAsync([request], ct))[0]);
+            return (await SubmitBatchWithOutcomesAsync([request], ct))[0];
         }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
         {
@@ -89,7 +89,7 @@ public sealed class JobClient(
         try
         {
             await using var own = outer is null ? await db.Database.BeginTransactionAsync(ct) : null;
-            var job = (await StoreAsync([request], ct))[0];
+            var job = (await StoreAsync([request], ct))[0].Job;
             if (!await writeRow(job, ct)) return null; // disposing the transaction uncommitted rolls it back
             if (own is not null) await own.CommitAsync(ct);
             return job;
@@ -107,7 +107,14 @@ public sealed class JobClient(
     /// and then leaves the commit to the caller. In its own transaction, a refusal of the jobs' data is thrown as an
     /// <see cref="UnstorableJobException"/> (a 422, not a 500).
     /// </summary>
-    public async Task<IReadOnlyList<Job>> SubmitBatchAsync(IReadOnlyList<NewJob> requests, CancellationToken ct)
+    public async Task<IReadOnlyList<Job>> SubmitBatchAsync(IReadOnlyList<NewJob> requests, CancellationToken ct) =>
+        [.. (await SubmitBatchWithOutcomesAsync(requests, ct)).Select(o => o.Job)];
+
+    /// <summary>
+    /// As <see cref="SubmitBatchAsync"/>, telling for each request whether its job was created or is the job that holds
+    /// its unique key (<see cref="SubmitStatus.UniqueKeyHeld"/>: nothing new was stored for it).
+    /// </summary>
+    public async Task<IReadOnlyList<SubmitOutcome>> SubmitBatchWithOutcomesAsync(IReadOnlyList<NewJob> requests, CancellationToken ct)
     {
         if (db.Database.CurrentTransaction is not null) return await StoreAsync(requests, ct);
         try
@@ -120,7 +127,10 @@ public sealed class JobClient(
         }
     }
 
-    private async Task<IReadOnlyList<Job>> StoreAsync(IReadOnlyList<NewJob> requests, CancellationToken ct)
+    /// <summary>How often a submit looks again for the holder of a key that left its window between the insert and the read.</summary>
+    private const int UniqueKeyRounds = 5;
+
+    private async Task<IReadOnlyList<SubmitOutcome>> StoreAsync(IReadOnlyList<NewJob> requests, CancellationToken ct)
     {
         var now = DateTimeOffset.UtcNow;
         var currentTrace = JobTracing.CurrentTraceParent();
@@ -143,15 +153,41 @@ public sealed class JobClient(
             ResultTtlSeconds = r.ResultTtlSeconds,
             CallbackUrl = r.CallbackUrl,
             TraceParent = r.TraceParent ?? currentTrace,
+            UniqueKey = r.UniqueKey,
+            UniqueScope = r.UniqueKey is null ? null : r.UniqueScope ?? UniqueScope.UntilExecuted,
         }).ToList();
 
         var outer = db.Database.CurrentTransaction;
         await using var own = outer is null ? await db.Database.BeginTransactionAsync(ct) : null;
-        await store.InsertAsync(jobs, ct);
-        await tickets.ScheduleAsync((outer ?? own)!.GetDbTransaction(), jobs.Select(j => j.ScheduledAt), ct);
+        var outcomes = new SubmitOutcome?[jobs.Count];
+        var created = new List<Job>(jobs.Count);
+        var pending = Enumerable.Range(0, jobs.Count).ToList();
+        // A job whose unique key is held is not written (the index decides, race-free); it gets the holder instead. A
+        // holder that left its window between the insert and the read (it started, or ended) is gone: insert again.
+        for (var round = 0; pending.Count > 0; round++)
+        {
+            if (round == UniqueKeyRounds) throw new InvalidOperationException($"A unique key changed hands {UniqueKeyRounds} times during one submit.");
+            var written = await store.InsertAsync([.. pending.Select(i => jobs[i])], ct);
+            var held = pending.Where(i => !written.Contains(jobs[i].Id)).ToList();
+            foreach (var i in pending.Except(held))
+            {
+                outcomes[i] = new SubmitOutcome(SubmitStatus.Created, jobs[i]);
+                created.Add(jobs[i]);
+            }
+            if (held.Count == 0) break;
+            var holders = (await store.FindKeyHoldersAsync([.. held.Select(i => (jobs[i].TenantId, jobs[i].UniqueKey!)).Distinct()], ct))
+                .ToDictionary(h => (h.TenantId, h.UniqueKey!));
+            pending = [];
+            foreach (var i in held)
+            {
+                if (holders.TryGetValue((jobs[i].TenantId, jobs[i].UniqueKey!), out var holder)) outcomes[i] = new SubmitOutcome(SubmitStatus.UniqueKeyHeld, holder);
+                else pending.Add(i);
+            }
+        }
+        if (created.Count > 0) await tickets.ScheduleAsync((outer ?? own)!.GetDbTransaction(), created.Select(j => j.ScheduledAt), ct);
         if (own is not null) await own.CommitAsync(ct);
-        foreach (var group in jobs.GroupBy(j => (j.Type, j.Queue))) EngineMetrics.Submitted.WithLabels(group.Key.Type, group.Key.Queue).Inc(group.Count());
-        return jobs;
+        foreach (var group in created.GroupBy(j => (j.Type, j.Queue))) EngineMetrics.Submitted.WithLabels(group.Key.Type, group.Key.Queue).Inc(group.Count());
+        return outcomes!;
     }
 
     /// <summary>
@@ -199,7 +235,15 @@ public sealed class JobClient(
         var now = DateTimeOffset.UtcNow;
         var outer = db.Database.CurrentTransaction;
         await using var own = outer is null ? await db.Database.BeginTransactionAsync(ct) : null;
-        if (!await store.StartNewRunAsync(jobId, now, ct)) return new CommandOutcome(CommandStatus.Conflict, job);
+        try
+        {
+            if (!await store.StartNewRunAsync(jobId, now, ct)) return new CommandOutcome(CommandStatus.Conflict, job);
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation && own is not null)
+        {
+            // Its unique key was taken by a job submitted at the same moment.
+            return new CommandOutcome(CommandStatus.Conflict, job);
+        }
 
         await tickets.ScheduleAsync((outer ?? own)!.GetDbTransaction(), [now], ct);
         await store.NotifyChangedAsync(jobId, ct);
@@ -247,7 +291,11 @@ public sealed class JobClient(
     }
 }
 
-public enum SubmitStatus { Created, Replayed, KeyConflict }
+/// <summary>
+/// What a submit did: created the job; replayed an Idempotency-Key (the job that request created); refused an
+/// Idempotency-Key used with another request; or found its unique key held (the holder is the answer, nothing was stored).
+/// </summary>
+public enum SubmitStatus { Created, Replayed, KeyConflict, UniqueKeyHeld }
 
 public sealed record SubmitOutcome(SubmitStatus Status, Job Job);
 

@@ -1,3 +1,5 @@
+using Monolith.Domain.Jobs;
+
 namespace Monolith.Worker.Engine;
 
 /// <summary>
@@ -7,6 +9,8 @@ namespace Monolith.Worker.Engine;
 /// <param name="RunAt">When it becomes due; null = now.</param>
 /// <param name="Priority">Higher runs first within its queue; null = 0.</param>
 /// <param name="CallbackUrl">Where the signed event goes when the job ends (docs/webhooks.md).</param>
+/// <param name="UniqueKey">At most one job of the tenant with this key inside its window (docs/unique-jobs.md).</param>
+/// <param name="UniqueScope">The key's window; null with a key = <see cref="Domain.Jobs.UniqueScope.UntilExecuted"/>.</param>
 public sealed record JobSettings(
     string? Queue = null,
     int? Priority = null,
@@ -16,7 +20,9 @@ public sealed record JobSettings(
     double? BackoffSeconds = null,
     int? ResultTtlSeconds = null,
     string? CallbackUrl = null,
-    string? IdempotencyKey = null)
+    string? IdempotencyKey = null,
+    string? UniqueKey = null,
+    UniqueScope? UniqueScope = null)
 {
     public static readonly JobSettings Defaults = new();
 }

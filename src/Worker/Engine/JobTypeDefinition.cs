@@ -1,6 +1,7 @@
 using System.Text.Json;
 using FluentValidation;
 using Microsoft.Extensions.DependencyInjection;
+using Monolith.Domain.Jobs;
 using Monolith.Domain.Secrets;
 
 namespace Monolith.Worker.Engine;
@@ -66,7 +67,9 @@ public abstract class JobTypeDefinition(string kind, Type payloadType, JobDefaul
         ResultTtlSeconds: settings.ResultTtlSeconds ?? Defaults.ResultTtlSeconds,
         IdempotencyKey: settings.IdempotencyKey,
         RequestHash: null,
-        CallbackUrl: settings.CallbackUrl);
+        CallbackUrl: settings.CallbackUrl,
+        UniqueKey: settings.UniqueKey,
+        UniqueScope: settings.UniqueKey is null ? null : settings.UniqueScope ?? UniqueScope.UntilExecuted);
 
     /// <summary>
     /// Runs the handler on a stored payload (its secrets decrypted first). <paramref name="services"/> is the root

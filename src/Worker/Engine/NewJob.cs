@@ -1,3 +1,5 @@
+using Monolith.Domain.Jobs;
+
 namespace Monolith.Worker.Engine;
 
 /// <summary>
@@ -9,6 +11,8 @@ namespace Monolith.Worker.Engine;
 /// <param name="RequestHash">The keyed hash of the request (with an <paramref name="IdempotencyKey"/>), stored to compare later replays.</param>
 /// <param name="SameRequestHashes">What a job stored from the same request may hold as its hash (the request hashed
 /// under every configured secret key, so replays survive a key rotation); null: only <paramref name="RequestHash"/>.</param>
+/// <param name="UniqueKey">While a job of this tenant with this key is inside its <paramref name="UniqueScope"/> window,
+/// the submit returns that job instead of storing this one (docs/unique-jobs.md).</param>
 public sealed record NewJob(
     Guid TenantId,
     string Type,
@@ -24,4 +28,6 @@ public sealed record NewJob(
     int? ResultTtlSeconds = null,
     string? CallbackUrl = null,
     string? TraceParent = null,
-    IReadOnlyList<string>? SameRequestHashes = null);
+    IReadOnlyList<string>? SameRequestHashes = null,
+    string? UniqueKey = null,
+    UniqueScope? UniqueScope = null);

@@ -19,16 +19,19 @@ public sealed class SubmitCoalescer(IServiceScopeFactory scopes, ILogger<SubmitC
     /// <summary>The most single submissions stored in one transaction.</summary>
     public const int MaxBatch = 100;
 
-    private readonly BatchQueue<NewJob, Job> _queue = new(MaxBatch);
+    private readonly BatchQueue<NewJob, SubmitOutcome> _queue = new(MaxBatch);
 
-    /// <summary>Stores <paramref name="job"/> with whatever else is being submitted now; its stored row.</summary>
-    public Task<Job> SubmitAsync(NewJob job, CancellationToken ct) => _queue.EnqueueAsync(job, ct);
+    /// <summary>
+    /// Stores <paramref name="job"/> with whatever else is being submitted now; its stored row, or the job that holds its
+    /// unique key (two submits of one key in a batch: one job, <see cref="JobClient.SubmitBatchWithOutcomesAsync"/>).
+    /// </summary>
+    public Task<SubmitOutcome> SubmitAsync(NewJob job, CancellationToken ct) => _queue.EnqueueAsync(job, ct);
 
     protected override Task ExecuteAsync(CancellationToken stopping) => _queue.RunAsync(WriteAsync, stopping);
 
-    private async Task WriteAsync(IReadOnlyList<BatchQueue<NewJob, Job>.Entry> batch, CancellationToken stopping)
+    private async Task WriteAsync(IReadOnlyList<BatchQueue<NewJob, SubmitOutcome>.Entry> batch, CancellationToken stopping)
     {
-        IReadOnlyList<Job> stored;
+        IReadOnlyList<SubmitOutcome> stored;
         try
         {
             stored = await StoreAsync(batch.Select(e => e.Item).ToList());
@@ -60,9 +63,9 @@ public sealed class SubmitCoalescer(IServiceScopeFactory scopes, ILogger<SubmitC
     }
 
     /// <summary>One transaction, in a scope of its own (a failed write leaves its context's changes behind).</summary>
-    private async Task<IReadOnlyList<Job>> StoreAsync(IReadOnlyList<NewJob> jobs)
+    private async Task<IReadOnlyList<SubmitOutcome>> StoreAsync(IReadOnlyList<NewJob> jobs)
     {
         await using var scope = scopes.CreateAsyncScope();
-        return await scope.ServiceProvider.GetRequiredService<JobClient>().SubmitBatchAsync(jobs, CancellationToken.None);
+        return await scope.ServiceProvider.GetRequiredService<JobClient>().SubmitBatchWithOutcomesAsync(jobs, CancellationToken.None);
     }
 }

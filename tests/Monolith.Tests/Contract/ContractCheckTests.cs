@@ -13,7 +13,7 @@ public sealed class ContractCheckTests(ContractFactory app) : IClassFixture<Cont
         {"id":"01936b2e-3c4d-7e5f-8a9b-0c1d2e3f4a5b","type":"noop","queue":"default","priority":0,"state":"queued","attempt":0,
          "maxAttempts":3,"progress":null,"lastError":null,"attempts":[],"result":null,"createdAt":"2026-12-06T05:00:00+00:00",
          "scheduledAt":"2026-12-06T05:00:00+00:00","startedAt":null,"finishedAt":null,"cancelRequestedAt":null,"resultExpiresAt":null,
-         "resultExpired":false,"callbackUrl":null}
+         "resultExpired":false,"callbackUrl":null,"uniqueKey":"report:1","uniqueScope":"until_executed"}
         """;
 
     [Fact]

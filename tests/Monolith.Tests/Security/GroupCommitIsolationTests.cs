@@ -76,7 +76,7 @@ public sealed class GroupCommitIsolationTests(MonolithFactory app) : IClassFixtu
         {
             try
             {
-                return (Job: await t, Error: (Exception?)null);
+                return (Job: (await t).Job, Error: (Exception?)null);
             }
             catch (Exception ex)
             {

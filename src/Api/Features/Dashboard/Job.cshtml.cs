@@ -5,17 +5,21 @@ using Monolith.Worker.Engine;
 
 namespace Monolith.Api.Features.Dashboard;
 
-/// <summary>One job: payload (secrets masked), live progress, attempts with their errors, result, timestamps; cancel, retry, delete.</summary>
-public sealed class JobModel(JobQueries queries, JobClient client) : PageModel
+/// <summary>One job: what holds it back (docs/why.md), payload (secrets masked), live progress, attempts with their errors, result, timestamps; cancel, retry, delete.</summary>
+public sealed class JobModel(JobQueries queries, JobClient client, JobBlockers blockers) : PageModel
 {
     public Job? Job { get; private set; }
     public JobState State { get; private set; }
+
+    /// <summary>What holds the job back, or how its run stands (as <c>GET /v1/jobs/{id}/why</c> answers).</summary>
+    public JobWhy? Why { get; private set; }
 
     public async Task<IActionResult> OnGetAsync(Guid id, CancellationToken ct)
     {
         Job = await queries.GetAsync(null, id, ct);
         if (Job is null) return NotFound();
         State = JobQueries.EffectiveState(Job, DateTimeOffset.UtcNow);
+        Why = await blockers.ExplainAsync(null, id, ct);
         return Page();
     }
 

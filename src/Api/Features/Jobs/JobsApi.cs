@@ -25,12 +25,14 @@ public static class JobsApi
             .ProducesProblem(StatusCodes.Status409Conflict).WithParameterFacts("Idempotency-Key", maxLength: MaxIdempotencyKeyLength)
             .WithSummary("Submit a job")
             .WithDescription("Stores the job and schedules it; 202 with its id. With an Idempotency-Key header, the same key " +
-                             "and body return the job already created (200); the same key with another body is a 409.");
+                             "and body return the job already created (200); the same key with another body is a 409. With a " +
+                             "uniqueKey held by another job of the tenant inside its uniqueScope window, that job (200), and nothing new.");
         jobs.MapPost("/batch", SubmitJobBatch).WithName("SubmitJobBatch").WithValidation<SubmitJobBatchRequest>()
             .WithSummary("Submit up to 1,000 jobs at once")
             .WithDescription("Each job as POST /v1/jobs takes it (no Idempotency-Key). All are stored in one transaction, or none " +
                              "is: one invalid job rejects the whole batch with a 400 naming it (jobs[3].payload.ms). 202 with the " +
-                             "new jobs' ids in the order given.");
+                             "jobs' ids in the order given; a job whose uniqueKey is held (by an earlier job, or an earlier one of the " +
+                             "batch) is not stored, and its place holds the holder's id.");
         jobs.MapGet("/{id:guid}", GetJob).WithName("GetJob").ProducesProblem(StatusCodes.Status404NotFound).WithParameterFacts("wait", minimum: 0)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .WithSummary("A job's state, progress, attempts and result")
@@ -46,6 +48,13 @@ public static class JobsApi
                              "finished state, or after Jobs:MaxStreamSeconds (600 by default) with a 'state' event of the job as it is " +
                              "(reconnect to watch on). Works whichever node runs the job. Counts as a waiting request, as wait=N " +
                              "does: past a cap, 429 with Retry-After.");
+        jobs.MapGet("/{id:guid}/why", ExplainJob).WithName("ExplainJob").ProducesProblem(StatusCodes.Status404NotFound)
+            .WithSummary("What holds a job back, or how its run stands")
+            .WithDescription("For a waiting job, a list of blockers, each with a machine-readable kind (due_later, retry_backoff, " +
+                             "queue_paused, queue_cap_full, type_cap_full, tenant_cap_full, rate_limited, no_live_worker, no_free_slot), its " +
+                             "details and what would clear it; empty when nothing holds it (it starts at the next claim). For a " +
+                             "running job, its node, since when, its last progress and that node's last check-in (and a " +
+                             "node_not_checking_in blocker when the node stopped). A finished job has none. docs/why.md.");
         jobs.MapGet("/", ListJobs).WithName("ListJobs").WithSummary("List jobs, newest first, with cursor paging")
             .WithParameterFacts("state", values: EnumValuesAttribute.NamesOf<JobState>())
             .WithParameterFacts("limit", minimum: 1, maximum: JobQueries.MaxPageSize);
@@ -96,7 +105,7 @@ public static class JobsApi
         return outcome.Status switch
         {
             SubmitStatus.Created => TypedResults.Accepted($"/v1/jobs/{outcome.Job.Id}", response),
-            SubmitStatus.Replayed => TypedResults.Ok(response),
+            SubmitStatus.Replayed or SubmitStatus.UniqueKeyHeld => TypedResults.Ok(response),
             _ => TypedResults.Problem(
                 title: "Idempotency-Key already used with another request.",
                 detail: $"Job {outcome.Job.Id} was created with this key from a different body. Use a new key for a new job.",
@@ -135,7 +144,9 @@ public static class JobsApi
             BackoffSeconds: request.BackoffSeconds,
             ResultTtlSeconds: request.ResultTtlSeconds,
             CallbackUrl: request.CallbackUrl,
-            IdempotencyKey: idempotencyKey), now);
+            IdempotencyKey: idempotencyKey,
+            UniqueKey: request.UniqueKey,
+            UniqueScope: UniqueScopes.TryParse(request.UniqueScope, out var scope) ? scope : null), now);
 
     /// <summary>
     /// What an Idempotency-Key replay compares: the request keyed-hashed (<see cref="KeyedHash"/>: a plain hash of a
@@ -255,6 +266,10 @@ public static class JobsApi
         }
     }
 
+    public static async Task<Results<Ok<JobWhyResponse>, ProblemHttpResult>> ExplainJob(
+        Guid id, ClaimsPrincipal user, JobBlockers blockers, CancellationToken ct) =>
+        await blockers.ExplainAsync(user.TenantScope(), id, ct) is { } why ? TypedResults.Ok(JobWhyResponse.From(why)) : JobNotFound(id);
+
     /// <param name="state">scheduled, queued, running, retrying, succeeded, failed or cancelled.</param>
     /// <param name="type">A job type's kind.</param>
     /// <param name="queue">A queue name.</param>
@@ -298,6 +313,8 @@ public static class JobsApi
         return outcome.Status switch
         {
             CommandStatus.NotFound => JobNotFound(id),
+            CommandStatus.Conflict when outcome.Job!.State is JobState.Failed or JobState.Cancelled => Conflict(
+                $"Job {id}'s unique key '{outcome.Job.UniqueKey}' is held by another job now: a new run would be a second one. Retry once that job has ended."),
             CommandStatus.Conflict => Conflict($"Job {id} is {outcome.Job!.State.ToName()}: only a failed or cancelled job can be retried."),
             _ => TypedResults.Accepted($"/v1/jobs/{id}", JobResponse.From(outcome.Job!, secrets)),
         };

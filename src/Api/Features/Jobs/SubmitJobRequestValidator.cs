@@ -1,5 +1,6 @@
 using FluentValidation;
 using Monolith.Api.Infrastructure;
+using Monolith.Domain.Jobs;
 using Monolith.Worker.Engine;
 using Monolith.Worker.Outbound;
 
@@ -10,6 +11,10 @@ public sealed class SubmitJobRequestValidator : AbstractValidator<SubmitJobReque
 {
     public const int MaxDelaySeconds = 366 * 24 * 3600;
     public const int MaxResultTtlSeconds = 30 * 24 * 3600;
+    public const int MaxUniqueKeyLength = 200;
+
+    /// <summary>What a unique key may hold: ASCII letters, digits and a few separators (no spaces, no control characters).</summary>
+    public const string UniqueKeyPattern = "^[A-Za-z0-9_.:/@-]+$";
 
     public SubmitJobRequestValidator(JobTypeRegistry types, QueueSelector queues, OutboundAddressPolicy outbound, IServiceProvider services)
     {
@@ -34,6 +39,15 @@ public sealed class SubmitJobRequestValidator : AbstractValidator<SubmitJobReque
         RuleFor(r => r.TimeoutSeconds).InclusiveBetween(1, 86_400);
         RuleFor(r => r.BackoffSeconds).InclusiveBetween(0, 3_600);
         RuleFor(r => r.ResultTtlSeconds).InclusiveBetween(1, MaxResultTtlSeconds);
+        RuleFor(r => r.UniqueKey).Cascade(CascadeMode.Stop).NotEmpty().WithMessage("A unique key is 1 to 200 characters.")
+            .MaximumLength(MaxUniqueKeyLength).WithMessage($"At most {MaxUniqueKeyLength} characters.")
+            .Matches(UniqueKeyPattern).WithMessage("Letters, digits and - _ . : / @ only.")
+            .When(r => r.UniqueKey is not null);
+        RuleFor(r => r.UniqueScope).Must(s => UniqueScopes.TryParse(s, out _))
+            .WithMessage($"One of: {string.Join(", ", UniqueScopes.Names)}.")
+            .When(r => r.UniqueScope is not null);
+        RuleFor(r => r.UniqueScope).Null().WithMessage("A unique scope needs a uniqueKey.")
+            .When(r => r.UniqueScope is not null && r.UniqueKey is null);
         RuleFor(r => r.Payload).Custom((payload, context) =>
         {
             var definition = types.Find(context.InstanceToValidate.Type ?? "");

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Monolith.Domain.Jobs;
 
 namespace Monolith.Domain.Persistence.Configurations;
@@ -19,6 +20,9 @@ public sealed class JobConfiguration : IEntityTypeConfiguration<Job>
         job.Property(j => j.Result).HasColumnType("jsonb");
         job.Property(j => j.IdempotencyKey).HasMaxLength(200);
         job.Property(j => j.RequestHash).HasMaxLength(64);
+        job.Property(j => j.UniqueKey).HasMaxLength(200);
+        job.Property(j => j.UniqueScope).HasMaxLength(20).HasConversion(new ValueConverter<UniqueScope, string>(
+            s => s.ToName(), s => s == "until_started" ? UniqueScope.UntilStarted : UniqueScope.UntilExecuted));
         job.Property(j => j.Node).HasMaxLength(200);
         job.Property(j => j.ProgressMessage).HasMaxLength(1000);
         job.Property(j => j.CallbackUrl).HasMaxLength(2000);
@@ -41,6 +45,10 @@ public sealed class JobConfiguration : IEntityTypeConfiguration<Job>
         job.HasIndex(j => new { j.TenantId, j.Id }).HasDatabaseName("ix_jobs_tenant_id");
         job.HasIndex(j => new { j.TenantId, j.IdempotencyKey }).IsUnique()
             .HasDatabaseName("ux_jobs_idempotency_key").HasFilter("idempotency_key IS NOT NULL");
+        // Unique jobs: at most one job per tenant and key inside its window (UniqueScopes.WindowSql). Partial: jobs
+        // without a key, and jobs past their window, have no entry, so the engine's writes to them cost nothing here.
+        job.HasIndex(j => new { j.TenantId, j.UniqueKey }).IsUnique()
+            .HasDatabaseName("ux_jobs_unique_key").HasFilter(UniqueScopes.WindowSql);
         job.HasIndex(j => j.TicketId).HasDatabaseName("ix_jobs_running_ticket").HasFilter("state = 'running'");
         // Listings filtered by one column, newest first (GET /v1/jobs, the dashboard): each filter reads its own
         // index in id order and stops after a page, however few jobs match (docs/dashboard.md, "Page times").

@@ -478,6 +478,16 @@ namespace Monolith.Domain.Persistence.Migrations
                         .HasColumnType("character varying(100)")
                         .HasColumnName("type");
 
+                    b.Property<string>("UniqueKey")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("unique_key");
+
+                    b.Property<string>("UniqueScope")
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("unique_scope");
+
                     b.HasKey("Id")
                         .HasName("pk_jobs");
 
@@ -506,6 +516,11 @@ namespace Monolith.Domain.Persistence.Migrations
                         .IsUnique()
                         .HasDatabaseName("ux_jobs_idempotency_key")
                         .HasFilter("idempotency_key IS NOT NULL");
+
+                    b.HasIndex("TenantId", "UniqueKey")
+                        .IsUnique()
+                        .HasDatabaseName("ux_jobs_unique_key")
+                        .HasFilter("unique_key IS NOT NULL AND (state IN ('scheduled', 'queued') OR (unique_scope = 'until_executed' AND state IN ('running', 'retrying')))");
 
                     b.HasIndex("Type", "Id")
                         .HasDatabaseName("ix_jobs_type_id");
