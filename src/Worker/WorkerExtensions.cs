@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Monolith.Worker.Blockers;
 using Monolith.Domain;
 using Monolith.Domain.Jobs;
 using Monolith.Worker.Engine;
@@ -71,8 +72,10 @@ public static class WorkerExtensions
         services.AddHostedService(sp => sp.GetRequiredService<SubmitCoalescer>());
         services.AddHostedService<QueueDepthMetrics>();
 
-        // Start-up order matters: the schema first, then Quartz (which validates it), then the rest.
-        services.AddHostedService<SchemaSetup>();
+        // Start-up order matters: the schema first, then Quartz (which validates it), then the rest. Hosted services
+        // start in registration order, and ASP.NET Core registers some before ours (Data Protection's reads its key
+        // ring, a table of ours, when it starts): the schema's goes first of all.
+        services.Insert(0, ServiceDescriptor.Singleton<IHostedService, SchemaSetup>());
         AddQuartz(services, configuration, options, retention, node);
         services.AddHostedService<DispatchJobSetup>();
         // Every node listens: worker nodes for wake-ups and cancels, every node for its clients waiting on jobs.

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Monolith.Worker.Blockers;
 using Monolith.Domain.Jobs;
 using Monolith.Worker.Engine;
 

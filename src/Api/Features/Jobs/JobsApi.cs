@@ -6,6 +6,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
+using Monolith.Worker.Blockers;
 using Monolith.Api.Infrastructure;
 using Monolith.Api.Infrastructure.OpenApi;
 using Monolith.Domain.Jobs;

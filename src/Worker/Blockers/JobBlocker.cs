@@ -1,4 +1,4 @@
-namespace Monolith.Worker.Engine;
+namespace Monolith.Worker.Blockers;
 
 /// <summary>
 /// One thing that holds a job back (<see cref="JobBlockers"/>, <c>GET /v1/jobs/{id}/why</c>, docs/why.md). <see cref="Kind"/>

@@ -2,9 +2,10 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Monolith.Domain.Jobs;
 using Monolith.Domain.Persistence;
+using Monolith.Worker.Engine;
 using Monolith.Worker.Hosting;
 
-namespace Monolith.Worker.Engine;
+namespace Monolith.Worker.Blockers;
 
 /// <summary>
 /// Why a job is not running, or how its run stands (<c>GET /v1/jobs/{id}/why</c>, the dashboard's job page;
