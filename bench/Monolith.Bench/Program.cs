@@ -690,7 +690,7 @@ public sealed partial class Bench(Db db, string apiDll, string logDir, Options o
         Row("dataset parse vs psql \\copy (issue 4)", "≥ 0.8×", $"{Num(_parseRate, "rows/s")} vs {Num(_copyRate, "rows/s")}",
             Verdict(_parseRate is { } pr && _copyRate is { } cr ? pr >= 0.8 * cr : null), _parseRate is not null);
         Row("CSV import vs psql \\copy into jsonb (issue 15)", "reported beside \\copy (no target)",
-            $"{Num(_importRate, "rows/s")} vs {Num(_importCopyRate, "rows/s")}{RatioText(_importRate, _importCopyRate)}, worker RSS peak {Num(_importRssMb, "MB")} (scenario 13)",
+            $"{Num(_importRate, "rows/s")} vs {Num(_importCopyRate, "rows/s")}{RatioText(_importRate, _importCopyRate)}, worker RSS peak {Num(_importRssMb, "MB")} (scenario 14)",
             "reported", _importRate is not null);
         Row("worker RSS while parsing (issue 4)", "< 200 MB", Num(_parseRssMb, "MB"), Verdict(_parseRssMb is { } pm ? pm < 200 : null), _parseRssMb is not null);
         Row($"145-year names zip, {NamesHistory.RowCount:N0} rows (issue 11)", "one attempt, first upload and over itself",
