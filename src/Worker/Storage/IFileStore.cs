@@ -17,9 +17,12 @@ public interface IFileStore
 
     /// <summary>
     /// Opens a stored file for reading, a stream to read to its end (not necessarily seekable: the S3 store's reads
-    /// from the connection); throws <see cref="StoredFileNotFoundException"/> when there is none.
+    /// from the connection); throws <see cref="StoredFileNotFoundException"/> when there is none. The store checks
+    /// what it can of the bytes as they pass (S3: the object's MD5 ETag) unless <paramref name="callerChecksContent"/>
+    /// says the caller checks the whole content itself against a recorded SHA-256 (a transfer of an upload): then
+    /// only the length is checked, and the store's hash is not paid for twice.
     /// </summary>
-    Task<Stream> OpenReadAsync(string key, CancellationToken ct);
+    Task<Stream> OpenReadAsync(string key, CancellationToken ct, bool callerChecksContent = false);
 
     /// <summary>Removes a stored file; a missing one is not an error.</summary>
     Task DeleteAsync(string key, CancellationToken ct);

@@ -38,7 +38,7 @@ public sealed class LocalFileStore : IFileStore
         }
     }
 
-    public Task<Stream> OpenReadAsync(string key, CancellationToken ct)
+    public Task<Stream> OpenReadAsync(string key, CancellationToken ct, bool callerChecksContent = false)
     {
         var path = PathOf(key);
         try

@@ -114,7 +114,7 @@ public sealed class S3FileStore : IFileStore, IDirectUploadStore, IDisposable
         }
     }
 
-    public async Task<Stream> OpenReadAsync(string key, CancellationToken ct)
+    public async Task<Stream> OpenReadAsync(string key, CancellationToken ct, bool callerChecksContent = false)
     {
         StorageKey.Checked(key);
         GetObjectResponse response;
@@ -132,7 +132,7 @@ public sealed class S3FileStore : IFileStore, IDirectUploadStore, IDisposable
         }
         try
         {
-            return new S3ObjectStream(response, key);
+            return new S3ObjectStream(response, key, checkETag: !callerChecksContent);
         }
         catch
         {

@@ -32,9 +32,17 @@ public sealed class S3FileStoreTests(S3StoreFixture fixture) : IClassFixture<S3S
             file.WriteByte((byte)(original ^ 0x01)); // same size: only the ETag can tell
         }
 
-        await using var tampered = await _store.OpenReadAsync(key, CancellationToken.None);
-        var error = await Assert.ThrowsAsync<FileStoreException>(() => tampered.CopyToAsync(Stream.Null));
-        Assert.Contains("does not match its ETag", error.Message);
+        await using (var tampered = await _store.OpenReadAsync(key, CancellationToken.None))
+        {
+            var error = await Assert.ThrowsAsync<FileStoreException>(() => tampered.CopyToAsync(Stream.Null));
+            Assert.Contains("does not match its ETag", error.Message);
+        }
+
+        // A caller that checks a recorded SHA-256 itself (a transfer of an upload) gets the bytes as stored, unhashed.
+        await using var unchecked_ = await _store.OpenReadAsync(key, CancellationToken.None, callerChecksContent: true);
+        var read = new MemoryStream();
+        await unchecked_.CopyToAsync(read);
+        Assert.Equal(length, read.Length);
     }
 
     [Theory]

@@ -86,6 +86,34 @@ public sealed class S3TransferTests(S3TransfersFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task UploadWhoseObjectNoLongerMatchesItsSha256_FailsAtOnceWithChecksumMismatch_AndDeliversNothing()
+    {
+        var app = fixture.App;
+        var (client, _) = await app.CreateTenantAsync();
+        var content = RandomNumberGenerator.GetBytes(600_000);
+        var upload = await client.UploadBytesAsync(content, "scan.pdf");
+        var stored = Assert.Single(Directory.GetFiles(Path.Combine(fixture.Server.DataDirectory, S3rver.Bucket), "*._S3rver_object", SearchOption.AllDirectories),
+            f => f.Contains(upload.Id.ToString(), StringComparison.Ordinal));
+        await using (var file = new FileStream(stored, FileMode.Open, FileAccess.Write))
+        {
+            file.Position = 300_000;
+            file.WriteByte((byte)(content[300_000] ^ 0xFF)); // one byte flipped in the store, same size
+        }
+
+        var transfer = await client.CreateTransferAsync(new
+        {
+            source = new { type = "upload", uploadId = upload.Id },
+            destination = new { type = "http", url = _server.Url("/corrupt"), method = "PUT" },
+        });
+
+        var failed = await client.WaitUntilFinishedAsync(transfer.Id);
+        Assert.Equal("failed", failed.State);
+        Assert.Contains("Checksum mismatch", failed.Error); // the upload's SHA-256, checked by the transfer, not the store's ETag
+        Assert.Single(failed.Attempts); // not retried as an I/O failure of the store
+        Assert.DoesNotContain(_server.Requests, r => r.Path == "/corrupt" && r.Complete);
+    }
+
+    [Fact]
     public async Task UploadKeptInS3_AnswersRangeRequestsWith206_FromRangedGets()
     {
         var (client, _) = await fixture.App.CreateTenantAsync();

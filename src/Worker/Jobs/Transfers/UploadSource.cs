@@ -22,7 +22,9 @@ public sealed class UploadSource(MonolithDbContext db, IFileStore store) : ISour
         Stream content;
         try
         {
-            content = await store.OpenReadAsync(upload.StorageKey, ct);
+            // The transfer checks the upload's recorded SHA-256 of every byte (TransferStream), so the store need not
+            // hash them too; a changed stored file fails as a checksum mismatch, at once.
+            content = await store.OpenReadAsync(upload.StorageKey, ct, callerChecksContent: true);
         }
         catch (StoredFileNotFoundException)
         {
