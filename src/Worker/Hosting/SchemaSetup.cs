@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -15,7 +16,7 @@ namespace Monolith.Worker.Hosting;
 /// transaction, and two nodes doing that at once on a new database leave the loser's transaction aborted (25P02),
 /// which fails that node's start.
 /// </summary>
-public sealed class SchemaSetup(DatabaseMigrator migrator, IOptions<WorkerOptions> options, ILogger<SchemaSetup> logger) : IHostedService
+public sealed partial class SchemaSetup(DatabaseMigrator migrator, IOptions<WorkerOptions> options, ILogger<SchemaSetup> logger) : IHostedService
 {
     /// <summary>Quartz's tables live in their own schema, apart from ours.</summary>
     public const string QuartzSchema = "quartz";
@@ -41,9 +42,21 @@ public sealed class SchemaSetup(DatabaseMigrator migrator, IOptions<WorkerOption
             .Replace("{0}", QuartzTablePrefix).Replace("{1}", "qrtz_")
             .Split("\n--;;", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Where(s => s.Split('\n').Any(line => line.Trim().Length > 0 && !line.TrimStart().StartsWith("--", StringComparison.Ordinal)));
-        var count = 0;
-        foreach (var statement in statements)
+        // Each statement creates one table or index "IF NOT EXISTS". One that exists is not sent at all: even a no-op
+        // CREATE INDEX takes a lock on its table first, and a node frozen inside a transaction on that table (SIGSTOP, a
+        // paused VM) would hold a starting node there until its command timed out.
+        var statementsByObject = statements.Select(s => (Statement: s, Object: CreatedObject(s))).ToList();
+        var missing = new HashSet<string>(StringComparer.Ordinal);
+        await using (var check = new NpgsqlCommand("SELECT name FROM unnest(@names) AS name WHERE to_regclass(name) IS NULL", connection))
         {
+            check.Parameters.AddWithValue("names", statementsByObject.Select(s => s.Object).OfType<string>().ToArray());
+            await using var reader = await check.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct)) missing.Add(reader.GetString(0));
+        }
+        var count = 0;
+        foreach (var (statement, createdObject) in statementsByObject)
+        {
+            if (createdObject is not null && !missing.Contains(createdObject)) continue;
             await using var command = new NpgsqlCommand(statement, connection);
             await command.ExecuteNonQueryAsync(ct);
             count++;
@@ -57,6 +70,18 @@ public sealed class SchemaSetup(DatabaseMigrator migrator, IOptions<WorkerOption
             locks.Parameters.AddWithValue("cluster", options.Value.ClusterName);
             await locks.ExecuteNonQueryAsync(ct);
         }
-        logger.LogInformation("Quartz schema checked ({Count} statements, nothing dropped)", count);
+        logger.LogInformation("Quartz schema checked ({Count} of {Total} statements run, nothing dropped)", count, statementsByObject.Count);
     }
+
+    /// <summary>The schema-qualified name of the table or index a <c>CREATE … IF NOT EXISTS</c> statement makes, else null.</summary>
+    private static string? CreatedObject(string statement)
+    {
+        var match = CreateIfNotExists().Match(statement);
+        if (!match.Success) return null;
+        var name = match.Groups[1].Value;
+        return name.Contains('.') ? name : $"{QuartzSchema}.{name}"; // an index lives in its table's schema
+    }
+
+    [GeneratedRegex(@"^\s*CREATE\s+(?:TABLE|INDEX)\s+IF\s+NOT\s+EXISTS\s+([A-Za-z0-9_.]+)", RegexOptions.IgnoreCase | RegexOptions.Multiline)]
+    private static partial Regex CreateIfNotExists();
 }
